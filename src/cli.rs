@@ -1,0 +1,286 @@
+//! The command line: `serve` (default), `migrate`, `clinic ...`.
+//!
+//! Errors end the process with one line on stderr and a non-zero exit code (2 for
+//! configuration and usage errors, 1 for anything else); never a panic backtrace.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::app::{self, Application};
+use crate::clock::{Clock, SharedClock, SystemClock};
+use crate::config::Settings;
+use crate::db::{self, clinics};
+use crate::tokens;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "smp-aftercare",
+    version,
+    about = "Aftercare backend for scalp micropigmentation (SMP) clinics",
+    long_about = "Aftercare backend for scalp micropigmentation (SMP) clinics.\n\n\
+        With no command it runs `serve`: the HTTP API on the configured address, with\n\
+        the embedded SQLite database under ./data/ unless database.url points elsewhere.\n\n\
+        Settings come from built-in defaults, then config/$SMP_ENV.toml, then\n\
+        environment variables such as SMP__DATABASE__URL=postgres://user:pass@host/db,\n\
+        then --config FILE. See README.md for every key."
+)]
+pub struct Cli {
+    /// A TOML settings file applied on top of the defaults and environment.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP API (the default command). Applies migrations first.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage clinics and their API keys.
+    #[command(subcommand)]
+    Clinic(ClinicCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClinicCommand {
+    /// Register a clinic and print its API key (shown once; only a hash is stored).
+    Create(CreateClinic),
+    /// List clinics (never their keys).
+    List,
+    /// Revoke a clinic's API key and print a replacement (shown once).
+    RevokeKey(RevokeKey),
+}
+
+#[derive(Debug, Args)]
+pub struct CreateClinic {
+    /// The clinic's name, as clients will see it in emails.
+    #[arg(long)]
+    pub name: String,
+    /// The clinic's contact address (Reply-To of client emails).
+    #[arg(long)]
+    pub email: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RevokeKey {
+    /// The clinic's id, as printed by `clinic create` or `clinic list`.
+    #[arg(long)]
+    pub id: String,
+    /// Revoke without issuing a new key (the clinic is locked out until a new one).
+    #[arg(long)]
+    pub no_replacement: bool,
+}
+
+/// A failure with the exit code it deserves.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    fn config(message: impl ToString) -> Failure {
+        Failure {
+            code: 2,
+            message: message.to_string(),
+        }
+    }
+
+    fn runtime(message: impl ToString) -> Failure {
+        Failure {
+            code: 1,
+            message: message.to_string(),
+        }
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("error: {}", one_line(&failure.message));
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+pub fn run(cli: Cli) -> Result<(), Failure> {
+    let settings = Settings::load(&Settings::default_config_dir(), cli.config.as_deref())
+        .map_err(Failure::config)?;
+    crate::telemetry::init(&settings.log);
+    let clock: SharedClock = Arc::new(SystemClock);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings, clock),
+        Command::Migrate => migrate(&settings),
+        Command::Clinic(command) => clinic(&settings, clock.as_ref(), command),
+    }
+}
+
+fn serve(settings: Settings, clock: SharedClock) -> Result<(), Failure> {
+    let runtime = tokio::runtime::Runtime::new().map_err(Failure::runtime)?;
+    runtime.block_on(async move {
+        let url = settings.database.redacted_url();
+        let app = Application::build(settings, clock).map_err(Failure::runtime)?;
+        tracing::info!(port = app.port(), database = %url, "smp-aftercare listening");
+        app.run_until_stopped().await.map_err(Failure::runtime)?;
+        tracing::info!("stopped");
+        Ok(())
+    })
+}
+
+fn migrate(settings: &Settings) -> Result<(), Failure> {
+    let pool = db::connect(&settings.database).map_err(Failure::runtime)?;
+    let mut conn = pool.get().map_err(Failure::runtime)?;
+    let applied = db::run_migrations(&mut conn).map_err(Failure::runtime)?;
+    if applied.is_empty() {
+        println!("database is up to date");
+    }
+    for name in applied {
+        println!("applied {name}");
+    }
+    Ok(())
+}
+
+fn clinic(settings: &Settings, clock: &dyn Clock, command: ClinicCommand) -> Result<(), Failure> {
+    let pool = app::prepare_database(settings).map_err(Failure::runtime)?;
+    let mut conn = pool.get().map_err(Failure::runtime)?;
+    let now = clock.now().naive_utc();
+    match command {
+        ClinicCommand::Create(args) => {
+            let name = args.name.trim();
+            let email = args.email.trim();
+            if name.is_empty() {
+                return Err(Failure::config("--name must not be empty"));
+            }
+            if !looks_like_email(email) {
+                return Err(Failure::config(format!(
+                    "--email {email:?} is not an email address"
+                )));
+            }
+            let id = uuid::Uuid::new_v4().to_string();
+            let key = tokens::issue(crate::api::auth::CLINIC_KEY_KIND);
+            clinics::insert(
+                &mut conn,
+                &clinics::NewClinic {
+                    id: &id,
+                    name,
+                    email,
+                    api_key_id: &key.id,
+                    api_key_hash: &key.hash,
+                    created_at: now,
+                    key_issued_at: now,
+                },
+            )
+            .map_err(Failure::runtime)?;
+            println!("clinic created");
+            println!("  id:      {id}");
+            println!("  name:    {name}");
+            println!("  api key: {}", key.token);
+            println!();
+            println!("Store the API key now: it is shown once and only its hash is kept.");
+            println!("Send it as: Authorization: Bearer <api key>");
+        }
+        ClinicCommand::List => {
+            let all = clinics::list(&mut conn).map_err(Failure::runtime)?;
+            if all.is_empty() {
+                println!(
+                    "no clinics yet; add one with: smp-aftercare clinic create --name N --email E"
+                );
+            }
+            for clinic in all {
+                let key = if clinic.api_key_hash.is_some() {
+                    "active"
+                } else {
+                    "revoked"
+                };
+                println!(
+                    "{}  {}  <{}>  key {}  created {}",
+                    clinic.id,
+                    clinic.name,
+                    clinic.email,
+                    key,
+                    clinic.created_at.and_utc().to_rfc3339()
+                );
+            }
+        }
+        ClinicCommand::RevokeKey(args) => {
+            let key =
+                (!args.no_replacement).then(|| tokens::issue(crate::api::auth::CLINIC_KEY_KIND));
+            let found = clinics::set_key(
+                &mut conn,
+                &args.id,
+                key.as_ref().map(|k| (k.id.as_str(), k.hash.as_str())),
+                now,
+            )
+            .map_err(Failure::runtime)?;
+            if !found {
+                return Err(Failure::config(format!("no clinic with id {}", args.id)));
+            }
+            println!("the old API key of clinic {} no longer works", args.id);
+            if let Some(key) = key {
+                println!("  new api key: {}", key.token);
+                println!("Store it now: it is shown once.");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Folds a multi-line message (libpq hints, TOML snippets) into one line, so logs
+/// and terminals show one error per failure. Source-snippet lines are dropped.
+pub fn one_line(message: &str) -> String {
+    message
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .filter(|line| {
+            let rest = line
+                .trim_start_matches(|c: char| c.is_ascii_digit())
+                .trim_start();
+            !rest.starts_with('|')
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// A light syntactic check; real validation of deliverability is the mail server's.
+pub fn looks_like_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && email.len() <= 254
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_line_drops_snippets_and_joins() {
+        let toml = "TOML parse error at line 1, column 8\n  |\n1 | [server\n  |        ^\nunclosed table, expected `]`\n in bad.toml\n";
+        assert_eq!(
+            one_line(toml),
+            "TOML parse error at line 1, column 8; unclosed table, expected `]`; in bad.toml"
+        );
+    }
+
+    #[test]
+    fn email_check_accepts_addresses_and_rejects_junk() {
+        assert!(looks_like_email("front@northside.example"));
+        for bad in ["", "a", "a@b", "@b.c", "a b@c.d", "a@.c", "a@c."] {
+            assert!(!looks_like_email(bad), "{bad}");
+        }
+    }
+}

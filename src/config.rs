@@ -1,0 +1,174 @@
+//! Settings: built-in defaults, then `config/{SMP_ENV}.toml`, then `SMP__SECTION__KEY`
+//! environment variables, then an explicit `--config FILE` (later wins).
+//!
+//! Secrets (database URL, which may carry a password) are `SecretString`s so they never
+//! reach a log line or `Debug` output by accident.
+
+use std::path::{Path, PathBuf};
+
+use config::{Config, Environment, File, FileFormat};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// The defaults ship inside the binary, so it runs from any working directory.
+const DEFAULTS: &str = include_str!("../config/default.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    pub public_url: url::Url,
+    pub body_limit_bytes: usize,
+    pub shutdown_timeout_secs: u64,
+    pub workers: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: SecretString,
+    pub pool_size: u32,
+    pub connect_timeout_secs: u64,
+    pub sqlite_busy_timeout_ms: u32,
+}
+
+impl DatabaseSettings {
+    /// The URL with any password replaced, for log lines and error messages.
+    pub fn redacted_url(&self) -> String {
+        redact_url(self.url.expose_secret())
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+/// A configuration problem, phrased for the operator: it names the key or file.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(String);
+
+impl Settings {
+    /// Loads the layered settings. `config_dir` holds the optional `{env}.toml` overlay.
+    pub fn load(config_dir: &Path, explicit_file: Option<&Path>) -> Result<Settings, ConfigError> {
+        let environment = std::env::var("SMP_ENV").unwrap_or_else(|_| "local".to_string());
+        let mut builder = Config::builder()
+            .add_source(File::from_str(DEFAULTS, FileFormat::Toml))
+            .add_source(
+                File::from(config_dir.join(format!("{environment}.toml")))
+                    .format(FileFormat::Toml)
+                    .required(false),
+            )
+            .add_source(
+                Environment::with_prefix("SMP")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true),
+            );
+        if let Some(file) = explicit_file {
+            if !file.is_file() {
+                return Err(ConfigError(format!(
+                    "--config {}: no such file",
+                    file.display()
+                )));
+            }
+            builder = builder.add_source(File::from(file.to_path_buf()).format(FileFormat::Toml));
+        }
+        let settings: Settings = builder
+            .build()
+            .and_then(Config::try_deserialize)
+            .map_err(|e| ConfigError(e.to_string()))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks that serde cannot express: ranges and cross-field rules.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let fail = |key: &str, why: &str| Err(ConfigError(format!("{key}: {why}")));
+        if self.server.body_limit_bytes < 1024 {
+            return fail("server.body_limit_bytes", "must be at least 1024");
+        }
+        if self.database.pool_size == 0 {
+            return fail("database.pool_size", "must be at least 1");
+        }
+        if self.database.connect_timeout_secs == 0 {
+            return fail("database.connect_timeout_secs", "must be at least 1");
+        }
+        if !matches!(self.server.public_url.scheme(), "http" | "https") {
+            return fail("server.public_url", "must be an http:// or https:// URL");
+        }
+        if let Err(e) = crate::db::DatabaseUrl::parse(self.database.url.expose_secret()) {
+            return fail("database.url", &e.to_string());
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
+            return fail("log.level", "not a valid tracing filter (e.g. \"info\")");
+        }
+        Ok(())
+    }
+
+    pub fn default_config_dir() -> PathBuf {
+        PathBuf::from("config")
+    }
+}
+
+/// Replaces the password of a URL with `***`; leaves anything unparsable alone
+/// except for stripping everything before an `@`.
+pub fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        Ok(url) => url.to_string(),
+        Err(_) => match raw.rsplit_once('@') {
+            Some((_, host)) => format!("***@{host}"),
+            None => raw.to_string(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            redact_url("postgres://smp:hunter2@db:5432/smp"),
+            "postgres://smp:***@db:5432/smp"
+        );
+        assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
+    }
+
+    #[test]
+    fn debug_output_hides_the_database_url() {
+        let settings = Settings::load(Path::new("/nonexistent"), None).unwrap();
+        let settings = Settings {
+            database: DatabaseSettings {
+                url: SecretString::from("postgres://u:hunter2@h/d"),
+                ..settings.database
+            },
+            ..settings
+        };
+        assert!(!format!("{settings:?}").contains("hunter2"));
+    }
+}

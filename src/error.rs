@@ -1,0 +1,191 @@
+//! One error type for the HTTP API, rendered as `application/problem+json` (RFC 9457).
+//!
+//! Every kind has a stable `type` URI (`/problems/<slug>`, relative to the service) so
+//! clients can branch on it without parsing English.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// A field-level complaint inside a validation problem.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request could not be read: malformed JSON, wrong content type, bad path.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The request was read but a value is not acceptable.
+    #[error("{detail}")]
+    Validation {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Gone(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    TooManyRequests(String),
+    /// A dependency (the database) is down; the request may be retried.
+    #[error("{0}")]
+    Unavailable(String),
+    /// A bug or an unexpected failure. The detail is logged, never shown.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// A validation problem about a single field.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> ApiError {
+        let field = field.into();
+        let message = message.into();
+        ApiError::Validation {
+            detail: format!("{field}: {message}"),
+            errors: vec![FieldError { field, message }],
+        }
+    }
+
+    pub fn internal(error: impl std::fmt::Display) -> ApiError {
+        ApiError::Internal(error.to_string())
+    }
+
+    /// Stable slug of the problem type; part of the API contract.
+    pub fn slug(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest(_) => "bad-request",
+            ApiError::Validation { .. } => "validation-error",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound(_) => "not-found",
+            ApiError::MethodNotAllowed(_) => "method-not-allowed",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::Gone(_) => "gone",
+            ApiError::PayloadTooLarge(_) => "payload-too-large",
+            ApiError::UnsupportedMediaType(_) => "unsupported-media-type",
+            ApiError::TooManyRequests(_) => "too-many-requests",
+            ApiError::Unavailable(_) => "service-unavailable",
+            ApiError::Internal(_) => "internal-error",
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest(_) => "The request could not be read",
+            ApiError::Validation { .. } => "A value in the request is not valid",
+            ApiError::Unauthorized(_) => "Authentication is required",
+            ApiError::Forbidden(_) => "Not allowed",
+            ApiError::NotFound(_) => "Not found",
+            ApiError::MethodNotAllowed(_) => "Method not allowed",
+            ApiError::Conflict(_) => "Conflict with the current state",
+            ApiError::Gone(_) => "No longer available",
+            ApiError::PayloadTooLarge(_) => "Request body too large",
+            ApiError::UnsupportedMediaType(_) => "Unsupported media type",
+            ApiError::TooManyRequests(_) => "Too many requests",
+            ApiError::Unavailable(_) => "Service temporarily unavailable",
+            ApiError::Internal(_) => "Internal error",
+        }
+    }
+}
+
+/// The RFC 9457 body.
+#[derive(Debug, Serialize)]
+pub struct Problem<'a> {
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    pub title: &'a str,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<&'a [FieldError]>,
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Gone(_) => StatusCode::GONE,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let detail = match self {
+            // Internal details go to the log, not to the caller.
+            ApiError::Internal(why) => {
+                tracing::error!(error = %why, "internal error");
+                "An unexpected error occurred; it has been logged.".to_string()
+            }
+            ApiError::Unavailable(why) => {
+                tracing::warn!(error = %why, "dependency unavailable");
+                why.clone()
+            }
+            other => other.to_string(),
+        };
+        let errors = match self {
+            ApiError::Validation { errors, .. } => Some(errors.as_slice()),
+            _ => None,
+        };
+        let body = Problem {
+            problem_type: format!("/problems/{}", self.slug()),
+            title: self.title(),
+            status: status.as_u16(),
+            detail,
+            errors,
+        };
+        let mut response = HttpResponse::build(status);
+        response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+        if matches!(self, ApiError::Unauthorized(_)) {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        if matches!(self, ApiError::Unavailable(_)) {
+            response.insert_header((header::RETRY_AFTER, "5"));
+        }
+        response.body(serde_json::to_string(&body).unwrap_or_default())
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(error: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match error {
+            Error::NotFound => ApiError::NotFound("not found".to_string()),
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                ApiError::Conflict(format!("already exists ({})", info.message()))
+            }
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                ApiError::Unavailable(format!("database connection lost: {}", info.message()))
+            }
+            other => ApiError::Internal(format!("database: {other}")),
+        }
+    }
+}

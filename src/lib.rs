@@ -1,0 +1,11 @@
+//! smp-aftercare: aftercare backend for scalp micropigmentation clinics.
+
+pub mod api;
+pub mod app;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod telemetry;
+pub mod tokens;

@@ -1,0 +1,83 @@
+//! Health probes, request ids, problem bodies for unknown routes and wrong methods,
+//! and recovery from a database outage.
+
+use crate::db_test;
+use crate::helpers::*;
+
+db_test!(healthz_and_readyz_answer, |app| {
+    let health = app.get("/healthz").await;
+    assert_eq!(health.status(), 200);
+    let request_id = health.headers().get("x-request-id").expect("request id");
+    assert!(!request_id.to_str().unwrap().is_empty());
+
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), 200);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    let expected = match app.backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgresql",
+    };
+    assert_eq!(body["database"], expected);
+});
+
+db_test!(every_response_gets_its_own_request_id, |app| {
+    let a = app.get("/healthz").await;
+    let b = app.get("/nope").await;
+    let id = |r: &reqwest::Response| r.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_ne!(id(&a), id(&b));
+});
+
+db_test!(unknown_routes_and_wrong_methods_get_problem_bodies, |app| {
+    let body = assert_problem(app.get("/v1/nothing-here").await, 404).await;
+    assert_eq!(body["type"], "/problems/not-found");
+    assert!(body["detail"]
+        .as_str()
+        .unwrap()
+        .contains("/v1/nothing-here"));
+
+    let wrong_method = app.client.delete(app.url("/healthz")).send().await.unwrap();
+    let body = assert_problem(wrong_method, 405).await;
+    assert_eq!(body["type"], "/problems/method-not-allowed");
+});
+
+/// PostgreSQL stops accepting connections and every pooled connection is cut:
+/// /readyz says 503 with a problem body, then recovers by itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_reports_a_postgres_outage_and_recovers() {
+    let Some(app) = spawn_app(Backend::Postgres).await else {
+        eprintln!("postgres: skipped, TEST_DATABASE_URL is not set");
+        return;
+    };
+    let TestDatabase::Postgres { admin_url, name } = &app.db else {
+        unreachable!()
+    };
+    use diesel::{Connection, RunQueryDsl};
+    let mut admin = diesel::PgConnection::establish(admin_url).unwrap();
+    diesel::sql_query(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"))
+        .execute(&mut admin)
+        .unwrap();
+    diesel::sql_query(format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+    ))
+    .execute(&mut admin)
+    .unwrap();
+
+    let body = assert_problem(app.get("/readyz").await, 503).await;
+    assert_eq!(body["type"], "/problems/service-unavailable");
+
+    diesel::sql_query(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"))
+        .execute(&mut admin)
+        .unwrap();
+    let mut recovered = false;
+    for _ in 0..20 {
+        if app.get("/readyz").await.status() == 200 {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(
+        recovered,
+        "readyz did not recover after the database came back"
+    );
+}

@@ -1,0 +1,244 @@
+#![allow(dead_code)] // shared by every test module; not each uses every helper
+//! `spawn_app()`: the real server on port 0 with a fresh database per test, on SQLite
+//! or on PostgreSQL (a new database per test on the cluster of `TEST_DATABASE_URL`,
+//! dropped afterwards).
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use secrecy::SecretString;
+use smp_aftercare::app::{self, Application};
+use smp_aftercare::clock::FixedClock;
+use smp_aftercare::config::Settings;
+use smp_aftercare::db::DbPool;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The admin URL of the PostgreSQL cluster the tests may create databases on.
+pub fn postgres_admin_url() -> Option<String> {
+    std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.trim().is_empty())
+}
+
+/// A database that exists for one test.
+pub enum TestDatabase {
+    Sqlite(tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDatabase {
+    pub fn create(backend: Backend) -> Option<(TestDatabase, String)> {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("data/test.db").display());
+                Some((TestDatabase::Sqlite(dir), url))
+            }
+            Backend::Postgres => {
+                let admin_url = postgres_admin_url()?;
+                let name = format!("smp_test_{}", uuid::Uuid::new_v4().simple());
+                let mut admin = PgConnection::establish(&admin_url)
+                    .unwrap_or_else(|e| panic!("TEST_DATABASE_URL unreachable: {e}"));
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut admin)
+                    .expect("create test database");
+                let url = with_database(&admin_url, &name);
+                Some((TestDatabase::Postgres { admin_url, name }, url))
+            }
+        }
+    }
+
+    /// A folder for this test's files (mail, keys).
+    pub fn scratch_dir(&self) -> std::path::PathBuf {
+        match self {
+            TestDatabase::Sqlite(dir) => dir.path().to_path_buf(),
+            TestDatabase::Postgres { name, .. } => {
+                let dir = std::env::temp_dir().join(name);
+                std::fs::create_dir_all(&dir).expect("scratch dir");
+                dir
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let TestDatabase::Postgres { admin_url, name } = self {
+            if let Ok(mut admin) = PgConnection::establish(admin_url) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin);
+            }
+            let _ = std::fs::remove_dir_all(std::env::temp_dir().join(name.as_str()));
+        }
+    }
+}
+
+/// `admin_url` with its database name replaced.
+pub fn with_database(admin_url: &str, name: &str) -> String {
+    let mut url = url::Url::parse(admin_url).expect("TEST_DATABASE_URL is a URL");
+    url.set_path(&format!("/{name}"));
+    url.to_string()
+}
+
+pub struct TestApp {
+    pub backend: Backend,
+    pub address: String,
+    pub client: reqwest::Client,
+    pub clock: FixedClock,
+    pub pool: DbPool,
+    pub settings: Settings,
+    pub database_url: String,
+    pub db: TestDatabase,
+}
+
+/// Test settings: the built-in defaults with this test's database and quiet logs.
+pub fn test_settings(database_url: &str) -> Settings {
+    let mut settings =
+        Settings::load(std::path::Path::new("/nonexistent"), None).expect("default settings load");
+    settings.database.url = SecretString::from(database_url.to_string());
+    settings.database.connect_timeout_secs = 2;
+    settings.server.port = 0;
+    settings.server.workers = 1;
+    settings.server.shutdown_timeout_secs = 1;
+    settings
+}
+
+/// Starts the real server. None when the backend is PostgreSQL and no
+/// `TEST_DATABASE_URL` is set.
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    let (db, database_url) = TestDatabase::create(backend)?;
+    let settings = test_settings(&database_url);
+    let clock = FixedClock::new(Utc.with_ymd_and_hms(2026, 3, 2, 7, 0, 0).unwrap());
+    let pool = app::prepare_database(&settings).expect("database prepares");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+    let port = listener.local_addr().unwrap().port();
+    let application = Application::with_listener(
+        settings.clone(),
+        Arc::new(clock.clone()),
+        pool.clone(),
+        listener,
+    )
+    .expect("app builds");
+    tokio::spawn(application.run_until_stopped());
+    Some(TestApp {
+        backend,
+        address: format!("http://127.0.0.1:{port}"),
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        clock,
+        pool,
+        settings,
+        database_url,
+        db,
+    })
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Runs the real binary against this test's database.
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        run_cli(args, &[("SMP__DATABASE__URL", self.database_url.as_str())])
+    }
+
+    /// Creates a clinic through the CLI and returns (id, api key).
+    pub fn create_clinic(&self, name: &str, email: &str) -> (String, String) {
+        let out = self.cli(&["clinic", "create", "--name", name, "--email", email]);
+        assert!(
+            out.status.success(),
+            "clinic create failed: {}",
+            stderr(&out)
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        let field = |label: &str| {
+            stdout
+                .lines()
+                .find_map(|l| l.trim().strip_prefix(label).map(|v| v.trim().to_string()))
+                .unwrap_or_else(|| panic!("no {label} in {stdout}"))
+        };
+        (field("id:"), field("api key:"))
+    }
+}
+
+pub fn run_cli(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_smp-aftercare"));
+    command.args(args).env("SMP__LOG__LEVEL", "warn");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().expect("binary runs")
+}
+
+pub fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
+/// Asserts a problem+json answer and returns its body.
+pub async fn assert_problem(response: reqwest::Response, status: u16) -> serde_json::Value {
+    assert_eq!(response.status().as_u16(), status, "status");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    assert_eq!(content_type, "application/problem+json");
+    let body: serde_json::Value = response.json().await.expect("problem body is JSON");
+    assert_eq!(body["status"], status);
+    assert!(
+        body["type"].as_str().unwrap().starts_with("/problems/"),
+        "{body}"
+    );
+    assert!(!body["title"].as_str().unwrap().is_empty());
+    assert!(!body["detail"].as_str().unwrap().is_empty());
+    body
+}
+
+/// Declares one test per backend: `name::sqlite` always runs; `name::postgres` runs
+/// against PostgreSQL when `TEST_DATABASE_URL` is set (CI sets it) and says so.
+#[macro_export]
+macro_rules! db_test {
+    ($name:ident, |$app:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let $app = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite)
+                    .await
+                    .unwrap();
+                $body
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some($app) =
+                    $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await
+                else {
+                    eprintln!("postgres: skipped, TEST_DATABASE_URL is not set");
+                    return;
+                };
+                $body
+            }
+        }
+    };
+}

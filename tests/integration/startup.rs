@@ -1,0 +1,88 @@
+//! Bad configuration and unreachable dependencies end the process with one clear line
+//! and a non-zero exit code, never a panic.
+
+use crate::helpers::*;
+
+fn assert_one_line_failure(out: &std::process::Output, code: i32, needle: &str) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(code), "stderr: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "expected one line, got: {err}");
+    assert!(lines[0].starts_with("error: "), "{err}");
+    assert!(err.contains(needle), "expected {needle:?} in: {err}");
+}
+
+#[test]
+fn unknown_database_scheme_is_a_config_error() {
+    let out = run_cli(
+        &["migrate"],
+        &[("SMP__DATABASE__URL", "mysql://localhost/smp")],
+    );
+    assert_one_line_failure(&out, 2, "database.url");
+}
+
+#[test]
+fn unreachable_postgres_fails_at_start() {
+    let out = run_cli(
+        &["migrate"],
+        &[(
+            "SMP__DATABASE__URL",
+            "postgres://smp:secret-pw@127.0.0.1:1/smp",
+        )],
+    );
+    assert_one_line_failure(
+        &out,
+        1,
+        "cannot connect to postgres://smp:***@127.0.0.1:1/smp",
+    );
+    assert!(!stderr(&out).contains("secret-pw"), "password leaked");
+}
+
+#[test]
+fn unwritable_data_folder_fails_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    // A regular file where the data folder should be: no user, not even root, can
+    // create a folder inside it.
+    let blocker = dir.path().join("data");
+    std::fs::write(&blocker, b"not a folder").unwrap();
+    let url = format!("sqlite://{}/smp.db", blocker.display());
+    let out = run_cli(&["migrate"], &[("SMP__DATABASE__URL", url.as_str())]);
+    assert_one_line_failure(&out, 1, "cannot create data folder");
+}
+
+#[test]
+fn malformed_values_name_the_key() {
+    let out = run_cli(&["migrate"], &[("SMP__SERVER__PORT", "eighty")]);
+    assert_one_line_failure(&out, 2, "port");
+
+    let out = run_cli(&["migrate"], &[("SMP__LOG__FORMAT", "xml")]);
+    assert_one_line_failure(&out, 2, "format");
+
+    let out = run_cli(&["migrate"], &[("SMP__DATABASE__POOL_SIZE", "0")]);
+    assert_one_line_failure(&out, 2, "database.pool_size");
+}
+
+#[test]
+fn malformed_config_file_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.toml");
+    std::fs::write(&file, "[server\nport = 1").unwrap();
+    let out = run_cli(&["--config", file.to_str().unwrap(), "migrate"], &[]);
+    assert_one_line_failure(&out, 2, "bad.toml");
+
+    let missing = run_cli(&["--config", "/nonexistent/smp.toml", "migrate"], &[]);
+    assert_one_line_failure(&missing, 2, "/nonexistent/smp.toml");
+}
+
+#[test]
+fn help_explains_the_commands() {
+    let out = run_cli(&["--help"], &[]);
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout).to_string();
+    for command in ["serve", "migrate", "clinic"] {
+        assert!(help.contains(command), "{help}");
+    }
+    let out = run_cli(&["clinic", "create", "--help"], &[]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("--email"));
+}

@@ -45,6 +45,37 @@ pub enum Command {
     /// Manage clinics and their API keys.
     #[command(subcommand)]
     Clinic(ClinicCommand),
+    /// Print a made-up client's healing timeline and reminders, day by day, to
+    /// check a protocol or our rules. Needs no database.
+    Preview(PreviewArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PreviewArgs {
+    /// Session dates, comma-separated (YYYY-MM-DD), in any order.
+    #[arg(long, value_delimiter = ',', required = true, value_name = "DATES")]
+    pub sessions: Vec<chrono::NaiveDate>,
+    /// Planned number of sessions (default: the protocol's, normally 3).
+    #[arg(long)]
+    pub planned: Option<u32>,
+    /// First date shown (default: the day before the first session).
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<chrono::NaiveDate>,
+    /// How many days to show.
+    #[arg(long, default_value_t = 40)]
+    pub days: u32,
+    /// The client's IANA time zone, for the reminders' UTC send instants.
+    #[arg(long, default_value = "UTC", value_name = "ZONE")]
+    pub tz: String,
+    /// A protocol override file (TOML), applied on top of config/protocol.toml.
+    #[arg(long, value_name = "FILE")]
+    pub protocol: Option<PathBuf>,
+    /// Language of the texts (falls back to English).
+    #[arg(long, default_value = "en")]
+    pub locale: String,
+    /// Print JSON (the API's identifiers) instead of one line per day.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -112,6 +143,10 @@ pub fn main() -> ExitCode {
 }
 
 pub fn run(cli: Cli) -> Result<(), Failure> {
+    // The preview is pure: it needs neither settings nor a database.
+    if let Some(Command::Preview(args)) = &cli.command {
+        return preview(args);
+    }
     let settings = Settings::load(&Settings::default_config_dir(), cli.config.as_deref())
         .map_err(Failure::config)?;
     crate::telemetry::init(&settings.log);
@@ -120,7 +155,44 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Serve => serve(settings, clock),
         Command::Migrate => migrate(&settings),
         Command::Clinic(command) => clinic(&settings, clock.as_ref(), command),
+        Command::Preview(args) => preview(&args),
     }
+}
+
+fn preview(args: &PreviewArgs) -> Result<(), Failure> {
+    use crate::domain::protocol::{Protocol, ProtocolOverrides};
+    let tz: chrono_tz::Tz = args
+        .tz
+        .parse()
+        .map_err(|_| Failure::config(format!("--tz {:?} is not an IANA time zone", args.tz)))?;
+    let mut protocol = Protocol::default_protocol().clone();
+    if let Some(path) = &args.protocol {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Failure::config(format!("--protocol {}: {e}", path.display())))?;
+        let overrides = ProtocolOverrides::from_toml_str(&text)
+            .map_err(|e| Failure::config(format!("--protocol {}: {e}", path.display())))?;
+        protocol = protocol
+            .with_overrides(&overrides)
+            .map_err(|e| Failure::config(format!("--protocol {}: {e}", path.display())))?;
+    }
+    let first = args.sessions.iter().min().copied();
+    let from = args
+        .from
+        .or_else(|| first.and_then(|d| d.pred_opt()))
+        .ok_or_else(|| Failure::config("--from is required"))?;
+    let request = crate::preview::PreviewRequest {
+        sessions: args.sessions.clone(),
+        planned: args.planned.unwrap_or_else(|| protocol.planned_sessions()),
+        from,
+        days: args.days,
+        tz,
+        protocol,
+        json: args.json,
+        locale: args.locale.clone(),
+    };
+    let output = crate::preview::render(&request).map_err(Failure::config)?;
+    print!("{output}");
+    Ok(())
 }
 
 fn serve(settings: Settings, clock: SharedClock) -> Result<(), Failure> {

@@ -6,6 +6,8 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod domain;
 pub mod error;
+pub mod preview;
 pub mod telemetry;
 pub mod tokens;

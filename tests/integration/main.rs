@@ -5,4 +5,5 @@ mod helpers;
 mod clinic_auth;
 mod foundation;
 mod migrations;
+mod preview;
 mod startup;

@@ -1,0 +1,171 @@
+//! Stable identifiers shared by the API, the protocol file and the database.
+//!
+//! These strings are a public contract (domain.md, "Names the API and the protocol file
+//! use"): clients and clinics store them, so a variant may be added but never renamed.
+//! Each enum serializes as its snake_case id, and `as_str`/`FromStr` use the same id.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// An identifier that is not one of the known ids of its kind.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {kind} \"{value}\"; expected one of: {}", expected.join(", "))]
+pub struct UnknownId {
+    /// What was being parsed: "stage", "rule", "reminder kind", ...
+    pub kind: &'static str,
+    pub value: String,
+    pub expected: &'static [&'static str],
+}
+
+/// Declares an enum whose variants map one-to-one onto stable snake_case ids.
+macro_rules! stable_id {
+    (
+        $(#[$meta:meta])*
+        $name:ident, $what:literal {
+            $($(#[$vmeta:meta])* $variant:ident => $id:literal),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($(#[$vmeta])* $variant),+
+        }
+
+        impl $name {
+            /// Every variant, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// Every id, in declaration order.
+            pub const IDS: &'static [&'static str] = &[$($id),+];
+
+            /// The stable snake_case id.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $id),+
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = UnknownId;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($id => Ok($name::$variant),)+
+                    _ => Err(UnknownId {
+                        kind: $what,
+                        value: s.to_string(),
+                        expected: Self::IDS,
+                    }),
+                }
+            }
+        }
+    };
+}
+
+stable_id! {
+    /// Healing stage of the scalp on a date. The order is the order a session goes
+    /// through, so within one session the stage never decreases.
+    Stage, "stage" {
+        /// Before the first session.
+        PreTreatment => "pre_treatment",
+        SessionDay => "session_day",
+        Fresh => "fresh",
+        Settling => "settling",
+        /// Day 7 until the next session (non-final sessions).
+        Settled => "settled",
+        /// Days 7-29 after the final session.
+        Healing => "healing",
+        /// Day 30 on after the final session.
+        Healed => "healed",
+    }
+}
+
+stable_id! {
+    /// An aftercare rule a client follows on a day.
+    RuleId, "rule" {
+        NoWashing => "no_washing",
+        NoHeavySweating => "no_heavy_sweating",
+        NoSwimming => "no_swimming",
+        GentleWashingOk => "gentle_washing_ok",
+        AvoidSun => "avoid_sun",
+        DailySpf => "daily_spf",
+        NoPoolsSaunasHeavyExercise => "no_pools_saunas_heavy_exercise",
+    }
+}
+
+stable_id! {
+    /// What a reminder is about: the daily aftercare message or one milestone.
+    /// Every kind except `DailyAftercare` is also a milestone of the timeline.
+    ReminderKind, "reminder kind" {
+        DailyAftercare => "daily_aftercare",
+        GentleWashingAllowed => "gentle_washing_allowed",
+        SunAvoidanceOver => "sun_avoidance_over",
+        NextSessionWindowOpen => "next_session_window_open",
+        NextSessionOverdue => "next_session_overdue",
+        HealingComplete => "healing_complete",
+        TouchUpDue => "touch_up_due",
+    }
+}
+
+stable_id! {
+    /// How a reminder reaches the client.
+    Channel, "channel" {
+        Push => "push",
+        Email => "email",
+    }
+}
+
+stable_id! {
+    /// How often the client wants to be reminded of daily SPF (see `reminders`).
+    SpfFrequency, "SPF frequency" {
+        Daily => "daily",
+        Weekly => "weekly",
+        Off => "off",
+    }
+}
+
+impl ReminderKind {
+    /// True for the kinds that mark a milestone of the timeline.
+    pub fn is_milestone(self) -> bool {
+        self != ReminderKind::DailyAftercare
+    }
+}
+
+impl Default for SpfFrequency {
+    /// domain.md: daily SPF continues until the client turns it down.
+    fn default() -> Self {
+        SpfFrequency::Daily
+    }
+}
+
+stable_id! {
+    /// Which sessions a stage or rule of the protocol applies after.
+    Scope, "scope" {
+        /// After every session, the final one included.
+        EverySession => "every_session",
+        /// After every session except the final one.
+        NonFinalSession => "non_final_session",
+        /// Only after the final session.
+        FinalSession => "final_session",
+    }
+}
+
+impl Scope {
+    /// Does an entry with this scope apply after a session that is (or is not) final?
+    pub fn applies(self, is_final_session: bool) -> bool {
+        match self {
+            Scope::EverySession => true,
+            Scope::NonFinalSession => !is_final_session,
+            Scope::FinalSession => is_final_session,
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! Unit tests of the domain core, one file per concern.
+
+mod ids;
+mod properties;
+mod protocol_default;
+mod protocol_invalid;
+mod protocol_overrides;
+mod reminders;
+mod schedule_dst;
+mod support;
+mod timeline_edges;
+mod timeline_table;
+mod worked_example;

@@ -1,0 +1,320 @@
+//! `smp-aftercare preview`: the timeline and the reminders of a made-up client, one line
+//! (or one JSON object) per day, so a clinic can check its protocol and anyone can check
+//! our rules. Pure: the CLI parses arguments and prints what [`render`] returns.
+
+use chrono::{DateTime, Days, NaiveDate, SecondsFormat, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+
+use crate::domain::reminders::{self, Preferences};
+use crate::domain::timeline::{self, DayView, Plan, PlanError, Session};
+use crate::domain::{Channel, PlannedReminder, Protocol, ReminderKind, Stage};
+
+/// The client key in the idempotency keys of previewed reminders.
+pub const PREVIEW_CLIENT_KEY: &str = "preview";
+/// Longest preview: ten years of days.
+pub const MAX_PREVIEW_DAYS: u32 = 3660;
+
+/// What to preview. Reminders use the default preferences (push and email, daily SPF,
+/// 08:00) in `tz` and `locale`.
+#[derive(Debug, Clone)]
+pub struct PreviewRequest {
+    /// Session dates, in any order.
+    pub sessions: Vec<NaiveDate>,
+    pub planned: u32,
+    /// First date shown.
+    pub from: NaiveDate,
+    /// Number of dates shown.
+    pub days: u32,
+    pub tz: Tz,
+    pub protocol: Protocol,
+    pub json: bool,
+    pub locale: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PreviewError {
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    #[error("--days must be between 1 and {MAX_PREVIEW_DAYS}, not {0}")]
+    Days(u32),
+    #[error("cannot write the preview as JSON: {0}")]
+    Json(String),
+}
+
+/// One day of the JSON output: the timeline's fields plus that day's reminders.
+#[derive(Debug, Serialize)]
+struct PreviewDay<'a> {
+    #[serde(flatten)]
+    day: &'a DayView,
+    reminders: &'a [PlannedReminder],
+}
+
+/// The preview as text (one line per day) or as a JSON array, ending in a newline.
+pub fn render(request: &PreviewRequest) -> Result<String, PreviewError> {
+    if !(1..=MAX_PREVIEW_DAYS).contains(&request.days) {
+        return Err(PreviewError::Days(request.days));
+    }
+    let sessions = request.sessions.iter().copied().map(Session::on).collect();
+    let plan = Plan::new(request.planned, sessions)?;
+    let prefs = Preferences {
+        timezone: request.tz,
+        locale: request.locale.clone(),
+        ..Preferences::default()
+    };
+    let last = request.from + Days::new(u64::from(request.days - 1));
+    let days = timeline::range(
+        &plan,
+        &request.protocol,
+        request.from,
+        last,
+        &request.locale,
+    );
+    let reminders: Vec<Vec<PlannedReminder>> = days
+        .iter()
+        .map(|day| reminders::due(PREVIEW_CLIENT_KEY, day, &prefs, &request.protocol))
+        .collect();
+
+    if request.json {
+        let out: Vec<PreviewDay> = days
+            .iter()
+            .zip(&reminders)
+            .map(|(day, reminders)| PreviewDay { day, reminders })
+            .collect();
+        let text =
+            serde_json::to_string_pretty(&out).map_err(|e| PreviewError::Json(e.to_string()))?;
+        return Ok(text + "\n");
+    }
+    let mut text = String::new();
+    for (day, reminders) in days.iter().zip(&reminders) {
+        text.push_str(&line(day, reminders));
+        text.push('\n');
+    }
+    Ok(text)
+}
+
+/// `2026-03-15  session 2/3 day 3  fresh  rules: ...  window: ...  reminders: ...`
+fn line(day: &DayView, reminders: &[PlannedReminder]) -> String {
+    let mut parts = vec![day.date.to_string()];
+    match (day.session_number, day.day) {
+        (Some(number), Some(n)) => {
+            let last = if day.is_final_session { " (final)" } else { "" };
+            parts.push(format!(
+                "session {number}/{}{last} day {n}",
+                day.total_sessions
+            ));
+        }
+        _ => parts.push(match day.days_until_first_session {
+            Some(1) => "first session in 1 day".to_string(),
+            Some(n) => format!("first session in {n} days"),
+            None => "no session booked".to_string(),
+        }),
+    }
+    parts.push(day.stage.to_string());
+    if !day.rules.is_empty() {
+        let ids: Vec<&str> = day.rules.iter().map(|r| r.id.as_str()).collect();
+        parts.push(format!("rules: {}", ids.join(" ")));
+    }
+    if !day.milestones.is_empty() {
+        let ids: Vec<&str> = day.milestones.iter().map(|m| m.id.as_str()).collect();
+        parts.push(format!("milestones: {}", ids.join(" ")));
+    }
+    if let Some(window) = day.next_session_window {
+        let overdue = if window.overdue { " overdue" } else { "" };
+        parts.push(format!("window: {}..{}{overdue}", window.from, window.to));
+    }
+    if day.stage != Stage::PreTreatment || !reminders.is_empty() {
+        parts.push(format!("reminders: {}", reminder_summary(reminders)));
+    }
+    parts.join("  ")
+}
+
+/// `daily_aftercare push+email 2026-03-15T08:00:00Z`, one group per kind and instant.
+fn reminder_summary(reminders: &[PlannedReminder]) -> String {
+    let mut groups: Vec<(ReminderKind, DateTime<Utc>, Vec<Channel>)> = Vec::new();
+    for reminder in reminders {
+        match groups
+            .iter_mut()
+            .find(|(kind, at, _)| *kind == reminder.kind && *at == reminder.send_at)
+        {
+            Some((_, _, channels)) => channels.push(reminder.channel),
+            None => groups.push((reminder.kind, reminder.send_at, vec![reminder.channel])),
+        }
+    }
+    if groups.is_empty() {
+        return "none".to_string();
+    }
+    let described: Vec<String> = groups
+        .iter()
+        .map(|(kind, at, channels)| {
+            let channels: Vec<&str> = channels.iter().map(|c| c.as_str()).collect();
+            format!(
+                "{kind} {} {}",
+                channels.join("+"),
+                at.to_rfc3339_opts(SecondsFormat::Secs, true)
+            )
+        })
+        .collect();
+    described.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ProtocolOverrides;
+
+    fn date(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    fn request(sessions: &[&str], from: &str, days: u32) -> PreviewRequest {
+        PreviewRequest {
+            sessions: sessions.iter().map(|d| date(d)).collect(),
+            planned: 3,
+            from: date(from),
+            days,
+            tz: chrono_tz::UTC,
+            protocol: Protocol::default_protocol(),
+            json: false,
+            locale: "en".to_string(),
+        }
+    }
+
+    fn line_for<'a>(text: &'a str, day: &str) -> &'a str {
+        text.lines()
+            .find(|l| l.starts_with(day))
+            .unwrap_or_else(|| panic!("no line for {day} in\n{text}"))
+    }
+
+    #[test]
+    fn reproduces_the_worked_example_of_domain_md() {
+        let text = render(&request(&["2026-03-02", "2026-03-12"], "2026-03-14", 10)).unwrap();
+        assert_eq!(text.lines().count(), 10);
+        assert_eq!(
+            line_for(&text, "2026-03-15"),
+            "2026-03-15  session 2/3 day 3  fresh  \
+             rules: no_washing no_heavy_sweating no_swimming avoid_sun  \
+             window: 2026-03-19..2026-03-26  \
+             reminders: daily_aftercare push+email 2026-03-15T08:00:00Z"
+        );
+        assert_eq!(
+            line_for(&text, "2026-03-23"),
+            "2026-03-23  session 2/3 day 11  settled  \
+             rules: gentle_washing_ok daily_spf  milestones: sun_avoidance_over  \
+             window: 2026-03-19..2026-03-26  \
+             reminders: daily_aftercare push+email 2026-03-23T08:00:00Z"
+        );
+    }
+
+    #[test]
+    fn reproduces_the_worked_example_as_json() {
+        let mut request = request(&["2026-03-12", "2026-03-02"], "2026-03-15", 9);
+        request.json = true;
+        let json: serde_json::Value = serde_json::from_str(&render(&request).unwrap()).unwrap();
+        let days = json.as_array().unwrap();
+        assert_eq!(days.len(), 9);
+        let day = &days[0];
+        assert_eq!(day["date"], "2026-03-15");
+        assert_eq!(day["session_number"], 2);
+        assert_eq!(day["day"], 3);
+        assert_eq!(day["stage"], "fresh");
+        let rules: Vec<&str> = day["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            rules,
+            [
+                "no_washing",
+                "no_heavy_sweating",
+                "no_swimming",
+                "avoid_sun"
+            ]
+        );
+        assert_eq!(day["next_session_window"]["from"], "2026-03-19");
+        assert_eq!(day["next_session_window"]["to"], "2026-03-26");
+        assert_eq!(day["reminders"][0]["kind"], "daily_aftercare");
+        assert_eq!(day["reminders"][0]["channel"], "push");
+        assert_eq!(day["reminders"][0]["send_at"], "2026-03-15T08:00:00Z");
+        assert_eq!(
+            day["reminders"][0]["idempotency_key"],
+            "preview:2026-03-15:daily_aftercare:push"
+        );
+        let later = &days[8];
+        assert_eq!(later["date"], "2026-03-23");
+        assert_eq!(later["day"], 11);
+        assert_eq!(later["stage"], "settled");
+        assert_eq!(later["milestones"][0]["id"], "sun_avoidance_over");
+        assert_eq!(later["reminders"][0]["milestones"][0], "sun_avoidance_over");
+    }
+
+    #[test]
+    fn the_issue_example_in_london() {
+        let mut request = request(
+            &["2026-03-02", "2026-03-12", "2026-03-24"],
+            "2026-03-01",
+            40,
+        );
+        request.tz = chrono_tz::Europe::London;
+        let text = render(&request).unwrap();
+        assert_eq!(text.lines().count(), 40);
+        assert_eq!(
+            line_for(&text, "2026-03-01"),
+            "2026-03-01  first session in 1 day  pre_treatment"
+        );
+        assert!(line_for(&text, "2026-03-24")
+            .starts_with("2026-03-24  session 3/3 (final) day 0  session_day  "));
+        // GMT before the clocks change, BST after.
+        assert!(line_for(&text, "2026-03-28")
+            .ends_with("daily_aftercare push+email 2026-03-28T08:00:00Z"));
+        assert!(line_for(&text, "2026-03-30")
+            .ends_with("daily_aftercare push+email 2026-03-30T07:00:00Z"));
+    }
+
+    #[test]
+    fn a_clinic_protocol_changes_the_preview() {
+        let mut request = request(&["2026-03-02"], "2026-03-07", 1);
+        let overrides =
+            ProtocolOverrides::from_toml_str("rules.gentle_washing_ok.from = 10").unwrap();
+        request.protocol = request.protocol.with_overrides(&overrides).unwrap();
+        let text = render(&request).unwrap();
+        assert!(text.contains("rules: no_washing avoid_sun"), "{text}");
+    }
+
+    #[test]
+    fn bad_requests_are_refused() {
+        let duplicate = request(&["2026-03-02", "2026-03-02"], "2026-03-01", 5);
+        assert_eq!(
+            render(&duplicate).unwrap_err().to_string(),
+            "two sessions on 2026-03-02: there can be only one session per date"
+        );
+        let mut no_plan = request(&["2026-03-02"], "2026-03-01", 5);
+        no_plan.planned = 0;
+        assert_eq!(
+            render(&no_plan).unwrap_err(),
+            PreviewError::Plan(PlanError::NoPlannedSessions)
+        );
+        let no_days = request(&["2026-03-02"], "2026-03-01", 0);
+        assert_eq!(
+            render(&no_days).unwrap_err().to_string(),
+            "--days must be between 1 and 3660, not 0"
+        );
+    }
+
+    #[test]
+    fn days_without_a_reminder_say_so() {
+        let mut request = request(&["2026-03-02"], "2026-04-20", 1);
+        request.planned = 1;
+        // Day 49 after the only (final) session: daily SPF keeps the message going.
+        let text = render(&request).unwrap();
+        assert!(text.contains("reminders: daily_aftercare"), "{text}");
+        let mut none = request.clone();
+        none.sessions = vec![];
+        assert_eq!(
+            render(&none).unwrap(),
+            "2026-04-20  no session booked  pre_treatment\n"
+        );
+    }
+}

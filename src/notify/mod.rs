@@ -1,0 +1,5 @@
+//! Notification plumbing: email (lettre), its templates (minijinja) and the VAPID key pair.
+
+pub mod email;
+pub mod templates;
+pub mod vapid;

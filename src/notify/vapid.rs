@@ -1,0 +1,563 @@
+//! The service's VAPID key pair (RFC 8292, P-256): generated on first start and kept in a
+//! PKCS#8 PEM file (mode 0600 on unix), or given by configuration as a base64url scalar.
+//!
+//! A file that exists but cannot be read as a P-256 private key is an error naming the
+//! path; it is never replaced, because every browser subscription is bound to the public
+//! key and a silent new key would orphan them all.
+
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use p256::elliptic_curve::sec1::ToEncodedPoint;
+use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
+use p256::SecretKey;
+
+#[derive(Debug, thiserror::Error)]
+pub enum VapidError {
+    #[error("VAPID key file {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "VAPID key file {path} is not a P-256 private key in PEM ({reason}); \
+         restore the original file or remove it to generate a new key \
+         (existing push subscriptions will then stop working)"
+    )]
+    Corrupt { path: PathBuf, reason: String },
+    #[error("VAPID private key: {0}")]
+    InvalidKey(String),
+}
+
+/// The VAPID key pair. `Debug` shows the public key only.
+#[derive(Clone)]
+pub struct VapidKeys {
+    secret: SecretKey,
+    /// 65-byte uncompressed SEC1 point.
+    public: Vec<u8>,
+}
+
+impl fmt::Debug for VapidKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VapidKeys")
+            .field("public_key", &self.public_key_base64url())
+            .field("private_key", &"[REDACTED]")
+            .finish()
+    }
+}
+
+impl PartialEq for VapidKeys {
+    fn eq(&self, other: &Self) -> bool {
+        self.public == other.public
+    }
+}
+
+impl Eq for VapidKeys {}
+
+impl VapidKeys {
+    /// A fresh random key pair (OS randomness).
+    pub fn generate() -> VapidKeys {
+        VapidKeys::from_secret(SecretKey::random(&mut rand::rngs::OsRng))
+    }
+
+    /// Loads the key from `path`, or generates one and writes it there (creating parent
+    /// folders; mode 0600 on unix) when the file does not exist.
+    pub fn load_or_generate(path: &Path) -> Result<VapidKeys, VapidError> {
+        let io = |source| VapidError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        match std::fs::read(path) {
+            Ok(bytes) => return VapidKeys::from_file_contents(path, &bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io(e)),
+        }
+        let keys = VapidKeys::generate();
+        match write_new_file(path, keys.private_key_pem().as_bytes()) {
+            Ok(()) => {
+                tracing::info!(path = %path.display(), public_key = %keys.public_key_base64url(),
+                    "generated a new VAPID key pair");
+                Ok(keys)
+            }
+            // Another process (a replica starting at the same moment) won the race:
+            // use its key, which is complete because files only appear fully written.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let bytes = std::fs::read(path).map_err(io)?;
+                VapidKeys::from_file_contents(path, &bytes)
+            }
+            Err(e) => Err(io(e)),
+        }
+    }
+
+    /// A key given by configuration: the 32-byte private scalar, base64url (padding
+    /// optional), as printed by `private_key_base64url` or other VAPID tools.
+    pub fn from_base64url_private(encoded: &str) -> Result<VapidKeys, VapidError> {
+        let trimmed = encoded.trim().trim_end_matches('=');
+        let bytes = URL_SAFE_NO_PAD
+            .decode(trimmed)
+            .map_err(|e| VapidError::InvalidKey(format!("not base64url: {e}")))?;
+        if bytes.len() != 32 {
+            return Err(VapidError::InvalidKey(format!(
+                "expected a 32-byte P-256 private key, got {} bytes",
+                bytes.len()
+            )));
+        }
+        let secret = SecretKey::from_slice(&bytes).map_err(|_| {
+            VapidError::InvalidKey("not a valid P-256 private key (zero or out of range)".into())
+        })?;
+        Ok(VapidKeys::from_secret(secret))
+    }
+
+    /// Parses a PEM private key: PKCS#8 (`BEGIN PRIVATE KEY`) or SEC1
+    /// (`BEGIN EC PRIVATE KEY`, as `openssl ecparam -genkey` writes).
+    pub fn from_pem(pem: &str) -> Result<VapidKeys, VapidError> {
+        let secret = SecretKey::from_pkcs8_pem(pem)
+            .or_else(|pkcs8| SecretKey::from_sec1_pem(pem).map_err(|_| pkcs8))
+            .map_err(|e| VapidError::InvalidKey(e.to_string()))?;
+        Ok(VapidKeys::from_secret(secret))
+    }
+
+    fn from_file_contents(path: &Path, bytes: &[u8]) -> Result<VapidKeys, VapidError> {
+        let corrupt = |reason: String| VapidError::Corrupt {
+            path: path.to_path_buf(),
+            reason,
+        };
+        warn_if_readable_by_others(path);
+        let text = std::str::from_utf8(bytes).map_err(|_| corrupt("not UTF-8 text".into()))?;
+        if text.trim().is_empty() {
+            return Err(corrupt("the file is empty".into()));
+        }
+        VapidKeys::from_pem(text).map_err(|e| match e {
+            VapidError::InvalidKey(reason) => corrupt(reason),
+            other => other,
+        })
+    }
+
+    fn from_secret(secret: SecretKey) -> VapidKeys {
+        let public = secret
+            .public_key()
+            .to_encoded_point(false)
+            .as_bytes()
+            .to_vec();
+        VapidKeys { secret, public }
+    }
+
+    /// The 65-byte uncompressed public point, base64url without padding: the browser's
+    /// `applicationServerKey`.
+    pub fn public_key_base64url(&self) -> String {
+        URL_SAFE_NO_PAD.encode(&self.public)
+    }
+
+    /// The 65-byte uncompressed public point.
+    pub fn public_key_bytes(&self) -> &[u8] {
+        &self.public
+    }
+
+    /// PKCS#8 PEM (`BEGIN PRIVATE KEY`), for `web_push::VapidSignatureBuilder::from_pem`.
+    pub fn private_key_pem(&self) -> String {
+        self.secret
+            .to_pkcs8_pem(LineEnding::LF)
+            .map(|pem| pem.as_str().to_owned())
+            // Encoding a valid P-256 key into PKCS#8 cannot fail.
+            .expect("encode a P-256 key as PKCS#8")
+    }
+
+    /// The 32-byte private scalar, base64url without padding
+    /// (for `web_push::VapidSignatureBuilder::from_base64`).
+    pub fn private_key_base64url(&self) -> String {
+        URL_SAFE_NO_PAD.encode(self.secret.to_bytes())
+    }
+}
+
+/// Writes a file that must not exist yet, completely or not at all: a private temporary
+/// file (0600) is written and synced, then hard-linked into place, which fails with
+/// `AlreadyExists` instead of replacing a file that appeared meanwhile.
+fn write_new_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir)?;
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "vapid".to_string());
+    let tmp = dir.join(format!(
+        ".{file_name}.{}.tmp",
+        uuid::Uuid::new_v4().simple()
+    ));
+    let result = (|| {
+        let mut file = private_new_file(&tmp)?;
+        file.write_all(contents)?;
+        file.sync_all()?;
+        drop(file);
+        match std::fs::hard_link(&tmp, path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(e),
+            // Filesystems without hard links: fall back to an exclusive create.
+            Err(_) => {
+                let mut file = private_new_file(path)?;
+                file.write_all(contents)?;
+                file.sync_all()
+            }
+        }
+    })();
+    let _ = std::fs::remove_file(&tmp);
+    if result.is_ok() {
+        sync_dir(&dir);
+    }
+    result
+}
+
+fn private_new_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
+}
+
+fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    if let Ok(handle) = std::fs::File::open(dir) {
+        let _ = handle.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+}
+
+fn warn_if_readable_by_others(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path) {
+            if meta.permissions().mode() & 0o077 != 0 {
+                tracing::warn!(path = %path.display(), mode = format!("{:o}", meta.permissions().mode() & 0o777),
+                    "the VAPID private key file is accessible to other users; chmod 600 it");
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
+/// Placeholder domains that must never reach a push service as the VAPID contact.
+const PLACEHOLDER_DOMAINS: [&str; 3] = ["example.com", "example.org", "example.net"];
+/// Reserved top-level names (RFC 2606) that can never reach anyone. `.test` stays allowed
+/// for test setups.
+const PLACEHOLDER_TLDS: [&str; 2] = [".invalid", ".example"];
+
+/// Checks the VAPID `sub` claim: a `mailto:` with a plausible address or an `https:` URL,
+/// and no placeholder (`example.com`, `example.org`, `example.net`, a `.invalid` or
+/// `.example` domain, or `localhost` in a `mailto:`). Push services use it to contact the
+/// operator, so it must be real.
+pub fn validate_subject(sub: &str) -> Result<(), String> {
+    let sub = sub.trim();
+    let hint = "must be a mailto: address or an https: URL where the push service can \
+                reach you, e.g. \"mailto:ops@your-domain\"";
+    if sub.is_empty() {
+        return Err(format!("is empty; it {hint}"));
+    }
+    let lower = sub.to_ascii_lowercase();
+    if let Some(domain) = PLACEHOLDER_DOMAINS.iter().find(|d| lower.contains(*d)) {
+        return Err(format!("{sub:?} is a placeholder ({domain}); it {hint}"));
+    }
+    let reserved_tld = |host: &str| {
+        let host = host.trim_end_matches('.');
+        PLACEHOLDER_TLDS
+            .iter()
+            .find(|tld| host == &tld[1..] || host.ends_with(*tld))
+            .copied()
+    };
+    if let Some(address) = lower.strip_prefix("mailto:") {
+        let address = address.split('?').next().unwrap_or_default();
+        let Some((local, domain)) = address.rsplit_once('@') else {
+            return Err(format!("{sub:?} has no address after mailto:; it {hint}"));
+        };
+        let domain_ok = domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains("..")
+            && domain
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.' || !c.is_ascii());
+        let local_ok = !local.is_empty()
+            && !local.contains(|c: char| {
+                c.is_whitespace() || c.is_control() || "<>\"(),;:@".contains(c)
+            });
+        if !domain_ok || !local_ok {
+            return Err(format!(
+                "{sub:?} is not a plausible email address; it {hint}"
+            ));
+        }
+        if domain == "localhost" || domain.ends_with(".localhost") || lower.contains("localhost") {
+            return Err(format!("{sub:?} is a placeholder (localhost); it {hint}"));
+        }
+        if let Some(tld) = reserved_tld(domain) {
+            return Err(format!("{sub:?} is a placeholder ({tld}); it {hint}"));
+        }
+        return Ok(());
+    }
+    if lower.starts_with("https://") {
+        let url =
+            url::Url::parse(sub).map_err(|e| format!("{sub:?} is not a URL ({e}); it {hint}"))?;
+        let host = url.host_str().unwrap_or_default();
+        if host.is_empty() {
+            return Err(format!("{sub:?} has no host; it {hint}"));
+        }
+        if let Some(tld) = reserved_tld(host) {
+            return Err(format!("{sub:?} is a placeholder ({tld}); it {hint}"));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(format!("{sub:?} must not carry credentials"));
+        }
+        return Ok(());
+    }
+    Err(format!("{sub:?} {hint}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use p256::ecdsa::signature::Verifier;
+
+    #[test]
+    fn generated_keys_have_the_web_push_shapes() {
+        let keys = VapidKeys::generate();
+        let public = URL_SAFE_NO_PAD.decode(keys.public_key_base64url()).unwrap();
+        assert_eq!(public.len(), 65);
+        assert_eq!(public[0], 0x04, "uncompressed point");
+        assert!(!keys.public_key_base64url().contains('='));
+        let private = URL_SAFE_NO_PAD
+            .decode(keys.private_key_base64url())
+            .unwrap();
+        assert_eq!(private.len(), 32);
+        assert!(keys
+            .private_key_pem()
+            .starts_with("-----BEGIN PRIVATE KEY-----\n"));
+        assert_ne!(keys, VapidKeys::generate());
+    }
+
+    #[test]
+    fn round_trips_through_pem_and_base64url() {
+        let keys = VapidKeys::generate();
+        let from_pem = VapidKeys::from_pem(&keys.private_key_pem()).unwrap();
+        assert_eq!(
+            from_pem.private_key_base64url(),
+            keys.private_key_base64url()
+        );
+        let from_b64 = VapidKeys::from_base64url_private(&keys.private_key_base64url()).unwrap();
+        assert_eq!(from_b64.public_key_base64url(), keys.public_key_base64url());
+        // Padded input is accepted too.
+        let padded = format!("{}=", keys.private_key_base64url());
+        assert_eq!(VapidKeys::from_base64url_private(&padded).unwrap(), keys);
+    }
+
+    #[test]
+    fn known_vector() {
+        // RFC 8291 Appendix A: the application server's key pair.
+        let keys = VapidKeys::from_base64url_private("yfWPiYE-n46HLnH0KqZOF1fJJU3MYrct3AELtAQ-oRw")
+            .unwrap();
+        assert_eq!(
+            keys.public_key_base64url(),
+            "BP4z9KsN6nGRTbVYI_c7VJSPQTBtkgcy27mlmlMoZIIgDll6e3vCYLocInmYWAmS6TlzAC8wEqKK6PBru3jl7A8"
+        );
+    }
+
+    #[test]
+    fn config_keys_of_the_wrong_shape_are_refused() {
+        for bad in [
+            "",
+            "not base64!!",
+            "AAAA",
+            &URL_SAFE_NO_PAD.encode([0u8; 32]),
+            &URL_SAFE_NO_PAD.encode([0xffu8; 32]),
+            &URL_SAFE_NO_PAD.encode([1u8; 33]),
+        ] {
+            let err = VapidKeys::from_base64url_private(bad).unwrap_err();
+            assert!(matches!(err, VapidError::InvalidKey(_)), "{bad:?}: {err:?}");
+        }
+    }
+
+    #[test]
+    fn accepts_sec1_pem_too() {
+        let keys = VapidKeys::generate();
+        let sec1 = keys.secret.to_sec1_pem(LineEnding::LF).unwrap();
+        assert!(sec1.starts_with("-----BEGIN EC PRIVATE KEY-----"));
+        assert_eq!(VapidKeys::from_pem(&sec1).unwrap(), keys);
+    }
+
+    #[test]
+    fn debug_hides_the_private_key() {
+        let keys = VapidKeys::generate();
+        let shown = format!("{keys:?}");
+        assert!(shown.contains(&keys.public_key_base64url()));
+        assert!(!shown.contains(&keys.private_key_base64url()), "{shown}");
+        assert!(!shown.contains("PRIVATE KEY"));
+    }
+
+    #[test]
+    fn generated_once_then_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys/nested/vapid.pem");
+        let first = VapidKeys::load_or_generate(&path).unwrap();
+        assert!(path.is_file());
+        let second = VapidKeys::load_or_generate(&path).unwrap();
+        assert_eq!(
+            first.private_key_base64url(),
+            second.private_key_base64url()
+        );
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            first.private_key_pem()
+        );
+        // No temporary files are left behind.
+        let entries: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();
+        assert_eq!(entries.len(), 1);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+        }
+    }
+
+    #[test]
+    fn corrupt_files_are_errors_naming_the_path_and_are_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, contents) in [
+            ("empty.pem", &b""[..]),
+            ("garbage.pem", &b"hello, I am not a key\n"[..]),
+            ("binary.pem", &[0xff, 0xfe, 0x00][..]),
+            (
+                "truncated.pem",
+                &b"-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n"
+                    [..],
+            ),
+        ] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, contents).unwrap();
+            let err = VapidKeys::load_or_generate(&path).unwrap_err();
+            assert!(matches!(err, VapidError::Corrupt { .. }), "{name}: {err:?}");
+            assert!(
+                err.to_string().contains(&path.display().to_string()),
+                "{err}"
+            );
+            assert_eq!(
+                std::fs::read(&path).unwrap(),
+                contents,
+                "{name} was modified"
+            );
+        }
+        // A key of another curve is refused as well.
+        let path = dir.path().join("ed25519.pem");
+        let ed = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEINTuctv5E1hK1bbY8fdp+K06/nwoy/HU++CXqI9EdVhC\n-----END PRIVATE KEY-----\n";
+        std::fs::write(&path, ed).unwrap();
+        assert!(matches!(
+            VapidKeys::load_or_generate(&path).unwrap_err(),
+            VapidError::Corrupt { .. }
+        ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn unreadable_locations_are_io_errors_naming_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocker = dir.path().join("file");
+        std::fs::write(&blocker, b"x").unwrap();
+        let path = blocker.join("vapid.pem");
+        let err = VapidKeys::load_or_generate(&path).unwrap_err();
+        assert!(matches!(err, VapidError::Io { .. }), "{err:?}");
+        assert!(err.to_string().contains(&path.display().to_string()));
+    }
+
+    #[test]
+    fn concurrent_first_starts_agree_on_one_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vapid.pem");
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || VapidKeys::load_or_generate(&path).unwrap())
+            })
+            .collect();
+        let keys: Vec<VapidKeys> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        let on_disk = VapidKeys::load_or_generate(&path).unwrap();
+        for k in keys {
+            assert_eq!(k, on_disk);
+        }
+    }
+
+    #[test]
+    fn web_push_accepts_our_keys_and_signs_verifiably() {
+        let keys = VapidKeys::generate();
+        let info = web_push::SubscriptionInfo::new(
+            "https://push.test:8443/push/abc",
+            "BLMbF9ffKBiWQLCKvTHb6LO8Nb6dcUh6TItC455vu2kElga6PQvUmaFyCdykxY2nOSSL3yKgfbmFLRTUaGv4yV8",
+            "xS03Fi5ErfTNH_l9WHE9Ig",
+        );
+        let from_pem =
+            web_push::VapidSignatureBuilder::from_pem_no_sub(keys.private_key_pem().as_bytes())
+                .unwrap();
+        assert_eq!(from_pem.get_public_key(), keys.public_key_bytes());
+        let from_b64 =
+            web_push::VapidSignatureBuilder::from_base64_no_sub(&keys.private_key_base64url())
+                .unwrap();
+        assert_eq!(from_b64.get_public_key(), keys.public_key_bytes());
+
+        let signature = from_pem.add_sub_info(&info).build().unwrap();
+        assert_eq!(signature.auth_k, keys.public_key_bytes());
+        let (signed, sig) = signature.auth_t.rsplit_once('.').unwrap();
+        let sig =
+            p256::ecdsa::Signature::from_slice(&URL_SAFE_NO_PAD.decode(sig).unwrap()).unwrap();
+        let verifying =
+            p256::ecdsa::VerifyingKey::from_sec1_bytes(keys.public_key_bytes()).unwrap();
+        verifying.verify(signed.as_bytes(), &sig).unwrap();
+    }
+
+    #[test]
+    fn subjects() {
+        for ok in [
+            "mailto:ops@hairline-studio.co.uk",
+            "MAILTO:Push.Admin+vapid@clinic.de",
+            "https://hairline-studio.co.uk/contact",
+            "https://push-contact.smp-aftercare.app",
+            "mailto:ops@smp.test",
+        ] {
+            assert_eq!(validate_subject(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "",
+            "ops@clinic.de",
+            "mailto:",
+            "mailto:ops",
+            "mailto:@clinic.de",
+            "mailto:ops@clinic",
+            "mailto:o ps@clinic.de",
+            "mailto:admin@example.com",
+            "mailto:admin@push.example.org",
+            "mailto:admin@example.net",
+            "mailto:admin@localhost",
+            "mailto:admin@localhost.localdomain",
+            "mailto:operator@smp-aftercare.invalid",
+            "mailto:ops@clinic.example",
+            "https://clinic.invalid/contact",
+            "https://example.com/contact",
+            "https://www.example.org",
+            "http://clinic.de/contact",
+            "https://",
+            "https:nohost",
+            "https://user:pw@clinic.de",
+            "ftp://clinic.de",
+        ] {
+            assert!(validate_subject(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+}

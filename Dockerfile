@@ -1,6 +1,6 @@
 # Build: everything C (SQLite, libpq, OpenSSL) is compiled from bundled sources, so
 # the runtime image needs no database client libraries.
-FROM rust:1.88-bookworm AS build
+FROM rust:1-bookworm AS build
 WORKDIR /src
 COPY . .
 RUN cargo build --release --locked && strip target/release/smp-aftercare
@@ -13,6 +13,7 @@ RUN apt-get update \
 WORKDIR /app
 COPY --from=build /src/target/release/smp-aftercare /usr/local/bin/smp-aftercare
 COPY config ./config
+RUN mkdir -p /app/data && chown smp:smp /app/data
 USER smp
 ENV SMP__SERVER__HOST=0.0.0.0
 EXPOSE 8080

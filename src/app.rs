@@ -9,19 +9,24 @@ use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{error, web, App, HttpMessage, HttpRequest, HttpServer, ResponseError};
 use tracing_actix_web::{RequestId, TracingLogger};
 
+use crate::api::invitations::AcceptLimiter;
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::error::{ApiError, PROBLEM_JSON};
+use crate::notify::email::Mailer;
+use crate::notify::vapid::VapidKeys;
 
 /// What every handler can reach.
-#[derive(Debug)]
 pub struct AppState {
     pub pool: DbPool,
     pub settings: Settings,
     pub clock: SharedClock,
     /// "sqlite" or "postgresql", for readiness and logs.
     pub backend: &'static str,
+    pub mailer: Mailer,
+    pub vapid: VapidKeys,
+    pub accept_limiter: AcceptLimiter,
 }
 
 /// A startup failure, phrased for the operator.
@@ -29,6 +34,10 @@ pub struct AppState {
 pub enum StartupError {
     #[error(transparent)]
     Database(#[from] db::DbError),
+    #[error("email: {0}")]
+    Email(String),
+    #[error("VAPID key: {0}")]
+    Vapid(String),
     #[error("cannot listen on {address}: {source}")]
     Bind {
         address: String,
@@ -61,6 +70,9 @@ impl Application {
         let backend =
             db::DatabaseUrl::parse(secrecy::ExposeSecret::expose_secret(&settings.database.url))?
                 .backend_name();
+        let mailer =
+            Mailer::new(&settings.email).map_err(|e| StartupError::Email(e.to_string()))?;
+        let vapid = load_vapid_keys(&settings)?;
         let shutdown_timeout = settings.server.shutdown_timeout_secs;
         let workers = settings.server.workers;
         let state = web::Data::new(AppState {
@@ -68,6 +80,9 @@ impl Application {
             settings,
             clock,
             backend,
+            mailer,
+            vapid,
+            accept_limiter: AcceptLimiter::default(),
         });
         let mut server = HttpServer::new(move || {
             let body_limit = state.settings.server.body_limit_bytes;
@@ -120,6 +135,15 @@ pub fn prepare_database(settings: &Settings) -> Result<DbPool, StartupError> {
         tracing::info!(migrations = ?applied, "applied database migrations");
     }
     Ok(pool)
+}
+
+/// The operator's key if given, else the one generated on first start and kept.
+pub fn load_vapid_keys(settings: &Settings) -> Result<VapidKeys, StartupError> {
+    let keys = match &settings.push.vapid_private_key {
+        Some(key) => VapidKeys::from_base64url_private(secrecy::ExposeSecret::expose_secret(key)),
+        None => VapidKeys::load_or_generate(&settings.push.vapid_key_file),
+    };
+    keys.map_err(|e| StartupError::Vapid(e.to_string()))
 }
 
 fn bad_request(error: impl std::fmt::Display) -> actix_web::Error {

@@ -19,6 +19,32 @@ pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
     pub log: LogSettings,
+    pub email: crate::notify::email::EmailSettings,
+    pub push: PushSettings,
+    pub invitations: InvitationSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushSettings {
+    /// The VAPID `sub`: a real `mailto:` or `https:` contact for push services.
+    pub vapid_subject: String,
+    /// Where the generated VAPID key pair is kept (PEM), unless a key is given.
+    pub vapid_key_file: PathBuf,
+    /// A VAPID private key (base64url, 32 bytes) given by the operator instead.
+    pub vapid_private_key: Option<SecretString>,
+    /// URL prefixes allowed as push endpoints despite being plain http or loopback
+    /// (only for tests and local push services).
+    pub allowed_insecure_endpoints: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InvitationSettings {
+    /// How long an invitation link stays valid.
+    pub valid_days: u32,
+    /// Invitation accepts allowed per source address per minute.
+    pub accepts_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -82,7 +108,9 @@ impl Settings {
                 Environment::with_prefix("SMP")
                     .prefix_separator("__")
                     .separator("__")
-                    .try_parsing(true),
+                    .try_parsing(true)
+                    .list_separator(",")
+                    .with_list_parse_key("push.allowed_insecure_endpoints"),
             );
         if let Some(file) = explicit_file {
             if !file.is_file() {
@@ -118,6 +146,15 @@ impl Settings {
         }
         if let Err(e) = crate::db::DatabaseUrl::parse(self.database.url.expose_secret()) {
             return fail("database.url", &e.to_string());
+        }
+        if let Err(why) = self.email.validate() {
+            return Err(ConfigError(why));
+        }
+        if self.invitations.valid_days == 0 || self.invitations.valid_days > 90 {
+            return fail("invitations.valid_days", "must be between 1 and 90");
+        }
+        if self.invitations.accepts_per_minute == 0 {
+            return fail("invitations.accepts_per_minute", "must be at least 1");
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             return fail("log.level", "not a valid tracing filter (e.g. \"info\")");

@@ -167,8 +167,14 @@ impl ResponseError for ApiError {
         if matches!(self, ApiError::Unauthorized(_)) {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
-        if matches!(self, ApiError::Unavailable(_)) {
-            response.insert_header((header::RETRY_AFTER, "5"));
+        match self {
+            ApiError::Unavailable(_) => {
+                response.insert_header((header::RETRY_AFTER, "5"));
+            }
+            ApiError::TooManyRequests(_) => {
+                response.insert_header((header::RETRY_AFTER, "60"));
+            }
+            _ => {}
         }
         response.body(serde_json::to_string(&body).unwrap_or_default())
     }

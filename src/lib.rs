@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod notify;
 pub mod preview;
 pub mod telemetry;
 pub mod tokens;

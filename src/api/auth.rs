@@ -14,6 +14,10 @@ use crate::tokens;
 
 /// Prefix of clinic API keys.
 pub const CLINIC_KEY_KIND: &str = "smpk";
+/// Prefix of client access tokens.
+pub const CLIENT_TOKEN_KIND: &str = "smpc";
+/// Prefix of invitation tokens (in the emailed link).
+pub const INVITATION_TOKEN_KIND: &str = "smpi";
 
 #[derive(Debug, Clone)]
 pub struct AuthenticatedClinic {
@@ -69,6 +73,40 @@ impl FromRequest for AuthenticatedClinic {
                 name: clinic.name,
                 email: clinic.email,
             })
+        })
+    }
+}
+
+/// The client behind `Authorization: Bearer <client access token>`.
+#[derive(Debug, Clone)]
+pub struct AuthenticatedClient {
+    pub client: crate::db::clients::Client,
+}
+
+impl FromRequest for AuthenticatedClient {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer_token(req);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::internal("AppState missing"))?;
+            let token = token?;
+            let invalid = || ApiError::Unauthorized("invalid or expired access token".into());
+            let token_id = tokens::parse_id(CLIENT_TOKEN_KIND, &token)
+                .ok_or_else(invalid)?
+                .to_string();
+            let client = db::run(&state.pool, move |conn| {
+                Ok(crate::db::clients::find_by_access_id(conn, &token_id)?)
+            })
+            .await?
+            .ok_or_else(invalid)?;
+            let stored = client.access_token_hash.as_deref().ok_or_else(invalid)?;
+            if !tokens::verify(&token, stored) {
+                return Err(invalid());
+            }
+            Ok(AuthenticatedClient { client })
         })
     }
 }

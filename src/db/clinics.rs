@@ -16,6 +16,7 @@ pub struct Clinic {
     pub api_key_hash: Option<String>,
     pub created_at: NaiveDateTime,
     pub key_issued_at: Option<NaiveDateTime>,
+    pub protocol_overrides: Option<String>,
 }
 
 #[derive(Debug, Insertable)]
@@ -80,4 +81,16 @@ pub fn set_key(
         ))
         .execute(conn)?;
     Ok(updated == 1)
+}
+
+/// Stores the clinic's protocol overrides (JSON; None restores the default).
+pub fn set_protocol_overrides(
+    conn: &mut DbConnection,
+    id: &str,
+    overrides: Option<&str>,
+) -> QueryResult<()> {
+    diesel::update(clinics::table.find(id))
+        .set(clinics::protocol_overrides.eq(overrides))
+        .execute(conn)
+        .map(|_| ())
 }

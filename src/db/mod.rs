@@ -2,7 +2,9 @@
 //! scheme, an r2d2 pool, embedded twin migrations, and `run` to keep blocking diesel
 //! calls off the async executor.
 
+pub mod clients;
 pub mod clinics;
+pub mod push_subscriptions;
 pub mod schema;
 
 use std::path::{Path, PathBuf};

@@ -10,5 +10,78 @@ diesel::table! {
         api_key_hash -> Nullable<Text>,
         created_at -> Timestamp,
         key_issued_at -> Nullable<Timestamp>,
+        protocol_overrides -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    clients (id) {
+        id -> Text,
+        clinic_id -> Text,
+        email -> Text,
+        name -> Text,
+        timezone -> Text,
+        locale -> Text,
+        planned_sessions -> Integer,
+        reminder_time -> Text,
+        push_enabled -> Bool,
+        email_enabled -> Bool,
+        spf_reminders -> Text,
+        muted -> Text,
+        invitation_status -> Text,
+        invitation_error -> Nullable<Text>,
+        invitation_token_id -> Nullable<Text>,
+        invitation_token_hash -> Nullable<Text>,
+        invitation_expires_at -> Nullable<Timestamp>,
+        access_token_id -> Nullable<Text>,
+        access_token_hash -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        client_id -> Text,
+        date -> Date,
+        marked_final -> Bool,
+        notes -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    push_subscriptions (id) {
+        id -> Text,
+        client_id -> Text,
+        endpoint -> Text,
+        p256dh -> Text,
+        auth -> Text,
+        expiration_time -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (clinic_id, idempotency_key) {
+        clinic_id -> Text,
+        idempotency_key -> Text,
+        request_fingerprint -> Text,
+        response_status -> Integer,
+        response_body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(clients -> clinics (clinic_id));
+diesel::joinable!(sessions -> clients (client_id));
+diesel::joinable!(push_subscriptions -> clients (client_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    clinics,
+    clients,
+    sessions,
+    push_subscriptions,
+    idempotency_keys
+);

@@ -81,3 +81,48 @@ async fn readyz_reports_a_postgres_outage_and_recovers() {
         "readyz did not recover after the database came back"
     );
 }
+
+/// /openapi.json is a valid OpenAPI 3.1 document (checked by an independent
+/// validator, Python's openapi-spec-validator) and /docs serves a page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_document_validates_and_docs_are_served() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let response = app.get("/openapi.json").await;
+    assert_eq!(response.status(), 200);
+    let spec: serde_json::Value = response.json().await.unwrap();
+    assert!(
+        spec["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        spec["openapi"]
+    );
+    for path in [
+        "/v1/clients",
+        "/v1/me/today",
+        "/v1/invitations/{token}/accept",
+        "/v1/me/push-subscriptions",
+    ] {
+        assert!(spec["paths"][path].is_object(), "{path} is documented");
+    }
+    let file = app.db.scratch_dir().join("openapi.json");
+    std::fs::write(&file, spec.to_string()).unwrap();
+    let check = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import json,sys; from openapi_spec_validator import validate; \
+             from openapi_spec_validator.validation import OpenAPIV31SpecValidator; \
+             validate(json.load(open(sys.argv[1])), cls=OpenAPIV31SpecValidator); print('valid')",
+        ])
+        .arg(&file)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        check.status.success(),
+        "openapi-spec-validator: {}{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
+
+    let docs = app.get("/docs").await;
+    assert_eq!(docs.status(), 200);
+    assert!(docs.text().await.unwrap().contains("openapi"));
+}

@@ -98,8 +98,9 @@ pub struct TestApp {
     pub db: TestDatabase,
 }
 
-/// Test settings: the built-in defaults with this test's database and quiet logs.
-pub fn test_settings(database_url: &str) -> Settings {
+/// Test settings: the built-in defaults with this test's database, files in `scratch`
+/// (mail, VAPID key), push endpoints on loopback allowed, and quiet logs.
+pub fn test_settings(database_url: &str, scratch: &std::path::Path) -> Settings {
     let mut settings =
         Settings::load(std::path::Path::new("/nonexistent"), None).expect("default settings load");
     settings.database.url = SecretString::from(database_url.to_string());
@@ -107,14 +108,29 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings.server.port = 0;
     settings.server.workers = 1;
     settings.server.shutdown_timeout_secs = 1;
+    settings.server.public_url = "http://app.test".parse().unwrap();
+    settings.email.file_dir = scratch.join("mail");
+    settings.email.send_timeout_secs = 5;
+    settings.push.vapid_key_file = scratch.join("vapid.pem");
+    settings.push.vapid_subject = "mailto:ops@smp-aftercare.dev".to_string();
+    settings.push.allowed_insecure_endpoints = vec!["http://127.0.0.1:".to_string()];
     settings
 }
 
 /// Starts the real server. None when the backend is PostgreSQL and no
 /// `TEST_DATABASE_URL` is set.
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// `spawn_app` with settings adjusted first (e.g. SMTP pointed at a test peer).
+pub async fn spawn_app_with(
+    backend: Backend,
+    adjust: impl FnOnce(&mut Settings),
+) -> Option<TestApp> {
     let (db, database_url) = TestDatabase::create(backend)?;
-    let settings = test_settings(&database_url);
+    let mut settings = test_settings(&database_url, &db.scratch_dir());
+    adjust(&mut settings);
     let clock = FixedClock::new(Utc.with_ymd_and_hms(2026, 3, 2, 7, 0, 0).unwrap());
     let pool = app::prepare_database(&settings).expect("database prepares");
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
@@ -157,7 +173,39 @@ impl TestApp {
 
     /// Runs the real binary against this test's database.
     pub fn cli(&self, args: &[&str]) -> std::process::Output {
-        run_cli(args, &[("SMP__DATABASE__URL", self.database_url.as_str())])
+        let vapid = self
+            .settings
+            .push
+            .vapid_key_file
+            .to_string_lossy()
+            .to_string();
+        run_cli(
+            args,
+            &[
+                ("SMP__DATABASE__URL", self.database_url.as_str()),
+                ("SMP__PUSH__VAPID_KEY_FILE", vapid.as_str()),
+            ],
+        )
+    }
+
+    /// .eml files the file transport wrote, oldest first.
+    pub fn mail_files(&self) -> Vec<String> {
+        let dir = &self.settings.email.file_dir;
+        let mut files: Vec<(std::time::SystemTime, std::path::PathBuf)> = std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok())
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                    .map(|p| (p.metadata().unwrap().modified().unwrap(), p))
+                    .collect()
+            })
+            .unwrap_or_default();
+        files.sort();
+        files
+            .into_iter()
+            .map(|(_, p)| std::fs::read_to_string(p).unwrap())
+            .collect()
     }
 
     /// Creates a clinic through the CLI and returns (id, api key).
@@ -176,6 +224,92 @@ impl TestApp {
                 .unwrap_or_else(|| panic!("no {label} in {stdout}"))
         };
         (field("id:"), field("api key:"))
+    }
+
+    pub fn clinic_client(&self, key: &str) -> ApiClient<'_> {
+        ApiClient {
+            app: self,
+            token: key.to_string(),
+        }
+    }
+}
+
+/// Requests with one bearer token.
+pub struct ApiClient<'a> {
+    pub app: &'a TestApp,
+    pub token: String,
+}
+
+impl ApiClient<'_> {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.app
+            .client
+            .get(self.app.url(path))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn delete(&self, path: &str) -> reqwest::Response {
+        self.app
+            .client
+            .delete(self.app.url(path))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.app
+            .client
+            .post(self.app.url(path))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn patch(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.app
+            .client
+            .patch(self.app.url(path))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn put(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.app
+            .client
+            .put(self.app.url(path))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A raw body with a JSON content type (for malformed input).
+    pub async fn send_raw(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &str,
+    ) -> reqwest::Response {
+        self.app
+            .client
+            .request(method, self.app.url(path))
+            .bearer_auth(&self.token)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap()
     }
 }
 

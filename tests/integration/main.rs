@@ -2,8 +2,13 @@
 
 mod helpers;
 
+mod bad_input;
+mod clients_api;
 mod clinic_auth;
+mod email;
 mod foundation;
 mod migrations;
+mod onboarding;
+mod peers;
 mod preview;
 mod startup;

@@ -48,6 +48,7 @@ pub enum StartupError {
 pub struct Application {
     server: Server,
     port: u16,
+    state: web::Data<AppState>,
 }
 
 impl Application {
@@ -84,6 +85,7 @@ impl Application {
             vapid,
             accept_limiter: AcceptLimiter::default(),
         });
+        let shared = state.clone();
         let mut server = HttpServer::new(move || {
             let body_limit = state.settings.server.body_limit_bytes;
             App::new()
@@ -110,11 +112,17 @@ impl Application {
         Ok(Application {
             server: server.run(),
             port,
+            state: shared,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The shared state (pool, mailer, keys), for the job engine beside the server.
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
     }
 
     /// Serves until SIGTERM/SIGINT, then lets in-flight requests finish.

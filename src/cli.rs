@@ -9,10 +9,12 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::app::{self, Application};
-use crate::clock::{Clock, SharedClock, SystemClock};
+use crate::app::{self, AppState, Application};
+use crate::clock::{AcceleratedClock, Clock, FixedClock, SharedClock, SystemClock};
 use crate::config::Settings;
 use crate::db::{self, clinics};
+use crate::jobs::{scheduler, Engine};
+use crate::notify::email::Mailer;
 use crate::tokens;
 
 #[derive(Debug, Parser)]
@@ -38,8 +40,14 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the HTTP API (the default command). Applies migrations first.
-    Serve,
+    /// Run the HTTP API and the reminder engine (the default command). Applies
+    /// migrations first.
+    Serve(ServeArgs),
+    /// Run only the reminder engine (no HTTP API), e.g. as a separate deployment.
+    Worker(ClockArgs),
+    /// Run the reminder engine by hand.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
     /// Apply pending database migrations and exit.
     Migrate,
     /// Manage clinics and their API keys.
@@ -76,6 +84,37 @@ pub struct PreviewArgs {
     /// Print JSON (the API's identifiers) instead of one line per day.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args, Default)]
+pub struct ServeArgs {
+    /// Serve the API only; another process (`worker`, or an external cron running
+    /// `jobs run-once`) sends the reminders.
+    #[arg(long)]
+    pub no_scheduler: bool,
+    #[command(flatten)]
+    pub clock: ClockArgs,
+}
+
+#[derive(Debug, Args, Default)]
+pub struct ClockArgs {
+    /// Demo mode: start the service's clock at this instant (RFC 3339)...
+    #[arg(long, value_name = "RFC3339", requires = "clock_speed")]
+    pub clock_start: Option<chrono::DateTime<chrono::FixedOffset>>,
+    /// ...and run it this many times faster than real time (e.g. 3600: an hour a second).
+    #[arg(long, value_name = "N", requires = "clock_start")]
+    pub clock_speed: Option<f64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// One planning and dispatch pass, then exit; prints what it did. For deployments
+    /// driven by an external cron, for backfills, and for checking the engine.
+    RunOnce {
+        /// Run as if it were this instant (RFC 3339) instead of now.
+        #[arg(long, value_name = "RFC3339")]
+        at: Option<chrono::DateTime<chrono::FixedOffset>>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -151,8 +190,10 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         .map_err(Failure::config)?;
     crate::telemetry::init(&settings.log);
     let clock: SharedClock = Arc::new(SystemClock);
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(settings, clock),
+    match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+        Command::Serve(args) => serve(settings, &args),
+        Command::Worker(clock_args) => worker(settings, &clock_args),
+        Command::Jobs(JobsCommand::RunOnce { at }) => run_once(settings, at),
         Command::Migrate => migrate(&settings),
         Command::Clinic(command) => clinic(&settings, clock.as_ref(), command),
         Command::Preview(args) => preview(&args),
@@ -195,14 +236,125 @@ fn preview(args: &PreviewArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-fn serve(settings: Settings, clock: SharedClock) -> Result<(), Failure> {
+fn clock_of(args: &ClockArgs) -> Result<SharedClock, Failure> {
+    match (args.clock_start, args.clock_speed) {
+        (Some(start), Some(speed)) => {
+            if !(speed.is_finite() && speed > 0.0 && speed <= 1_000_000.0) {
+                return Err(Failure::config(
+                    "--clock-speed must be between 0 and 1000000",
+                ));
+            }
+            tracing::warn!(start = %start, speed, "demo clock: time runs from the given start, faster than real time");
+            Ok(Arc::new(AcceleratedClock::new(
+                start.with_timezone(&chrono::Utc),
+                speed,
+            )))
+        }
+        _ => Ok(Arc::new(SystemClock)),
+    }
+}
+
+fn engine_for(settings: &Settings, state: &AppState) -> Arc<Engine> {
+    Arc::new(Engine::new(
+        settings,
+        state.pool.clone(),
+        state.clock.clone(),
+        state.mailer.clone(),
+        state.vapid.clone(),
+    ))
+}
+
+fn serve(settings: Settings, args: &ServeArgs) -> Result<(), Failure> {
+    let clock = clock_of(&args.clock)?;
+    let no_scheduler = args.no_scheduler;
     let runtime = tokio::runtime::Runtime::new().map_err(Failure::runtime)?;
     runtime.block_on(async move {
         let url = settings.database.redacted_url();
-        let app = Application::build(settings, clock).map_err(Failure::runtime)?;
-        tracing::info!(port = app.port(), database = %url, "smp-aftercare listening");
+        let app = Application::build(settings.clone(), clock).map_err(Failure::runtime)?;
+        let _scheduler = if no_scheduler {
+            None
+        } else {
+            let engine = engine_for(&settings, &app.state());
+            Some(
+                scheduler::start(engine, &settings.jobs)
+                    .await
+                    .map_err(|e| Failure::runtime(format!("scheduler: {e}")))?,
+            )
+        };
+        tracing::info!(port = app.port(), database = %url, scheduler = !no_scheduler, "smp-aftercare listening");
         app.run_until_stopped().await.map_err(Failure::runtime)?;
         tracing::info!("stopped");
+        Ok(())
+    })
+}
+
+/// The engine alone: the same state as `serve`, no HTTP listener.
+fn worker(settings: Settings, args: &ClockArgs) -> Result<(), Failure> {
+    let clock = clock_of(args)?;
+    let runtime = tokio::runtime::Runtime::new().map_err(Failure::runtime)?;
+    runtime.block_on(async move {
+        let pool = app::prepare_database(&settings).map_err(Failure::runtime)?;
+        let mailer =
+            Mailer::new(&settings.email).map_err(|e| Failure::runtime(format!("email: {e}")))?;
+        let vapid = app::load_vapid_keys(&settings).map_err(Failure::runtime)?;
+        let engine = Arc::new(Engine::new(&settings, pool, clock, mailer, vapid));
+        let mut scheduler = scheduler::start(engine, &settings.jobs)
+            .await
+            .map_err(|e| Failure::runtime(format!("scheduler: {e}")))?;
+        tracing::info!("smp-aftercare worker running; Ctrl-C or SIGTERM stops it");
+        shutdown_signal().await;
+        let _ = scheduler.shutdown().await;
+        tracing::info!("stopped");
+        Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => return std::future::pending().await,
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn run_once(
+    settings: Settings,
+    at: Option<chrono::DateTime<chrono::FixedOffset>>,
+) -> Result<(), Failure> {
+    let runtime = tokio::runtime::Runtime::new().map_err(Failure::runtime)?;
+    runtime.block_on(async move {
+        let clock: SharedClock = match at {
+            Some(at) => Arc::new(FixedClock::new(at.with_timezone(&chrono::Utc))),
+            None => Arc::new(SystemClock),
+        };
+        let pool = app::prepare_database(&settings).map_err(Failure::runtime)?;
+        let mailer = Mailer::new(&settings.email).map_err(|e| Failure::runtime(format!("email: {e}")))?;
+        let vapid = app::load_vapid_keys(&settings).map_err(Failure::runtime)?;
+        let engine = Engine::new(&settings, pool, clock.clone(), mailer, vapid);
+        let now = clock.now();
+        let report = engine.run_once(now).await.map_err(Failure::runtime)?;
+        let p = report.planned;
+        let d = report.dispatched;
+        println!("run at {}", now.to_rfc3339());
+        println!(
+            "planned: {} clients, {} new deliveries, {} updated, {} cancelled, {} recorded expired",
+            p.clients, p.inserted, p.updated, p.cancelled, p.expired
+        );
+        println!(
+            "dispatched: {} claimed, {} sent, {} to retry, {} failed, {} dead, {} cancelled, {} expired",
+            d.claimed, d.sent, d.retried, d.failed, d.dead, d.cancelled, d.expired
+        );
         Ok(())
     })
 }

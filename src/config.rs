@@ -22,6 +22,7 @@ pub struct Settings {
     pub email: crate::notify::email::EmailSettings,
     pub push: PushSettings,
     pub invitations: InvitationSettings,
+    pub jobs: crate::jobs::JobSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -148,6 +149,9 @@ impl Settings {
             return fail("database.url", &e.to_string());
         }
         if let Err(why) = self.email.validate() {
+            return Err(ConfigError(why));
+        }
+        if let Err(why) = self.jobs.validate(self.email.send_timeout_secs) {
             return Err(ConfigError(why));
         }
         if self.invitations.valid_days == 0 || self.invitations.valid_days > 90 {

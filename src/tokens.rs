@@ -39,6 +39,13 @@ pub fn issue(kind: &str) -> IssuedToken {
     IssuedToken { token, id, hash }
 }
 
+/// 32 random bytes, base64url: an unguessable capability (e.g. an unsubscribe link).
+pub fn random_secret() -> String {
+    let mut secret = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut secret);
+    URL_SAFE_NO_PAD.encode(secret)
+}
+
 /// The public id of a well-formed token of `kind`, or None.
 pub fn parse_id<'a>(kind: &str, token: &'a str) -> Option<&'a str> {
     let rest = token.strip_prefix(kind)?.strip_prefix('_')?;

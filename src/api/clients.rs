@@ -145,6 +145,9 @@ pub async fn create(
                 access_token_hash: None,
                 created_at: at,
                 updated_at: at,
+                // Plan at once: a session today gets today's reminder.
+                next_plan_at: Some(at),
+                unsubscribe_token: Some(crate::tokens::random_secret()),
             };
             clients::insert(conn, &client)?;
             for date in dates {
@@ -407,6 +410,8 @@ pub async fn update(
                 client.planned_sessions = planned as i32;
             }
             client.updated_at = now;
+            // Zone, language or plan size may change what and when we remind.
+            client.next_plan_at = Some(now);
             clients::save(conn, client)?;
             Ok(bundle.view())
         })
@@ -498,6 +503,7 @@ pub async fn add_session(
                 now.naive_utc(),
             );
             clients::insert_session(conn, &row)?;
+            crate::jobs::planner::replan_now(conn, &client_id, now)?;
             let bundle = load_for_clinic(conn, &clinic_id, &client_id)?;
             Ok((row.id, bundle.view()))
         })
@@ -567,6 +573,7 @@ pub async fn update_session(
                 row.notes = notes;
             }
             clients::save_session(conn, &row)?;
+            crate::jobs::planner::replan_now(conn, &client_id, now)?;
             Ok(load_for_clinic(conn, &clinic_id, &client_id)?.view())
         })
     })
@@ -583,9 +590,11 @@ pub async fn delete_session(
 ) -> Result<HttpResponse, ApiError> {
     let clinic_id = clinic.id.clone();
     let (client_id, session_id) = path.into_inner();
+    let now = state.clock.now();
     db::run(&state.pool, move |conn| {
         load_for_clinic(conn, &clinic_id, &client_id)?;
         if clients::delete_session(conn, &client_id, &session_id)? {
+            crate::jobs::planner::replan_now(conn, &client_id, now)?;
             Ok(())
         } else {
             Err(ApiError::NotFound(format!("no session {session_id}")))

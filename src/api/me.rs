@@ -113,6 +113,9 @@ pub async fn update_preferences(
         client.muted = serde_json::to_string(&ids).map_err(ApiError::internal)?;
     }
     client.updated_at = now;
+    // Channels, time, zone or muted kinds change what and when we remind: re-plan,
+    // which also cancels pending reminders that no longer apply.
+    client.next_plan_at = Some(now);
     let bundle = db::run(&state.pool, move |conn| {
         clients::save(conn, &client)?;
         ClientBundle::load(conn, client)

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod clients;
+pub mod deliveries;
 pub mod health;
 pub mod invitations;
 pub mod json;
@@ -58,6 +59,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(invitations::accept)),
         )
         .service(web::resource("/v1/me").route(web::get().to(me::me)))
+        .service(web::resource("/v1/me/deliveries").route(web::get().to(deliveries::mine)))
+        .service(
+            web::resource("/v1/clients/{id}/deliveries")
+                .route(web::get().to(deliveries::of_client)),
+        )
+        .service(
+            web::resource("/unsubscribe/{token}")
+                .route(web::get().to(deliveries::unsubscribe_page))
+                .route(web::post().to(deliveries::unsubscribe)),
+        )
         .service(web::resource("/v1/me/preferences").route(web::patch().to(me::update_preferences)))
         .service(web::resource("/v1/me/today").route(web::get().to(me::today)))
         .service(web::resource("/v1/me/days/{date}").route(web::get().to(me::day)))

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use super::{clients, health, invitations, me, protocol, push, views};
+use super::{clients, deliveries, health, invitations, me, protocol, push, views};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -24,6 +24,7 @@ use super::{clients, health, invitations, me, protocol, push, views};
         invitations::accept,
         me::me, me::update_preferences, me::today, me::day, me::timeline,
         push::subscribe, push::list, push::unsubscribe, push::vapid_public_key,
+        deliveries::mine, deliveries::of_client, deliveries::unsubscribe,
     ),
     components(schemas(
         ProblemDoc, FieldErrorDoc, ChannelsDoc, DayViewDoc, RuleDoc, MilestoneDoc, WindowDoc,

@@ -55,12 +55,12 @@ pub async fn put(
     };
     let clinic_id = clinic.id.clone();
     let to_store = stored.clone();
+    let now = state.clock.now();
     db::run(&state.pool, move |conn| {
-        Ok(clinics::set_protocol_overrides(
-            conn,
-            &clinic_id,
-            to_store.as_deref(),
-        )?)
+        clinics::set_protocol_overrides(conn, &clinic_id, to_store.as_deref())?;
+        // Every client's reminders follow the new protocol from the next tick.
+        crate::jobs::planner::replan_clinic_now(conn, &clinic_id, now)?;
+        Ok(())
     })
     .await?;
     answer(stored.as_deref())

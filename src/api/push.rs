@@ -109,9 +109,20 @@ pub async fn subscribe(
         expiration_time,
         created_at: now,
         updated_at: now,
+        disabled_at: None,
+        disabled_reason: None,
     };
     let (stored, created) = db::run(&state.pool, move |conn| {
-        conn.transaction::<_, ApiError, _>(|conn| Ok(push_subscriptions::upsert(conn, new)?))
+        conn.transaction::<_, ApiError, _>(|conn| {
+            let client_id = new.client_id.clone();
+            let stored = push_subscriptions::upsert(conn, new)?;
+            crate::jobs::planner::replan_now(
+                conn,
+                &client_id,
+                chrono::DateTime::from_naive_utc_and_offset(now, chrono::Utc),
+            )?;
+            Ok(stored)
+        })
     })
     .await?;
     let view = SubscriptionView::from(&stored);

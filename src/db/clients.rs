@@ -32,6 +32,8 @@ pub struct Client {
     pub access_token_hash: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub next_plan_at: Option<NaiveDateTime>,
+    pub unsubscribe_token: Option<String>,
 }
 
 /// A treatment session row.
@@ -101,6 +103,17 @@ pub fn find_by_invitation_id(
 ) -> QueryResult<Option<Client>> {
     clients::table
         .filter(clients::invitation_token_id.eq(token_id))
+        .select(Client::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_by_unsubscribe_token(
+    conn: &mut DbConnection,
+    token: &str,
+) -> QueryResult<Option<Client>> {
+    clients::table
+        .filter(clients::unsubscribe_token.eq(token))
         .select(Client::as_select())
         .first(conn)
         .optional()

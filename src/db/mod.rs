@@ -4,6 +4,7 @@
 
 pub mod clients;
 pub mod clinics;
+pub mod deliveries;
 pub mod push_subscriptions;
 pub mod schema;
 

@@ -17,6 +17,8 @@ pub struct PushSubscription {
     pub expiration_time: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub disabled_at: Option<NaiveDateTime>,
+    pub disabled_reason: Option<String>,
 }
 
 pub fn list_for_client(
@@ -77,4 +79,29 @@ pub fn delete_for_client(conn: &mut DbConnection, client_id: &str, id: &str) -> 
     )
     .execute(conn)?;
     Ok(deleted == 1)
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<PushSubscription>> {
+    push_subscriptions::table
+        .find(id)
+        .select(PushSubscription::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Stops using a subscription the push service reported gone (404/410).
+pub fn disable(
+    conn: &mut DbConnection,
+    id: &str,
+    reason: &str,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(push_subscriptions::table.find(id))
+        .set((
+            push_subscriptions::disabled_at.eq(Some(at)),
+            push_subscriptions::disabled_reason.eq(Some(reason)),
+            push_subscriptions::updated_at.eq(at),
+        ))
+        .execute(conn)
+        .map(|_| ())
 }

@@ -37,6 +37,8 @@ diesel::table! {
         access_token_hash -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        next_plan_at -> Nullable<Timestamp>,
+        unsubscribe_token -> Nullable<Text>,
     }
 }
 
@@ -61,6 +63,34 @@ diesel::table! {
         expiration_time -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        disabled_at -> Nullable<Timestamp>,
+        disabled_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    deliveries (id) {
+        id -> Text,
+        client_id -> Text,
+        local_date -> Date,
+        channel -> Text,
+        target -> Text,
+        kind -> Text,
+        idempotency_key -> Text,
+        title -> Text,
+        body -> Text,
+        payload -> Text,
+        send_at -> Timestamp,
+        stale_at -> Timestamp,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_until -> Nullable<Timestamp>,
+        leased_by -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        sent_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
     }
 }
 
@@ -78,6 +108,7 @@ diesel::table! {
 diesel::joinable!(clients -> clinics (clinic_id));
 diesel::joinable!(sessions -> clients (client_id));
 diesel::joinable!(push_subscriptions -> clients (client_id));
+diesel::joinable!(deliveries -> clients (client_id));
 diesel::allow_tables_to_appear_in_same_query!(
     clinics,
     clients,

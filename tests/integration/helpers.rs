@@ -96,6 +96,7 @@ pub struct TestApp {
     pub settings: Settings,
     pub database_url: String,
     pub db: TestDatabase,
+    pub state: actix_web::web::Data<smp_aftercare::app::AppState>,
 }
 
 /// Test settings: the built-in defaults with this test's database, files in `scratch`
@@ -142,6 +143,7 @@ pub async fn spawn_app_with(
         listener,
     )
     .expect("app builds");
+    let state = application.state();
     tokio::spawn(application.run_until_stopped());
     Some(TestApp {
         backend,
@@ -155,6 +157,7 @@ pub async fn spawn_app_with(
         settings,
         database_url,
         db,
+        state,
     })
 }
 
@@ -179,11 +182,14 @@ impl TestApp {
             .vapid_key_file
             .to_string_lossy()
             .to_string();
+        let mail = self.settings.email.file_dir.to_string_lossy().to_string();
         run_cli(
             args,
             &[
                 ("SMP__DATABASE__URL", self.database_url.as_str()),
                 ("SMP__PUSH__VAPID_KEY_FILE", vapid.as_str()),
+                ("SMP__EMAIL__FILE_DIR", mail.as_str()),
+                ("SMP__SERVER__PUBLIC_URL", "http://app.test"),
             ],
         )
     }
@@ -224,6 +230,17 @@ impl TestApp {
                 .unwrap_or_else(|| panic!("no {label} in {stdout}"))
         };
         (field("id:"), field("api key:"))
+    }
+
+    /// A reminder engine on this app's database, clock and channels (one "replica").
+    pub fn engine(&self) -> smp_aftercare::jobs::Engine {
+        smp_aftercare::jobs::Engine::new(
+            &self.settings,
+            self.pool.clone(),
+            Arc::new(self.clock.clone()),
+            self.state.mailer.clone(),
+            self.state.vapid.clone(),
+        )
     }
 
     pub fn clinic_client(&self, key: &str) -> ApiClient<'_> {
@@ -315,7 +332,11 @@ impl ApiClient<'_> {
 
 pub fn run_cli(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_smp-aftercare"));
-    command.args(args).env("SMP__LOG__LEVEL", "warn");
+    // Run outside the repository so a default path can never write into it.
+    command
+        .args(args)
+        .current_dir(std::env::temp_dir())
+        .env("SMP__LOG__LEVEL", "warn");
     for (key, value) in env {
         command.env(key, value);
     }

@@ -1,0 +1,278 @@
+//! Delivery repository: the reminder messages the planner creates and the dispatcher
+//! claims, sends and settles.
+//!
+//! Status flow: `pending` -> `sending` (claimed under a lease) -> `sent` | `retry`
+//! (back to claimable at `next_attempt_at`) | `failed` (permanent) | `dead` (attempts
+//! exhausted); `pending`/`retry` -> `expired` once the local day is over;
+//! `pending`/`retry` -> `cancelled` when a re-plan no longer wants the message.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use diesel::sql_types::{Integer, Text, Timestamp};
+
+use super::schema::deliveries;
+use super::DbConnection;
+
+pub const PENDING: &str = "pending";
+pub const SENDING: &str = "sending";
+pub const SENT: &str = "sent";
+pub const RETRY: &str = "retry";
+pub const FAILED: &str = "failed";
+pub const DEAD: &str = "dead";
+pub const EXPIRED: &str = "expired";
+pub const CANCELLED: &str = "cancelled";
+
+/// The `target` of email deliveries (push deliveries name their subscription).
+pub const EMAIL_TARGET: &str = "email";
+
+#[derive(
+    Debug, Clone, PartialEq, Queryable, QueryableByName, Selectable, Insertable, AsChangeset,
+)]
+#[diesel(table_name = deliveries, treat_none_as_null = true)]
+pub struct Delivery {
+    pub id: String,
+    pub client_id: String,
+    pub local_date: NaiveDate,
+    pub channel: String,
+    pub target: String,
+    pub kind: String,
+    pub idempotency_key: String,
+    pub title: String,
+    pub body: String,
+    /// The push payload JSON (also the email's day facts).
+    pub payload: String,
+    pub send_at: NaiveDateTime,
+    pub stale_at: NaiveDateTime,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub lease_until: Option<NaiveDateTime>,
+    pub leased_by: Option<String>,
+    pub last_error: Option<String>,
+    pub sent_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Inserts the row unless one with the same (client, local date, channel, target)
+/// exists. Returns whether it was inserted. Races between planners end here: the
+/// unique key lets exactly one insert win, on both backends.
+pub fn insert_if_absent(conn: &mut DbConnection, row: &Delivery) -> QueryResult<bool> {
+    let inserted = match conn {
+        DbConnection::Postgresql(pg) => diesel::insert_into(deliveries::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(pg)?,
+        DbConnection::Sqlite(lite) => diesel::insert_or_ignore_into(deliveries::table)
+            .values(row)
+            .execute(lite)?,
+    };
+    Ok(inserted == 1)
+}
+
+/// The client's rows from `from` on.
+pub fn for_client_from(
+    conn: &mut DbConnection,
+    client_id: &str,
+    from: NaiveDate,
+) -> QueryResult<Vec<Delivery>> {
+    deliveries::table
+        .filter(deliveries::client_id.eq(client_id))
+        .filter(deliveries::local_date.ge(from))
+        .select(Delivery::as_select())
+        .load(conn)
+}
+
+/// Rewrites a row that has not been sent yet (content, times, status).
+pub fn update_unsent(conn: &mut DbConnection, row: &Delivery) -> QueryResult<bool> {
+    let updated = diesel::update(
+        deliveries::table
+            .filter(deliveries::id.eq(&row.id))
+            .filter(deliveries::status.eq_any([PENDING, RETRY, CANCELLED])),
+    )
+    .set(row)
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+pub fn set_status_if_unsent(
+    conn: &mut DbConnection,
+    id: &str,
+    status: &str,
+    reason: Option<&str>,
+    at: NaiveDateTime,
+) -> QueryResult<bool> {
+    let updated = diesel::update(
+        deliveries::table
+            .filter(deliveries::id.eq(id))
+            .filter(deliveries::status.eq_any([PENDING, RETRY])),
+    )
+    .set((
+        deliveries::status.eq(status),
+        deliveries::last_error.eq(reason),
+        deliveries::updated_at.eq(at),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Marks every unsent row whose local day is over as expired: a "do not wash today"
+/// is never sent late. Includes rows whose sender crashed (lease expired).
+pub fn expire_stale(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(
+        deliveries::table
+            .filter(deliveries::stale_at.le(now))
+            .filter(
+                deliveries::status
+                    .eq_any([PENDING, RETRY])
+                    .or(deliveries::status
+                        .eq(SENDING)
+                        .and(deliveries::lease_until.le(now))),
+            ),
+    )
+    .set((
+        deliveries::status.eq(EXPIRED),
+        deliveries::lease_until.eq(None::<NaiveDateTime>),
+        deliveries::leased_by.eq(None::<String>),
+        deliveries::updated_at.eq(now),
+    ))
+    .execute(conn)
+}
+
+/// Claims up to `limit` due rows for `worker` until `lease_until`: pending or retry
+/// rows whose time has come, and rows whose previous sender's lease ran out (it
+/// crashed or hung). PostgreSQL skips rows other workers hold (`SKIP LOCKED`);
+/// SQLite serializes writers, so its guarded UPDATE is atomic by itself.
+pub fn claim_due(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    worker: &str,
+    lease_until: NaiveDateTime,
+    limit: i32,
+) -> QueryResult<Vec<Delivery>> {
+    const DUE: &str = "((status IN ('pending', 'retry') AND next_attempt_at <= $1) \
+         OR (status = 'sending' AND lease_until <= $1)) AND stale_at > $1";
+    let lock = match conn {
+        DbConnection::Postgresql(_) => " FOR UPDATE SKIP LOCKED",
+        DbConnection::Sqlite(_) => "",
+    };
+    let sql = format!(
+        "UPDATE deliveries SET status = 'sending', lease_until = $2, leased_by = $3, \
+         attempts = attempts + 1, updated_at = $1 \
+         WHERE id IN (SELECT id FROM deliveries WHERE {DUE} \
+         ORDER BY next_attempt_at, id LIMIT $4{lock}) \
+         AND {DUE} RETURNING *"
+    );
+    // SQLite numbers `$N` parameters by first appearance; `?N` is its explicit index.
+    let sql = match conn {
+        DbConnection::Postgresql(_) => sql,
+        DbConnection::Sqlite(_) => sql.replace('$', "?"),
+    };
+    diesel::sql_query(sql)
+        .bind::<Timestamp, _>(now)
+        .bind::<Timestamp, _>(lease_until)
+        .bind::<Text, _>(worker)
+        .bind::<Integer, _>(limit)
+        .load(conn)
+}
+
+/// How a send ended, as stored.
+#[derive(Debug, Clone)]
+pub struct Settlement {
+    pub status: &'static str,
+    pub next_attempt_at: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub sent_at: Option<NaiveDateTime>,
+    /// Give the attempt back (429: the push service asked us to wait; not our failure).
+    pub refund_attempt: bool,
+}
+
+/// Records the outcome of a claimed row, only if `worker` still holds it: a worker
+/// whose lease ran out must not overwrite the row another worker took over.
+pub fn settle(
+    conn: &mut DbConnection,
+    id: &str,
+    worker: &str,
+    settlement: &Settlement,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let target = deliveries::table
+        .filter(deliveries::id.eq(id))
+        .filter(deliveries::status.eq(SENDING))
+        .filter(deliveries::leased_by.eq(worker));
+    let refund = i32::from(settlement.refund_attempt);
+    let updated = diesel::update(target)
+        .set((
+            deliveries::status.eq(settlement.status),
+            deliveries::lease_until.eq(None::<NaiveDateTime>),
+            deliveries::leased_by.eq(None::<String>),
+            deliveries::last_error.eq(settlement.last_error.as_deref()),
+            deliveries::sent_at.eq(settlement.sent_at),
+            deliveries::attempts.eq(deliveries::attempts - refund),
+            deliveries::next_attempt_at.eq(settlement.next_attempt_at.unwrap_or(now)),
+            deliveries::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Cancels unsent rows for a push subscription the push service reported gone.
+pub fn cancel_for_target(
+    conn: &mut DbConnection,
+    target: &str,
+    reason: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        deliveries::table
+            .filter(deliveries::target.eq(target))
+            .filter(deliveries::status.eq_any([PENDING, RETRY])),
+    )
+    .set((
+        deliveries::status.eq(CANCELLED),
+        deliveries::last_error.eq(reason),
+        deliveries::updated_at.eq(now),
+    ))
+    .execute(conn)
+}
+
+/// Cancels a client's unsent email rows (the client unsubscribed from email).
+pub fn cancel_unsent_email(
+    conn: &mut DbConnection,
+    client_id: &str,
+    reason: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        deliveries::table
+            .filter(deliveries::client_id.eq(client_id))
+            .filter(deliveries::channel.eq("email"))
+            .filter(deliveries::status.eq_any([PENDING, RETRY])),
+    )
+    .set((
+        deliveries::status.eq(CANCELLED),
+        deliveries::last_error.eq(reason),
+        deliveries::updated_at.eq(now),
+    ))
+    .execute(conn)
+}
+
+/// A client's history, newest first.
+pub fn history(conn: &mut DbConnection, client_id: &str, limit: i64) -> QueryResult<Vec<Delivery>> {
+    deliveries::table
+        .filter(deliveries::client_id.eq(client_id))
+        .order((deliveries::local_date.desc(), deliveries::channel.asc()))
+        .limit(limit)
+        .select(Delivery::as_select())
+        .load(conn)
+}
+
+/// Deletes settled rows older than `before` (the daily prune).
+pub fn prune(conn: &mut DbConnection, before: NaiveDate) -> QueryResult<usize> {
+    diesel::delete(
+        deliveries::table
+            .filter(deliveries::local_date.lt(before))
+            .filter(deliveries::status.ne_all([PENDING, RETRY, SENDING])),
+    )
+    .execute(conn)
+}

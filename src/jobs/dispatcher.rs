@@ -1,0 +1,356 @@
+//! The dispatcher: expires what is stale, claims due deliveries under a lease, sends
+//! them, and settles each with an explicit outcome.
+//!
+//! Outcomes: push 2xx sent; 404/410 disable that subscription and stop; 400/401/403/
+//! 413 permanent failure (logged loudly); 429 retry after `Retry-After` without
+//! spending an attempt; 5xx and timeouts retry with exponential backoff and jitter.
+//! SMTP 4xx, drops and stalls retry; 5xx is permanent. After `max_attempts` a
+//! delivery is `dead`. A delivery whose local day is over is `expired`, never sent.
+
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use futures_util::stream::{self, StreamExt};
+use rand::Rng;
+
+use crate::db::deliveries::{self, Delivery, Settlement, CANCELLED, DEAD, FAILED, RETRY, SENT};
+use crate::db::{self, clients, clinics, push_subscriptions, DbPool};
+use crate::error::ApiError;
+use crate::notify::email::{Mailer, OutgoingEmail, Recipient, SendError};
+use crate::notify::push::{PushMessage, PushOutcome, PushSender, PushTarget, PushUrgency};
+use crate::notify::templates::{self, ReminderEmail};
+
+/// How the dispatcher behaves; from `[jobs]`.
+#[derive(Debug, Clone)]
+pub struct DispatchPolicy {
+    pub batch_size: i32,
+    pub lease: Duration,
+    pub max_attempts: i32,
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+    pub concurrency: usize,
+    pub public_url: String,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct DispatchReport {
+    pub expired: usize,
+    pub claimed: usize,
+    pub sent: usize,
+    pub retried: usize,
+    pub failed: usize,
+    pub dead: usize,
+    pub cancelled: usize,
+    /// Settlements refused because another worker took the row over (lease ran out).
+    pub lost_lease: usize,
+}
+
+/// The channels, as the dispatcher needs them. `push` is None while push is not
+/// configured (placeholder VAPID subject): push deliveries then wait and retry.
+#[derive(Clone)]
+pub struct Channels {
+    pub mailer: Mailer,
+    pub push: Option<PushSender>,
+}
+
+/// One pass: expire, claim one batch, send it, settle it.
+pub async fn dispatch_once(
+    pool: &DbPool,
+    channels: &Channels,
+    policy: &DispatchPolicy,
+    worker: &str,
+    now: DateTime<Utc>,
+) -> Result<DispatchReport, ApiError> {
+    let at = now.naive_utc();
+    let lease_until = (now + policy.lease).naive_utc();
+    let (batch_size, owner) = (policy.batch_size, worker.to_string());
+    let (expired, claimed) = db::run(pool, move |conn| {
+        let expired = deliveries::expire_stale(conn, at)?;
+        let claimed = deliveries::claim_due(conn, at, &owner, lease_until, batch_size)?;
+        Ok((expired, claimed))
+    })
+    .await?;
+    let mut report = DispatchReport {
+        expired,
+        claimed: claimed.len(),
+        ..DispatchReport::default()
+    };
+    let outcomes: Vec<(Delivery, Settled)> = stream::iter(claimed)
+        .map(|delivery| async move {
+            let settled = send_one(pool, channels, policy, &delivery, now).await;
+            (delivery, settled)
+        })
+        .buffer_unordered(policy.concurrency.max(1))
+        .collect()
+        .await;
+    for (delivery, settled) in outcomes {
+        let status = settled.settlement.status;
+        let owner = worker.to_string();
+        let stored = db::run(pool, move |conn| {
+            let stored = deliveries::settle(conn, &delivery.id, &owner, &settled.settlement, at)?;
+            if let Some(reason) = settled.disable_subscription {
+                push_subscriptions::disable(conn, &delivery.target, &reason, at)?;
+                deliveries::cancel_for_target(conn, &delivery.target, &reason, at)?;
+            }
+            Ok(stored)
+        })
+        .await?;
+        if !stored {
+            report.lost_lease += 1;
+            continue;
+        }
+        match status {
+            SENT => report.sent += 1,
+            RETRY => report.retried += 1,
+            FAILED => report.failed += 1,
+            DEAD => report.dead += 1,
+            _ => report.cancelled += 1,
+        }
+    }
+    Ok(report)
+}
+
+struct Settled {
+    settlement: Settlement,
+    /// Push 404/410: the subscription is gone.
+    disable_subscription: Option<String>,
+}
+
+fn settled(settlement: Settlement) -> Settled {
+    Settled {
+        settlement,
+        disable_subscription: None,
+    }
+}
+
+fn done(status: &'static str, error: Option<String>, sent_at: Option<NaiveDateTime>) -> Settlement {
+    Settlement {
+        status,
+        next_attempt_at: None,
+        last_error: error,
+        sent_at,
+        refund_attempt: false,
+    }
+}
+
+/// A retry after `after`, or `dead` once the attempts are spent.
+fn retry(
+    policy: &DispatchPolicy,
+    delivery: &Delivery,
+    now: DateTime<Utc>,
+    reason: String,
+    after: Option<Duration>,
+    refund: bool,
+) -> Settlement {
+    let attempts = delivery.attempts - i32::from(refund);
+    if !refund && attempts >= policy.max_attempts {
+        return done(
+            DEAD,
+            Some(format!("gave up after {attempts} attempts: {reason}")),
+            None,
+        );
+    }
+    let wait = after.unwrap_or_else(|| backoff(policy, attempts));
+    Settlement {
+        status: RETRY,
+        next_attempt_at: Some((now + wait).naive_utc()),
+        last_error: Some(reason),
+        sent_at: None,
+        refund_attempt: refund,
+    }
+}
+
+/// Exponential backoff with +-25% jitter, so a burst of failures does not come back
+/// as a burst.
+pub fn backoff(policy: &DispatchPolicy, attempts: i32) -> Duration {
+    let exponent = attempts.clamp(1, 20) - 1;
+    let base = policy.backoff_base.num_milliseconds().max(1) as f64 * 2f64.powi(exponent);
+    let capped = base.min(policy.backoff_max.num_milliseconds() as f64);
+    let jitter = rand::thread_rng().gen_range(0.75..=1.25);
+    Duration::milliseconds((capped * jitter) as i64)
+}
+
+async fn send_one(
+    pool: &DbPool,
+    channels: &Channels,
+    policy: &DispatchPolicy,
+    delivery: &Delivery,
+    now: DateTime<Utc>,
+) -> Settled {
+    let result = match delivery.channel.as_str() {
+        "push" => send_push(pool, channels, policy, delivery, now).await,
+        "email" => send_email(pool, channels, policy, delivery, now).await,
+        other => Ok(settled(done(
+            FAILED,
+            Some(format!("unknown channel {other}")),
+            None,
+        ))),
+    };
+    match result {
+        Ok(settled) => {
+            if settled.settlement.status == SENT {
+                tracing::info!(delivery = %delivery.id, channel = %delivery.channel, kind = %delivery.kind, "reminder sent");
+            } else {
+                tracing::warn!(delivery = %delivery.id, channel = %delivery.channel, status = settled.settlement.status,
+                    error = ?settled.settlement.last_error, "reminder not sent");
+            }
+            settled
+        }
+        // Our own database failed mid-send: try again later, like any transient error.
+        Err(e) => settled(retry(
+            policy,
+            delivery,
+            now,
+            format!("internal: {e}"),
+            None,
+            false,
+        )),
+    }
+}
+
+async fn send_push(
+    pool: &DbPool,
+    channels: &Channels,
+    policy: &DispatchPolicy,
+    delivery: &Delivery,
+    now: DateTime<Utc>,
+) -> Result<Settled, ApiError> {
+    let Some(sender) = &channels.push else {
+        return Ok(settled(retry(
+            policy,
+            delivery,
+            now,
+            "push is not configured: set push.vapid_subject to a real mailto: or https: contact"
+                .into(),
+            Some(Duration::minutes(15)),
+            true,
+        )));
+    };
+    let target = delivery.target.clone();
+    let subscription = db::run(pool, move |conn| {
+        Ok(push_subscriptions::find(conn, &target)?)
+    })
+    .await?;
+    let Some(subscription) = subscription.filter(|s| s.disabled_at.is_none()) else {
+        return Ok(settled(done(
+            CANCELLED,
+            Some("push subscription removed".into()),
+            None,
+        )));
+    };
+    let stale_in = (delivery.stale_at.and_utc() - now).num_seconds().max(0);
+    let message = PushMessage {
+        payload: delivery.payload.clone().into_bytes(),
+        ttl_secs: u32::try_from(stale_in).unwrap_or(u32::MAX),
+        urgency: PushUrgency::Normal,
+        topic: Some(delivery.kind.replace('_', "-")),
+    };
+    let target = PushTarget {
+        endpoint: subscription.endpoint,
+        p256dh: subscription.p256dh,
+        auth: subscription.auth,
+    };
+    Ok(match sender.send(&target, &message).await {
+        PushOutcome::Sent { .. } => settled(done(SENT, None, Some(now.naive_utc()))),
+        PushOutcome::Gone { status, reason } => {
+            let why = format!("push service says the subscription is gone ({status}): {reason}");
+            Settled {
+                settlement: done(FAILED, Some(why.clone()), None),
+                disable_subscription: Some(why),
+            }
+        }
+        // The sender has already logged it loudly.
+        PushOutcome::Permanent { status, reason } => settled(done(
+            FAILED,
+            Some(format!("push rejected ({status:?}): {reason}")),
+            None,
+        )),
+        PushOutcome::RetryAfter { after, reason } => settled(retry(
+            policy,
+            delivery,
+            now,
+            format!("push service asked to wait: {reason}"),
+            Some(Duration::from_std(after).unwrap_or(Duration::minutes(1))),
+            true,
+        )),
+        PushOutcome::Transient { status, reason } => settled(retry(
+            policy,
+            delivery,
+            now,
+            format!("push failed ({status:?}): {reason}"),
+            None,
+            false,
+        )),
+    })
+}
+
+async fn send_email(
+    pool: &DbPool,
+    channels: &Channels,
+    policy: &DispatchPolicy,
+    delivery: &Delivery,
+    now: DateTime<Utc>,
+) -> Result<Settled, ApiError> {
+    let client_id = delivery.client_id.clone();
+    let found = db::run(pool, move |conn| {
+        let Some(client) = clients::find(conn, &client_id)? else {
+            return Ok(None);
+        };
+        let clinic = clinics::find(conn, &client.clinic_id)?;
+        Ok(Some((client, clinic)))
+    })
+    .await?;
+    let Some((client, clinic)) = found else {
+        return Ok(settled(done(CANCELLED, Some("client erased".into()), None)));
+    };
+    if !client.email_enabled {
+        return Ok(settled(done(
+            CANCELLED,
+            Some("email reminders are turned off".into()),
+            None,
+        )));
+    }
+    let clinic_name = clinic.as_ref().map(|c| c.name.clone()).unwrap_or_default();
+    let base = policy.public_url.trim_end_matches('/');
+    let unsubscribe_url = format!(
+        "{base}/unsubscribe/{}",
+        client.unsubscribe_token.clone().unwrap_or_default()
+    );
+    let rendered = match templates::render_reminder(&ReminderEmail {
+        client_name: client.name.clone(),
+        clinic_name: clinic_name.clone(),
+        title: delivery.title.clone(),
+        body: delivery.body.clone(),
+        day_url: format!("{base}/today"),
+        unsubscribe_url: unsubscribe_url.clone(),
+    }) {
+        Ok(rendered) => rendered,
+        Err(e) => return Ok(settled(done(FAILED, Some(format!("template: {e}")), None))),
+    };
+    let email = OutgoingEmail {
+        to: Recipient::new(client.name, client.email),
+        sender_name: Some(clinic_name).filter(|n| !n.is_empty()),
+        reply_to: clinic.map(|c| c.email),
+        subject: rendered.subject,
+        text: rendered.text,
+        html: rendered.html,
+        list_unsubscribe: url::Url::parse(&unsubscribe_url).ok(),
+    };
+    Ok(match channels.mailer.send(&email).await {
+        Ok(_) => settled(done(SENT, None, Some(now.naive_utc()))),
+        Err(SendError::Permanent(reason)) => {
+            tracing::error!(delivery = %delivery.id, %reason, "email rejected permanently");
+            settled(done(
+                FAILED,
+                Some(format!("email rejected: {reason}")),
+                None,
+            ))
+        }
+        Err(SendError::Transient(reason)) => settled(retry(
+            policy,
+            delivery,
+            now,
+            format!("email failed: {reason}"),
+            None,
+            false,
+        )),
+    })
+}

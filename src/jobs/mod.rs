@@ -1,0 +1,260 @@
+//! The reminder engine. The database is the truth; cron ticks only wake it.
+//!
+//! - `planner`: due clients -> delivery rows (unique per client, local date, channel,
+//!   target; conflict-ignore, so any number of replicas may plan at once).
+//! - `dispatcher`: due rows -> claimed under a lease -> sent -> settled.
+//! - `scheduler`: tokio-cron-scheduler wake-ups in UTC. A tick missed while the
+//!   service was down is caught up by the next one, because what is due comes from
+//!   `next_plan_at` and `next_attempt_at`, not from the tick.
+
+pub mod dispatcher;
+pub mod planner;
+pub mod scheduler;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Days, Duration, Utc};
+use serde::Deserialize;
+
+use crate::clock::{SharedClock, SystemClock};
+use crate::config::Settings;
+use crate::db::{self, DbPool};
+use crate::error::ApiError;
+use crate::notify::email::Mailer;
+use crate::notify::push::PushSender;
+use crate::notify::vapid::VapidKeys;
+pub use dispatcher::{DispatchPolicy, DispatchReport};
+pub use planner::PlanReport;
+
+/// `[jobs]` settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobSettings {
+    /// Six-field UTC cron expressions (seconds first); "" disables the job.
+    pub plan_cron: String,
+    pub dispatch_cron: String,
+    pub prune_cron: String,
+    pub batch_size: u32,
+    pub lease_secs: u64,
+    pub max_attempts: u32,
+    pub backoff_base_secs: u64,
+    pub backoff_max_secs: u64,
+    pub concurrency: usize,
+    pub push_timeout_secs: u64,
+    /// Settled deliveries older than this are pruned.
+    pub retention_days: u32,
+}
+
+impl JobSettings {
+    pub fn validate(&self, email_timeout_secs: u64) -> Result<(), String> {
+        for (key, cron) in [
+            ("jobs.plan_cron", &self.plan_cron),
+            ("jobs.dispatch_cron", &self.dispatch_cron),
+            ("jobs.prune_cron", &self.prune_cron),
+        ] {
+            if !cron.trim().is_empty() && cron.split_whitespace().count() != 6 {
+                return Err(format!(
+                    "{key}: {cron:?} must have six fields, seconds first (e.g. \"0 * * * * *\")"
+                ));
+            }
+        }
+        if self.batch_size == 0
+            || self.max_attempts == 0
+            || self.concurrency == 0
+            || self.push_timeout_secs == 0
+        {
+            return Err("jobs.batch_size, jobs.max_attempts, jobs.concurrency and \
+                 jobs.push_timeout_secs must be at least 1"
+                .into());
+        }
+        // A lease shorter than a send would let a second worker send the same message.
+        let longest_send = self.push_timeout_secs.max(email_timeout_secs);
+        if self.lease_secs < 2 * longest_send {
+            return Err(format!(
+                "jobs.lease_secs: {} must be at least twice the longest send timeout ({longest_send} s)",
+                self.lease_secs
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What one `run_once` did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RunReport {
+    pub planned: PlanReport,
+    pub dispatched: DispatchReport,
+}
+
+/// The engine: everything a tick needs.
+pub struct Engine {
+    pub pool: DbPool,
+    pub clock: SharedClock,
+    pub channels: dispatcher::Channels,
+    pub policy: DispatchPolicy,
+    pub worker_id: String,
+    pub plan_batch: i64,
+    pub retention_days: u32,
+    planning: AtomicBool,
+    dispatching: AtomicBool,
+}
+
+impl Engine {
+    pub fn new(
+        settings: &Settings,
+        pool: DbPool,
+        clock: SharedClock,
+        mailer: Mailer,
+        vapid: VapidKeys,
+    ) -> Engine {
+        let jobs = &settings.jobs;
+        // Push services check the VAPID token against real time, even when the engine
+        // runs on a demo clock.
+        let push = match PushSender::new(
+            vapid,
+            &settings.push.vapid_subject,
+            StdDuration::from_secs(jobs.push_timeout_secs),
+            Arc::new(SystemClock),
+        ) {
+            Ok(sender) => Some(sender),
+            Err(e) => {
+                tracing::warn!(error = %e, "push reminders are paused until push is configured");
+                None
+            }
+        };
+        Engine {
+            pool,
+            clock,
+            channels: dispatcher::Channels { mailer, push },
+            policy: DispatchPolicy {
+                batch_size: jobs.batch_size as i32,
+                lease: Duration::seconds(jobs.lease_secs as i64),
+                max_attempts: jobs.max_attempts as i32,
+                backoff_base: Duration::seconds(jobs.backoff_base_secs as i64),
+                backoff_max: Duration::seconds(jobs.backoff_max_secs as i64),
+                concurrency: jobs.concurrency,
+                public_url: settings
+                    .server
+                    .public_url
+                    .as_str()
+                    .trim_end_matches('/')
+                    .to_string(),
+            },
+            worker_id: format!("{}-{}", hostname(), uuid::Uuid::new_v4().simple()),
+            plan_batch: i64::from(jobs.batch_size),
+            retention_days: jobs.retention_days,
+            planning: AtomicBool::new(false),
+            dispatching: AtomicBool::new(false),
+        }
+    }
+
+    /// Plans every client due at `now`, batch after batch.
+    pub async fn plan(&self, now: DateTime<Utc>) -> Result<PlanReport, ApiError> {
+        let mut total = PlanReport::default();
+        loop {
+            let (batch, url) = (self.plan_batch, self.policy.public_url.clone());
+            let report = db::run(&self.pool, move |conn| {
+                planner::plan_due(conn, now, &url, batch)
+            })
+            .await?;
+            total.clients += report.clients;
+            total.inserted += report.inserted;
+            total.updated += report.updated;
+            total.cancelled += report.cancelled;
+            total.expired += report.expired;
+            // A batch of only already-claimed clients plans nothing: stop, don't spin.
+            if report.clients < self.plan_batch as usize {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// Dispatches everything due at `now`, batch after batch.
+    pub async fn dispatch(&self, now: DateTime<Utc>) -> Result<DispatchReport, ApiError> {
+        let mut total = DispatchReport::default();
+        loop {
+            let report = dispatcher::dispatch_once(
+                &self.pool,
+                &self.channels,
+                &self.policy,
+                &self.worker_id,
+                now,
+            )
+            .await?;
+            total.expired += report.expired;
+            total.claimed += report.claimed;
+            total.sent += report.sent;
+            total.retried += report.retried;
+            total.failed += report.failed;
+            total.dead += report.dead;
+            total.cancelled += report.cancelled;
+            total.lost_lease += report.lost_lease;
+            if report.claimed < self.policy.batch_size as usize {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// One plan and dispatch pass at `now`.
+    pub async fn run_once(&self, now: DateTime<Utc>) -> Result<RunReport, ApiError> {
+        let planned = self.plan(now).await?;
+        let dispatched = self.dispatch(now).await?;
+        Ok(RunReport {
+            planned,
+            dispatched,
+        })
+    }
+
+    /// Deletes settled deliveries older than the retention period.
+    pub async fn prune(&self, now: DateTime<Utc>) -> Result<usize, ApiError> {
+        let before = now.date_naive() - Days::new(u64::from(self.retention_days));
+        db::run(&self.pool, move |conn| {
+            Ok(crate::db::deliveries::prune(conn, before)?)
+        })
+        .await
+    }
+
+    /// A cron tick: skipped if the previous planning tick is still running.
+    pub async fn tick_plan(&self) {
+        if self.planning.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let now = self.clock.now();
+        match self.plan(now).await {
+            Ok(report) if report.clients > 0 => tracing::info!(?report, "planned"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "planning tick failed; the next tick retries"),
+        }
+        self.planning.store(false, Ordering::Release);
+    }
+
+    /// A cron tick: skipped if the previous dispatch tick is still running.
+    pub async fn tick_dispatch(&self) {
+        if self.dispatching.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let now = self.clock.now();
+        match self.dispatch(now).await {
+            Ok(report) if report.claimed > 0 || report.expired > 0 => {
+                tracing::info!(?report, "dispatched")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "dispatch tick failed; the next tick retries"),
+        }
+        self.dispatching.store(false, Ordering::Release);
+    }
+
+    pub async fn tick_prune(&self) {
+        match self.prune(self.clock.now()).await {
+            Ok(n) if n > 0 => tracing::info!(pruned = n, "pruned old deliveries"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "prune failed"),
+        }
+    }
+}
+
+fn hostname() -> String {
+    std::env::var("HOSTNAME").unwrap_or_else(|_| "worker".to_string())
+}

@@ -1,0 +1,295 @@
+//! The planner: turns each due client's timeline into delivery rows.
+//!
+//! A client is due when `next_plan_at <= now` (indexed). Planning a client:
+//! 1. claims it by moving `next_plan_at` on, guarded by its old value, so of any number
+//!    of racing planners (replicas) exactly one plans it;
+//! 2. computes the reminders of every local date from the last planned one (at most
+//!    `CATCH_UP_DAYS` back) to the date of the next reminder, with `domain::reminders`;
+//! 3. inserts one row per (local date, channel, target) with conflict-ignore, rewrites
+//!    unsent rows whose content changed, and cancels unsent rows no longer wanted;
+//!    rows of days already over are recorded `expired`, never sent late.
+//!
+//! All of it in one transaction: a crash leaves the client due, and the next tick
+//! plans it again.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Days, Duration, NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde_json::json;
+
+use crate::bundle::ClientBundle;
+use crate::db::clients::{self};
+use crate::db::deliveries::{self, Delivery, CANCELLED, EMAIL_TARGET, EXPIRED, PENDING, RETRY};
+use crate::db::push_subscriptions;
+use crate::db::schema::clients as clients_table;
+use crate::db::DbConnection;
+use crate::domain::schedule;
+use crate::domain::timeline;
+use crate::domain::{reminders, Channel};
+use crate::error::ApiError;
+
+/// A service down for longer than this has its missed days recorded from here on.
+pub const CATCH_UP_DAYS: u64 = 7;
+
+/// Rows are planned this long before their send instant, so the dispatcher sends on
+/// time instead of waiting for the next planning tick.
+pub const LEAD: Duration = Duration::minutes(30);
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct PlanReport {
+    pub clients: usize,
+    pub inserted: usize,
+    pub updated: usize,
+    pub cancelled: usize,
+    pub expired: usize,
+}
+
+impl PlanReport {
+    fn add(&mut self, other: PlanReport) {
+        self.clients += other.clients;
+        self.inserted += other.inserted;
+        self.updated += other.updated;
+        self.cancelled += other.cancelled;
+        self.expired += other.expired;
+    }
+}
+
+/// Plans up to `batch` due clients.
+pub fn plan_due(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    public_url: &str,
+    batch: i64,
+) -> Result<PlanReport, ApiError> {
+    let due: Vec<(String, Option<NaiveDateTime>)> = clients_table::table
+        .filter(clients_table::next_plan_at.le(now.naive_utc()))
+        .order(clients_table::next_plan_at.asc())
+        .limit(batch)
+        .select((clients_table::id, clients_table::next_plan_at))
+        .load(conn)?;
+    let mut report = PlanReport::default();
+    for (client_id, claimed) in due {
+        let Some(claimed) = claimed else { continue };
+        report.add(plan_client(conn, &client_id, claimed, now, public_url)?);
+    }
+    Ok(report)
+}
+
+/// Marks a client for planning at once (after a change to their sessions, zone,
+/// reminder time or preferences). The next tick re-plans, cancelling what no longer
+/// applies.
+pub fn replan_now(conn: &mut DbConnection, client_id: &str, now: DateTime<Utc>) -> QueryResult<()> {
+    diesel::update(clients_table::table.find(client_id))
+        .set(clients_table::next_plan_at.eq(Some(now.naive_utc())))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Marks every client of a clinic for planning (the clinic changed its protocol).
+pub fn replan_clinic_now(
+    conn: &mut DbConnection,
+    clinic_id: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(clients_table::table.filter(clients_table::clinic_id.eq(clinic_id)))
+        .set(clients_table::next_plan_at.eq(Some(now.naive_utc())))
+        .execute(conn)
+        .map(|_| ())
+}
+
+fn plan_client(
+    conn: &mut DbConnection,
+    client_id: &str,
+    claimed: NaiveDateTime,
+    now: DateTime<Utc>,
+    public_url: &str,
+) -> Result<PlanReport, ApiError> {
+    conn.transaction::<_, ApiError, _>(|conn| {
+        // The claim, first: a write that matches only while the client is still due
+        // at `claimed`. SQLite takes its write lock here (a read first would make a
+        // later write fail with SQLITE_BUSY under contention); PostgreSQL locks the
+        // row, so every other planner of this client waits, then matches nothing.
+        let still_due = diesel::update(
+            clients_table::table
+                .filter(clients_table::id.eq(client_id))
+                .filter(clients_table::next_plan_at.eq(claimed)),
+        )
+        .set(clients_table::next_plan_at.eq(claimed))
+        .execute(conn)?;
+        if still_due == 0 {
+            return Ok(PlanReport::default());
+        }
+        let Some(client) = clients::find(conn, client_id)? else {
+            return Ok(PlanReport::default());
+        };
+        let bundle = ClientBundle::load(conn, client)?;
+        let prefs = bundle.preferences();
+        let tz = prefs.timezone;
+        let next = schedule::next_plan_at(now + LEAD, prefs.reminder_time, tz) - LEAD;
+        diesel::update(clients_table::table.find(client_id))
+            .set(clients_table::next_plan_at.eq(Some(next.naive_utc())))
+            .execute(conn)?;
+
+        let today = schedule::local_date_at(now, tz);
+        let last = schedule::local_date_at(now + LEAD, tz).max(today);
+        let earliest = today - Days::new(CATCH_UP_DAYS);
+        let first = schedule::local_date_at(claimed.and_utc(), tz).clamp(earliest, today);
+        let desired = desired_rows(conn, &bundle, first, last, now, public_url)?;
+        let existing = deliveries::for_client_from(conn, client_id, first)?;
+        let mut report = PlanReport {
+            clients: 1,
+            ..PlanReport::default()
+        };
+        apply(conn, desired, existing, today, now, &mut report)?;
+        Ok(report)
+    })
+}
+
+/// The rows the client should have for each local date in `first..=last`.
+fn desired_rows(
+    conn: &mut DbConnection,
+    bundle: &ClientBundle,
+    first: NaiveDate,
+    last: NaiveDate,
+    now: DateTime<Utc>,
+    public_url: &str,
+) -> Result<Vec<Delivery>, ApiError> {
+    let prefs = bundle.preferences();
+    let plan = bundle.plan()?;
+    let subscriptions: Vec<String> = push_subscriptions::list_for_client(conn, &bundle.client.id)?
+        .into_iter()
+        .filter(|s| s.disabled_at.is_none())
+        .map(|s| s.id)
+        .collect();
+    let mut rows = Vec::new();
+    for date in first.iter_days().take_while(|d| *d <= last) {
+        let day = timeline::day(&plan, &bundle.protocol, date, &bundle.client.locale);
+        for reminder in reminders::due(&bundle.client.id, &day, &prefs, &bundle.protocol) {
+            let payload = json!({
+                "title": reminder.title,
+                "body": reminder.body,
+                "kind": reminder.kind,
+                "date": reminder.local_date,
+                "day": day.day,
+                "stage": day.stage,
+                "rules": reminder.rules,
+                "url": format!("{public_url}/today"),
+            })
+            .to_string();
+            let (channel, targets) = match reminder.channel {
+                Channel::Push => ("push", subscriptions.clone()),
+                Channel::Email => ("email", vec![EMAIL_TARGET.to_string()]),
+            };
+            let status = if reminder.stale_at <= now {
+                EXPIRED
+            } else {
+                PENDING
+            };
+            for target in targets {
+                rows.push(Delivery {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    client_id: bundle.client.id.clone(),
+                    local_date: reminder.local_date,
+                    channel: channel.to_string(),
+                    target,
+                    kind: reminder.kind.as_str().to_string(),
+                    idempotency_key: reminder.idempotency_key.clone(),
+                    title: reminder.title.clone(),
+                    body: reminder.body.clone(),
+                    payload: payload.clone(),
+                    send_at: reminder.send_at.naive_utc(),
+                    stale_at: reminder.stale_at.naive_utc(),
+                    status: status.to_string(),
+                    attempts: 0,
+                    next_attempt_at: reminder.send_at.naive_utc(),
+                    lease_until: None,
+                    leased_by: None,
+                    last_error: (status == EXPIRED)
+                        .then(|| "the service was not running that day".to_string()),
+                    sent_at: None,
+                    created_at: now.naive_utc(),
+                    updated_at: now.naive_utc(),
+                });
+            }
+        }
+    }
+    Ok(rows)
+}
+
+fn apply(
+    conn: &mut DbConnection,
+    desired: Vec<Delivery>,
+    existing: Vec<Delivery>,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+    report: &mut PlanReport,
+) -> Result<(), ApiError> {
+    let at = now.naive_utc();
+    let key = |d: &Delivery| (d.local_date, d.channel.clone(), d.target.clone());
+    let mut by_key: HashMap<_, Delivery> = existing.into_iter().map(|d| (key(&d), d)).collect();
+    // A channel that already delivered a day's message gets no new targets that day
+    // (a phone registered in the afternoon does not get the morning's message again).
+    let delivered: Vec<(NaiveDate, String)> = by_key
+        .values()
+        .filter(|d| !matches!(d.status.as_str(), PENDING | RETRY | CANCELLED))
+        .map(|d| (d.local_date, d.channel.clone()))
+        .collect();
+
+    for mut row in desired {
+        match by_key.remove(&key(&row)) {
+            None => {
+                if delivered.contains(&(row.local_date, row.channel.clone())) {
+                    continue;
+                }
+                if deliveries::insert_if_absent(conn, &row)? {
+                    if row.status == EXPIRED {
+                        report.expired += 1;
+                    } else {
+                        report.inserted += 1;
+                    }
+                }
+            }
+            Some(old) if matches!(old.status.as_str(), PENDING | RETRY | CANCELLED) => {
+                let unchanged = old.status != CANCELLED
+                    && old.kind == row.kind
+                    && old.title == row.title
+                    && old.body == row.body
+                    && old.payload == row.payload
+                    && old.send_at == row.send_at
+                    && old.stale_at == row.stale_at;
+                if unchanged {
+                    continue;
+                }
+                // Keep the row's identity and history; a revived row starts afresh.
+                row.id = old.id;
+                row.created_at = old.created_at;
+                if old.status == RETRY && old.send_at == row.send_at {
+                    row.status = RETRY.to_string();
+                    row.attempts = old.attempts;
+                    row.next_attempt_at = old.next_attempt_at;
+                    row.last_error = old.last_error;
+                }
+                if deliveries::update_unsent(conn, &row)? {
+                    report.updated += 1;
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    // What is left is no longer wanted: cancel it unless it is already settled.
+    for old in by_key.into_values() {
+        let unsent = matches!(old.status.as_str(), PENDING | RETRY);
+        if unsent && old.local_date >= today {
+            deliveries::set_status_if_unsent(
+                conn,
+                &old.id,
+                CANCELLED,
+                Some("no longer applies after a change to the plan or preferences"),
+                at,
+            )?;
+            report.cancelled += 1;
+        }
+    }
+    Ok(())
+}

@@ -264,8 +264,18 @@ fn engine_for(settings: &Settings, state: &AppState) -> Arc<Engine> {
     ))
 }
 
-fn serve(settings: Settings, args: &ServeArgs) -> Result<(), Failure> {
+/// On a demo clock a day passes in minutes: wake the engine every second so no
+/// morning is skipped between ticks.
+fn demo_ticks(settings: &mut Settings, args: &ClockArgs) {
+    if args.clock_speed.is_some() {
+        settings.jobs.plan_cron = "* * * * * *".to_string();
+        settings.jobs.dispatch_cron = "* * * * * *".to_string();
+    }
+}
+
+fn serve(mut settings: Settings, args: &ServeArgs) -> Result<(), Failure> {
     let clock = clock_of(&args.clock)?;
+    demo_ticks(&mut settings, &args.clock);
     let no_scheduler = args.no_scheduler;
     let runtime = tokio::runtime::Runtime::new().map_err(Failure::runtime)?;
     runtime.block_on(async move {
@@ -289,8 +299,9 @@ fn serve(settings: Settings, args: &ServeArgs) -> Result<(), Failure> {
 }
 
 /// The engine alone: the same state as `serve`, no HTTP listener.
-fn worker(settings: Settings, args: &ClockArgs) -> Result<(), Failure> {
+fn worker(mut settings: Settings, args: &ClockArgs) -> Result<(), Failure> {
     let clock = clock_of(args)?;
+    demo_ticks(&mut settings, args);
     let runtime = tokio::runtime::Runtime::new().map_err(Failure::runtime)?;
     runtime.block_on(async move {
         let pool = app::prepare_database(&settings).map_err(Failure::runtime)?;

@@ -598,3 +598,81 @@ db_test!(
         assert_eq!(bad.status.code(), Some(2));
     }
 );
+
+/// A push service failing with 500 every time: retried with backoff, then `dead`
+/// after `jobs.max_attempts`.
+async fn retries_then_dead(backend: Backend) {
+    let push = PushPeer::start();
+    let Some(app) = spawn_app_with(backend, |s| s.jobs.max_attempts = 3).await else {
+        return;
+    };
+    let (_, token) = onboard(&app, "ana@client.test", "UTC", json!(["2026-03-02"])).await;
+    app.clinic_client(&token)
+        .patch("/v1/me/preferences", json!({"channels": {"email": false}}))
+        .await;
+    register_push(&app, &token, &push, "500").await;
+    let engine = app.engine();
+    let mut at = utc(2026, 3, 2, 8, 0);
+    let mut attempts_seen = Vec::new();
+    for _ in 0..4 {
+        engine.run_once(at).await.unwrap();
+        let items = history(&app, &token).await;
+        attempts_seen.push((
+            items[0]["status"].as_str().unwrap().to_string(),
+            items[0]["attempts"].as_i64().unwrap(),
+        ));
+        // Past any backoff (30 s, 60 s, ... with jitter).
+        at += chrono::Duration::minutes(10);
+    }
+    assert_eq!(
+        attempts_seen,
+        [
+            ("retry".to_string(), 1),
+            ("retry".to_string(), 2),
+            ("dead".to_string(), 3),
+            ("dead".to_string(), 3)
+        ]
+    );
+    assert_eq!(
+        pushes(&push).await.len(),
+        3,
+        "three real attempts reached the push service"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retries_then_dead_sqlite() {
+    retries_then_dead(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retries_then_dead_postgres() {
+    retries_then_dead(Backend::Postgres).await;
+}
+
+db_test!(changing_preferences_replans_pending_reminders, |app| {
+    let (_, token) = onboard(&app, "ana@client.test", "UTC", json!(["2026-03-02"])).await;
+    let me = app.clinic_client(&token);
+    let engine = app.engine();
+    engine.plan(utc(2026, 3, 2, 7, 40)).await.unwrap();
+    assert_eq!(history(&app, &token).await[0]["status"], "pending");
+
+    // A later reminder time moves the pending reminder; nothing goes at 08:00.
+    me.patch("/v1/me/preferences", json!({"reminder_time": "09:15"}))
+        .await;
+    let report = engine.run_once(utc(2026, 3, 2, 8, 0)).await.unwrap();
+    assert_eq!(report.planned.updated, 1, "{report:?}");
+    assert_eq!(report.dispatched.sent, 0);
+    assert_eq!(
+        history(&app, &token).await[0]["send_at"],
+        "2026-03-02T09:15:00Z"
+    );
+
+    // Muting the daily message cancels it (day 0 has no milestone to send instead).
+    me.patch("/v1/me/preferences", json!({"muted": ["daily_aftercare"]}))
+        .await;
+    let report = engine.run_once(utc(2026, 3, 2, 9, 20)).await.unwrap();
+    assert_eq!(report.planned.cancelled, 1, "{report:?}");
+    assert_eq!(report.dispatched.sent, 0);
+    assert_eq!(history(&app, &token).await[0]["status"], "cancelled");
+});

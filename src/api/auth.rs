@@ -45,35 +45,61 @@ pub fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
     Ok(token.trim().to_string())
 }
 
+/// The shared path of both bearer extractors: parse the token's public id, look the
+/// owner up by it, then compare the stored hash in constant time. Every failure is the
+/// same 401, so a caller learns nothing about which part was wrong.
+fn authenticate<T, F>(
+    req: &HttpRequest,
+    kind: &'static str,
+    invalid_message: &'static str,
+    lookup: F,
+) -> Pin<Box<dyn Future<Output = Result<T, ApiError>>>>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut crate::db::DbConnection, &str) -> Result<Option<(T, Option<String>)>, ApiError>
+        + Send
+        + 'static,
+{
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let token = bearer_token(req);
+    Box::pin(async move {
+        let state = state.ok_or_else(|| ApiError::internal("AppState missing"))?;
+        let token = token?;
+        let invalid = || ApiError::Unauthorized(invalid_message.into());
+        let id = tokens::parse_id(kind, &token)
+            .ok_or_else(invalid)?
+            .to_string();
+        let (owner, stored_hash) = db::run(&state.pool, move |conn| lookup(conn, &id))
+            .await?
+            .ok_or_else(invalid)?;
+        match stored_hash {
+            Some(hash) if tokens::verify(&token, &hash) => Ok(owner),
+            _ => Err(invalid()),
+        }
+    })
+}
+
 impl FromRequest for AuthenticatedClinic {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer_token(req);
-        Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::internal("AppState missing"))?;
-            let token = token?;
-            let invalid = || ApiError::Unauthorized("invalid or revoked clinic API key".into());
-            let key_id = tokens::parse_id(CLINIC_KEY_KIND, &token)
-                .ok_or_else(invalid)?
-                .to_string();
-            let clinic = db::run(&state.pool, move |conn| {
-                Ok(clinics::find_by_key_id(conn, &key_id)?)
-            })
-            .await?
-            .ok_or_else(invalid)?;
-            let stored = clinic.api_key_hash.as_deref().ok_or_else(invalid)?;
-            if !tokens::verify(&token, stored) {
-                return Err(invalid());
-            }
-            Ok(AuthenticatedClinic {
-                id: clinic.id,
-                name: clinic.name,
-                email: clinic.email,
-            })
-        })
+        authenticate(
+            req,
+            CLINIC_KEY_KIND,
+            "invalid or revoked clinic API key",
+            |conn, id| {
+                Ok(clinics::find_by_key_id(conn, id)?.map(|clinic| {
+                    let hash = clinic.api_key_hash.clone();
+                    let owner = AuthenticatedClinic {
+                        id: clinic.id,
+                        name: clinic.name,
+                        email: clinic.email,
+                    };
+                    (owner, hash)
+                }))
+            },
+        )
     }
 }
 
@@ -88,25 +114,18 @@ impl FromRequest for AuthenticatedClient {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer_token(req);
-        Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::internal("AppState missing"))?;
-            let token = token?;
-            let invalid = || ApiError::Unauthorized("invalid or expired access token".into());
-            let token_id = tokens::parse_id(CLIENT_TOKEN_KIND, &token)
-                .ok_or_else(invalid)?
-                .to_string();
-            let client = db::run(&state.pool, move |conn| {
-                Ok(crate::db::clients::find_by_access_id(conn, &token_id)?)
-            })
-            .await?
-            .ok_or_else(invalid)?;
-            let stored = client.access_token_hash.as_deref().ok_or_else(invalid)?;
-            if !tokens::verify(&token, stored) {
-                return Err(invalid());
-            }
-            Ok(AuthenticatedClient { client })
-        })
+        authenticate(
+            req,
+            CLIENT_TOKEN_KIND,
+            "invalid or expired access token",
+            |conn, id| {
+                Ok(
+                    crate::db::clients::find_by_access_id(conn, id)?.map(|client| {
+                        let hash = client.access_token_hash.clone();
+                        (AuthenticatedClient { client }, hash)
+                    }),
+                )
+            },
+        )
     }
 }

@@ -18,13 +18,8 @@ async fn new_client(clinic: &ApiClient<'_>, email: &str, sessions: Value) -> Val
 
 /// The access token of a client, through the invitation the file transport wrote.
 pub async fn accept_latest_invitation(app: &TestApp) -> String {
-    let mail = app.mail_files();
-    let raw = crate::peers::decode_quoted_printable(mail.last().expect("an invitation email"));
-    let start = raw.find("/invite/").unwrap() + "/invite/".len();
-    let token: String = raw[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
-        .collect();
+    let token =
+        crate::peers::invitation_token(app.mail_files().last().expect("an invitation email"));
     let accepted: Value = app
         .client
         .post(app.url(&format!("/v1/invitations/{token}/accept")))

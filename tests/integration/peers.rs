@@ -131,6 +131,19 @@ impl PushPeer {
     }
 }
 
+/// The invitation token in a raw invitation email (the `/invite/{token}` link).
+pub fn invitation_token(raw_email: &str) -> String {
+    let decoded = decode_quoted_printable(raw_email);
+    let start = decoded
+        .find("/invite/")
+        .expect("an invitation link in the email")
+        + "/invite/".len();
+    decoded[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect()
+}
+
 /// Decodes a quoted-printable body part well enough to find links in it.
 pub fn decode_quoted_printable(text: &str) -> String {
     let joined = text.replace("=\r\n", "").replace("=\n", "");

@@ -3,7 +3,6 @@
 //! Stored messages are parsed with Python's `email` package, not with our own code.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
@@ -15,24 +14,17 @@ use smp_aftercare::notify::email::{
 use smp_aftercare::notify::templates::{
     render_invitation, render_reminder, InvitationEmail, ReminderEmail,
 };
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, ChildStdin, Command};
 use url::Url;
 
 // ---------------------------------------------------------------------------------------
 // The SMTP peer
 
-fn peers_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers")
-}
-
-/// One scripted SMTP server for one test; stopped when dropped (stdin closes, and the
-/// child is killed as a fallback).
+/// One scripted SMTP server for one test (the shared launcher in `peers.rs`); stopped
+/// when dropped.
 struct SmtpPeer {
     port: u16,
     maildir: tempfile::TempDir,
-    _child: Child,
-    _stdin: ChildStdin,
+    _peer: crate::peers::Peer,
 }
 
 impl SmtpPeer {
@@ -42,37 +34,20 @@ impl SmtpPeer {
 
     async fn start_with_stall(stall_seconds: u64) -> SmtpPeer {
         let maildir = tempfile::tempdir().expect("maildir");
-        let mut child = Command::new("python3")
-            .arg(peers_dir().join("smtp_server.py"))
-            .args(["--port", "0", "--stall-seconds", &stall_seconds.to_string()])
-            .arg("--maildir")
-            .arg(maildir.path())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("spawn python3 tests/peers/smtp_server.py");
-        let stdin = child.stdin.take().expect("stdin");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        tokio::time::timeout(
-            Duration::from_secs(20),
-            BufReader::new(stdout).read_line(&mut line),
-        )
-        .await
-        .expect("SMTP peer did not print READY within 20 s")
-        .expect("read SMTP peer stdout");
-        let port = line
-            .trim()
-            .strip_prefix("READY ")
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("unexpected SMTP peer output: {line:?}"));
+        let stall = stall_seconds.to_string();
+        let dir = maildir
+            .path()
+            .to_str()
+            .expect("utf-8 temp path")
+            .to_string();
+        let peer = crate::peers::Peer::spawn(
+            "smtp_server.py",
+            &["--port", "0", "--stall-seconds", &stall, "--maildir", &dir],
+        );
         SmtpPeer {
-            port,
+            port: peer.port,
             maildir,
-            _child: child,
-            _stdin: stdin,
+            _peer: peer,
         }
     }
 

@@ -13,7 +13,7 @@ pub struct Peer {
 }
 
 impl Peer {
-    fn spawn(script: &str, args: &[&str]) -> Peer {
+    pub fn spawn(script: &str, args: &[&str]) -> Peer {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/peers")
             .join(script);

@@ -2,9 +2,6 @@
 //! which verifies the VAPID JWT with Python `cryptography` and decrypts the aes128gcm
 //! body with `http_ece`, then answers as each subscription is scripted to.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,51 +17,29 @@ use smp_aftercare::notify::vapid::VapidKeys;
 
 const SUBJECT: &str = "mailto:push-ops@hairline-studio.co.uk";
 
-/// The push service, on a free port; stopped (stdin closed, then killed) when dropped.
+/// The push service (the shared launcher in `peers.rs`), with the calls these tests need.
 struct PushPeer {
-    port: u16,
-    child: Child,
-    stdin: Option<ChildStdin>,
+    peer: crate::peers::Peer,
     http: reqwest::Client,
 }
 
 impl PushPeer {
     fn start() -> PushPeer {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/push_service.py");
-        let mut child = Command::new("python3")
-            .arg(&script)
-            .args(["--port", "0", "--stall-seconds", "10"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", script.display()));
-        let stdin = child.stdin.take();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("peer stdout"))
-            .read_line(&mut line)
-            .expect("push peer prints READY");
-        let port = line
-            .trim()
-            .strip_prefix("READY ")
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| {
-                panic!("push_service.py did not start (pip install -r tests/peers/requirements.txt?): {line:?}")
-            });
         PushPeer {
-            port,
-            child,
-            stdin,
+            peer: crate::peers::Peer::spawn(
+                "push_service.py",
+                &["--port", "0", "--stall-seconds", "10"],
+            ),
             http: reqwest::Client::new(),
         }
     }
 
     fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
+        format!("http://127.0.0.1:{}{path}", self.peer.port)
     }
 
     fn origin(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("http://127.0.0.1:{}", self.peer.port)
     }
 
     /// A browser subscription scripted to answer `behaviour`, as `PushTarget` plus the
@@ -131,14 +106,6 @@ impl PushPeer {
         let mut messages = self.messages(subscription_id).await;
         assert_eq!(messages.len(), 1, "{messages:#?}");
         messages.pop().unwrap()
-    }
-}
-
-impl Drop for PushPeer {
-    fn drop(&mut self) {
-        self.stdin.take();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -169,3 +169,39 @@ impl Scope {
         }
     }
 }
+
+stable_id! {
+    /// Where a delivery (one message on one channel to one target) stands.
+    /// `pending` -> `sending` (claimed under a lease) -> `sent` | `retry` | `failed` |
+    /// `dead`; `pending`/`retry` -> `expired` once its local day is over, or `cancelled`
+    /// when a re-plan no longer wants it.
+    DeliveryStatus, "delivery status" {
+        Pending => "pending",
+        Sending => "sending",
+        Sent => "sent",
+        Retry => "retry",
+        Failed => "failed",
+        Dead => "dead",
+        Expired => "expired",
+        Cancelled => "cancelled",
+    }
+}
+
+impl DeliveryStatus {
+    /// Not yet handed to a sender: a re-plan may still rewrite or cancel it.
+    pub fn is_unsent(self) -> bool {
+        matches!(self, DeliveryStatus::Pending | DeliveryStatus::Retry)
+    }
+}
+
+stable_id! {
+    /// Where a client's invitation stands, as the clinic sees it.
+    InvitationStatus, "invitation status" {
+        /// Issued; the email is queued (or being retried).
+        Pending => "pending",
+        Sent => "sent",
+        /// The email could not be delivered; the clinic can fix the address and resend.
+        Failed => "failed",
+        Accepted => "accepted",
+    }
+}

@@ -4,7 +4,9 @@
 //! Nothing here performs I/O or reads a clock: every function takes the dates and
 //! instants it needs, so the same inputs always give the same answer.
 
+pub mod email;
 pub mod ids;
+pub mod local;
 pub mod protocol;
 pub mod reminders;
 pub mod schedule;
@@ -14,7 +16,12 @@ pub mod timeline;
 #[cfg(test)]
 mod tests;
 
-pub use ids::{Channel, ReminderKind, RuleId, Scope, SpfFrequency, Stage, UnknownId};
+pub use email::EmailAddress;
+pub use ids::{
+    Channel, DeliveryStatus, InvitationStatus, ReminderKind, RuleId, Scope, SpfFrequency, Stage,
+    UnknownId,
+};
+pub use local::{ReminderTime, Zone};
 pub use protocol::{Protocol, ProtocolError, ProtocolOverrides};
 pub use reminders::{Channels, PlannedReminder, Preferences};
 pub use timeline::{DayView, Plan, PlanError, Session};

@@ -16,8 +16,9 @@ use secrecy::SecretString;
 use smp_aftercare::app;
 use smp_aftercare::clock::FixedClock;
 use smp_aftercare::config::Settings;
-use smp_aftercare::db::clients::{self, Client, SessionRow};
+use smp_aftercare::db::clients::{self, NewClient, SessionRow};
 use smp_aftercare::db::clinics::{self, NewClinic};
+use smp_aftercare::domain::{InvitationStatus, SpfFrequency};
 use smp_aftercare::jobs::Engine;
 use smp_aftercare::notify::email::Mailer;
 use smp_aftercare::notify::vapid::VapidKeys;
@@ -59,26 +60,20 @@ fn main() {
         let id = format!("client-{i:06}");
         clients::insert(
             &mut conn,
-            &Client {
+            &NewClient {
                 id: id.clone(),
                 clinic_id: "bench".into(),
                 email: format!("c{i}@client.test"),
                 name: format!("Client {i}"),
-                timezone: "Europe/London".into(),
+                timezone: "Europe/London".parse().unwrap(),
                 locale: "en".into(),
                 planned_sessions: 3,
                 reminder_time: "08:00".into(),
                 push_enabled: false,
                 email_enabled: true,
-                spf_reminders: "daily".into(),
+                spf_reminders: SpfFrequency::Daily,
                 muted: "[]".into(),
-                invitation_status: "accepted".into(),
-                invitation_error: None,
-                invitation_token_id: None,
-                invitation_token_hash: None,
-                invitation_expires_at: None,
-                access_token_id: None,
-                access_token_hash: None,
+                invitation_status: InvitationStatus::Accepted,
                 created_at: at,
                 updated_at: at,
                 next_plan_at: Some(at),

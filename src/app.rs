@@ -1,33 +1,28 @@
-//! Builds the actix server on a given listener (port 0 in tests) around shared state.
+//! The composition root, and the only one: settings and a clock in, the service
+//! handle built once (`Services::build`), then one of three ways to run it: the HTTP
+//! application (with or without the engine beside it), the engine alone (`worker`),
+//! or one engine pass (`jobs run-once`).
 
 use std::net::TcpListener;
+use std::sync::Arc;
 
-use actix_web::body::BoxBody;
-use actix_web::dev::{Server, ServiceResponse};
-use actix_web::http::header::{self, HeaderName, HeaderValue};
-use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
-use actix_web::{error, web, App, HttpMessage, HttpRequest, HttpServer, ResponseError};
-use tracing_actix_web::{RequestId, TracingLogger};
+use actix_web::dev::Server;
+use actix_web::middleware::ErrorHandlers;
+use actix_web::{web, App, HttpServer};
+use tokio_cron_scheduler::JobScheduler;
+use tracing_actix_web::TracingLogger;
+use utoipa_scalar::{Scalar, Servable};
 
-use crate::api::invitations::AcceptLimiter;
+use crate::api::middleware::{self, RouteTable};
+use crate::api::{AcceptLimiter, AppState};
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::db::{self, DbPool};
-use crate::error::{ApiError, PROBLEM_JSON};
+use crate::jobs::{scheduler, Engine, RunReport};
+use crate::links::Links;
 use crate::notify::email::Mailer;
 use crate::notify::vapid::VapidKeys;
-
-/// What every handler can reach.
-pub struct AppState {
-    pub pool: DbPool,
-    pub settings: Settings,
-    pub clock: SharedClock,
-    /// "sqlite" or "postgresql", for readiness and logs.
-    pub backend: &'static str,
-    pub mailer: Mailer,
-    pub vapid: VapidKeys,
-    pub accept_limiter: AcceptLimiter,
-}
+use crate::service::Services;
 
 /// A startup failure, phrased for the operator.
 #[derive(Debug, thiserror::Error)]
@@ -43,91 +38,53 @@ pub enum StartupError {
         address: String,
         source: std::io::Error,
     },
+    #[error("scheduler: {0}")]
+    Scheduler(String),
 }
 
-pub struct Application {
-    server: Server,
-    port: u16,
-    state: web::Data<AppState>,
-}
-
-impl Application {
-    /// Connects to the database, applies migrations and binds the configured address.
-    pub fn build(settings: Settings, clock: SharedClock) -> Result<Application, StartupError> {
-        let address = format!("{}:{}", settings.server.host, settings.server.port);
-        let listener =
-            TcpListener::bind(&address).map_err(|source| StartupError::Bind { address, source })?;
+impl Services {
+    /// Opens the database (applying migrations), the mailer and the VAPID keys.
+    pub fn build(settings: Settings, clock: SharedClock) -> Result<Services, StartupError> {
         let pool = prepare_database(&settings)?;
-        Self::with_listener(settings, clock, pool, listener)
+        Services::with_pool(settings, clock, pool)
     }
 
-    pub fn with_listener(
+    /// `build` on a pool the caller prepared (tests share it).
+    pub fn with_pool(
         settings: Settings,
         clock: SharedClock,
         pool: DbPool,
-        listener: TcpListener,
-    ) -> Result<Application, StartupError> {
-        let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
-        let backend =
-            db::DatabaseUrl::parse(secrecy::ExposeSecret::expose_secret(&settings.database.url))?
-                .backend_name();
+    ) -> Result<Services, StartupError> {
+        let backend = settings
+            .database
+            .backend()
+            .map_err(db::DbError::BadUrl)?
+            .backend_name();
         let mailer =
             Mailer::new(&settings.email).map_err(|e| StartupError::Email(e.to_string()))?;
         let vapid = load_vapid_keys(&settings)?;
-        let shutdown_timeout = settings.server.shutdown_timeout_secs;
-        let workers = settings.server.workers;
-        let state = web::Data::new(AppState {
+        Ok(Services {
             pool,
-            settings,
             clock,
+            links: Links::new(&settings.server.public_url),
             backend,
+            vapid_public_key: vapid.public_key_base64url(),
             mailer,
             vapid,
-            accept_limiter: AcceptLimiter::default(),
-        });
-        let shared = state.clone();
-        let mut server = HttpServer::new(move || {
-            let body_limit = state.settings.server.body_limit_bytes;
-            App::new()
-                .app_data(state.clone())
-                .app_data(json_config(body_limit))
-                .app_data(web::PayloadConfig::new(body_limit))
-                .app_data(web::PathConfig::default().error_handler(|e, _| bad_request(e)))
-                .app_data(web::QueryConfig::default().error_handler(|e, _| bad_request(e)))
-                .configure(crate::api::configure)
-                .default_service(web::to(not_found))
-                .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
-                .wrap(actix_web::middleware::from_fn(echo_request_id))
-                .wrap(TracingLogger::default())
-        })
-        .shutdown_timeout(shutdown_timeout)
-        .listen(listener)
-        .map_err(|source| StartupError::Bind {
-            address: format!("port {port}"),
-            source,
-        })?;
-        if workers > 0 {
-            server = server.workers(workers);
-        }
-        Ok(Application {
-            server: server.run(),
-            port,
-            state: shared,
+            settings: Arc::new(settings),
+            outbox: Arc::new(tokio::sync::Notify::new()),
         })
     }
 
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    /// The shared state (pool, mailer, keys), for the job engine beside the server.
-    pub fn state(&self) -> web::Data<AppState> {
-        self.state.clone()
-    }
-
-    /// Serves until SIGTERM/SIGINT, then lets in-flight requests finish.
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+    /// The reminder engine on these services' database, clock and channels.
+    pub fn engine(&self) -> Engine {
+        Engine::new(
+            &self.settings,
+            self.pool.clone(),
+            self.clock.clone(),
+            self.mailer.clone(),
+            self.vapid.clone(),
+        )
     }
 }
 
@@ -154,107 +111,117 @@ pub fn load_vapid_keys(settings: &Settings) -> Result<VapidKeys, StartupError> {
     keys.map_err(|e| StartupError::Vapid(e.to_string()))
 }
 
-fn bad_request(error: impl std::fmt::Display) -> actix_web::Error {
-    ApiError::BadRequest(error.to_string()).into()
+/// The HTTP application on a listener.
+pub struct Application {
+    server: Server,
+    port: u16,
 }
 
-/// JSON bodies: a too-large body is 413, a wrong content type 415, anything serde
-/// rejects (syntax, wrong type, unknown or missing field) 400 naming the field.
-fn json_config(limit: usize) -> web::JsonConfig {
-    web::JsonConfig::default()
-        .limit(limit)
-        .error_handler(|e, _req| {
-            let api_error = match &e {
-                error::JsonPayloadError::OverflowKnownLength { length, limit } => {
-                    ApiError::PayloadTooLarge(format!(
-                        "request body is {length} bytes; the limit is {limit}"
-                    ))
-                }
-                error::JsonPayloadError::Overflow { limit } => {
-                    ApiError::PayloadTooLarge(format!("request body exceeds {limit} bytes"))
-                }
-                error::JsonPayloadError::ContentType => ApiError::UnsupportedMediaType(
-                    "send the body as Content-Type: application/json".to_string(),
-                ),
-                error::JsonPayloadError::Deserialize(inner) => {
-                    ApiError::BadRequest(format!("invalid JSON body: {inner}"))
-                }
-                other => ApiError::BadRequest(format!("invalid JSON body: {other}")),
-            };
-            api_error.into()
+impl Application {
+    /// Binds the configured address.
+    pub fn build(services: Services) -> Result<Application, StartupError> {
+        let server = &services.settings.server;
+        let address = format!("{}:{}", server.host, server.port);
+        let listener =
+            TcpListener::bind(&address).map_err(|source| StartupError::Bind { address, source })?;
+        Application::with_listener(services, listener)
+    }
+
+    pub fn with_listener(
+        services: Services,
+        listener: TcpListener,
+    ) -> Result<Application, StartupError> {
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
+        let server_settings = services.settings.server.clone();
+        // The OpenAPI document comes from the same route registration the server uses.
+        let doc = crate::api::openapi::document();
+        let routes = web::Data::new(RouteTable::from_openapi(&doc));
+        let doc = web::Data::new(doc);
+        let state = web::Data::new(AppState {
+            services,
+            accept_limiter: AcceptLimiter::default(),
+        });
+        let body_limit = server_settings.body_limit_bytes;
+        let mut server = HttpServer::new(move || {
+            use utoipa_actix_web::AppExt;
+            App::new()
+                .into_utoipa_app()
+                .configure(crate::api::routes)
+                .into_app()
+                .app_data(state.clone())
+                .app_data(routes.clone())
+                .app_data(doc.clone())
+                .app_data(middleware::json_config(body_limit))
+                .app_data(web::PayloadConfig::new(body_limit))
+                .app_data(
+                    web::PathConfig::default().error_handler(|e, _| middleware::bad_request(e)),
+                )
+                .app_data(
+                    web::QueryConfig::default().error_handler(|e, _| middleware::bad_request(e)),
+                )
+                .route("/openapi.json", web::get().to(crate::api::openapi_json))
+                .service(Scalar::with_url("/docs", doc.get_ref().clone()))
+                .default_service(web::to(middleware::not_found))
+                .wrap(ErrorHandlers::new().default_handler(middleware::problem_for_bare_errors))
+                .wrap(actix_web::middleware::from_fn(middleware::echo_request_id))
+                .wrap(TracingLogger::default())
         })
-}
-
-async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
-    Err(ApiError::NotFound(format!(
-        "no route for {} {}",
-        req.method(),
-        req.path()
-    )))
-}
-
-/// actix answers some errors itself (405 on a known path, payload errors) with an
-/// empty or plain-text body; give those a problem body too.
-fn problem_for_bare_errors<B>(
-    res: ServiceResponse<B>,
-) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_problem = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
-    if is_problem {
-        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
-    }
-    let status = res.status();
-    let detail = match status.canonical_reason() {
-        Some(reason) => format!(
-            "{reason} ({} {})",
-            res.request().method(),
-            res.request().path()
-        ),
-        None => format!("HTTP {status}"),
-    };
-    let api_error = match status.as_u16() {
-        404 => ApiError::NotFound(detail),
-        405 => ApiError::MethodNotAllowed(format!(
-            "{} is not allowed on {}",
-            res.request().method(),
-            res.request().path()
-        )),
-        413 => ApiError::PayloadTooLarge(detail),
-        415 => ApiError::UnsupportedMediaType(detail),
-        401 => ApiError::Unauthorized(detail),
-        403 => ApiError::Forbidden(detail),
-        429 => ApiError::TooManyRequests(detail),
-        503 => ApiError::Unavailable(detail),
-        s if s >= 500 => ApiError::Internal(detail),
-        _ => ApiError::BadRequest(detail),
-    };
-    let allow = res.headers().get(header::ALLOW).cloned();
-    let (req, _) = res.into_parts();
-    let mut response = api_error.error_response();
-    if let Some(allow) = allow {
-        response.headers_mut().insert(header::ALLOW, allow);
-    }
-    let response: actix_web::HttpResponse<BoxBody> = response;
-    Ok(ErrorHandlerResponse::Response(
-        ServiceResponse::new(req, response).map_into_right_body(),
-    ))
-}
-
-/// Puts the request id that `TracingLogger` gave this request (and every log line of
-/// it) on the response, so a client's bug report can be matched to our logs.
-async fn echo_request_id(
-    req: actix_web::dev::ServiceRequest,
-    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
-) -> actix_web::Result<ServiceResponse<impl actix_web::body::MessageBody>> {
-    let request_id = req.extensions().get::<RequestId>().copied();
-    let mut res = next.call(req).await?;
-    if let Some(id) = request_id {
-        if let Ok(value) = HeaderValue::from_str(&id.to_string()) {
-            res.headers_mut()
-                .insert(HeaderName::from_static("x-request-id"), value);
+        .shutdown_timeout(server_settings.shutdown_timeout_secs)
+        .listen(listener)
+        .map_err(|source| StartupError::Bind {
+            address: format!("port {port}"),
+            source,
+        })?;
+        if server_settings.workers > 0 {
+            server = server.workers(server_settings.workers);
         }
+        Ok(Application {
+            server: server.run(),
+            port,
+        })
     }
-    Ok(res)
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGTERM/SIGINT, then lets in-flight requests finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// The reminder engine running on cron wake-ups, plus an immediate wake-up whenever a
+/// service queues something (an invitation) so it goes out now, not at the next tick.
+pub struct Worker {
+    scheduler: JobScheduler,
+    waker: tokio::task::JoinHandle<()>,
+}
+
+impl Worker {
+    pub async fn start(services: &Services) -> Result<Worker, StartupError> {
+        let engine = Arc::new(services.engine());
+        let scheduler = scheduler::start(engine.clone(), &services.settings.jobs)
+            .await
+            .map_err(|e| StartupError::Scheduler(e.to_string()))?;
+        let outbox = services.outbox.clone();
+        let waker = tokio::spawn(async move {
+            loop {
+                outbox.notified().await;
+                engine.tick_dispatch().await;
+            }
+        });
+        Ok(Worker { scheduler, waker })
+    }
+
+    pub async fn stop(mut self) {
+        self.waker.abort();
+        let _ = self.scheduler.shutdown().await;
+    }
+}
+
+/// One plan and dispatch pass as of the services' clock.
+pub async fn run_once(services: &Services) -> Result<RunReport, db::StoreError> {
+    let engine = services.engine();
+    engine.run_once(services.clock.now()).await
 }

@@ -22,7 +22,7 @@ pub struct Settings {
     pub email: crate::notify::email::EmailSettings,
     pub push: PushSettings,
     pub invitations: InvitationSettings,
-    pub jobs: crate::jobs::JobSettings,
+    pub jobs: JobSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -68,7 +68,49 @@ pub struct DatabaseSettings {
     pub sqlite_busy_timeout_ms: u32,
 }
 
+/// Which database `database.url` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Postgres(String),
+    Sqlite(PathBuf),
+}
+
+impl DatabaseUrl {
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            DatabaseUrl::Postgres(_) => "postgresql",
+            DatabaseUrl::Sqlite(_) => "sqlite",
+        }
+    }
+}
+
 impl DatabaseSettings {
+    /// The parsed `database.url`: `postgres://...` or `sqlite://PATH`. The one place
+    /// the URL is read; the error names what is wrong.
+    pub fn backend(&self) -> Result<DatabaseUrl, String> {
+        let raw = self.url.expose_secret().trim();
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            url::Url::parse(raw).map_err(|e| format!("{}: {e}", redact_url(raw)))?;
+            return Ok(DatabaseUrl::Postgres(raw.to_string()));
+        }
+        let path = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+            .ok_or_else(|| {
+                format!(
+                    "unsupported scheme in {:?}; use sqlite://PATH or postgres://...",
+                    redact_url(raw)
+                )
+            })?;
+        if path.is_empty() || path == ":memory:" {
+            // Every pooled connection would get its own empty database.
+            return Err(
+                "SQLite needs a file path (sqlite://data/smp-aftercare.db); :memory: is not supported".to_string(),
+            );
+        }
+        Ok(DatabaseUrl::Sqlite(PathBuf::from(path)))
+    }
+
     /// The URL with any password replaced, for log lines and error messages.
     pub fn redacted_url(&self) -> String {
         redact_url(self.url.expose_secret())
@@ -87,6 +129,59 @@ pub enum LogFormat {
 pub struct LogSettings {
     pub format: LogFormat,
     pub level: String,
+}
+
+/// `[jobs]` settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobSettings {
+    /// Six-field UTC cron expressions (seconds first); "" disables the job.
+    pub plan_cron: String,
+    pub dispatch_cron: String,
+    pub prune_cron: String,
+    pub batch_size: u32,
+    pub lease_secs: u64,
+    pub max_attempts: u32,
+    pub backoff_base_secs: u64,
+    pub backoff_max_secs: u64,
+    pub concurrency: usize,
+    pub push_timeout_secs: u64,
+    /// Settled deliveries older than this are pruned.
+    pub retention_days: u32,
+}
+
+impl JobSettings {
+    pub fn validate(&self, email_timeout_secs: u64) -> Result<(), String> {
+        for (key, cron) in [
+            ("jobs.plan_cron", &self.plan_cron),
+            ("jobs.dispatch_cron", &self.dispatch_cron),
+            ("jobs.prune_cron", &self.prune_cron),
+        ] {
+            if !cron.trim().is_empty() && cron.split_whitespace().count() != 6 {
+                return Err(format!(
+                    "{key}: {cron:?} must have six fields, seconds first (e.g. \"0 * * * * *\")"
+                ));
+            }
+        }
+        if self.batch_size == 0
+            || self.max_attempts == 0
+            || self.concurrency == 0
+            || self.push_timeout_secs == 0
+        {
+            return Err("jobs.batch_size, jobs.max_attempts, jobs.concurrency and \
+                 jobs.push_timeout_secs must be at least 1"
+                .into());
+        }
+        // A lease shorter than a send would let a second worker send the same message.
+        let longest_send = self.push_timeout_secs.max(email_timeout_secs);
+        if self.lease_secs < 2 * longest_send {
+            return Err(format!(
+                "jobs.lease_secs: {} must be at least twice the longest send timeout ({longest_send} s)",
+                self.lease_secs
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// A configuration problem, phrased for the operator: it names the key or file.
@@ -145,8 +240,8 @@ impl Settings {
         if !matches!(self.server.public_url.scheme(), "http" | "https") {
             return fail("server.public_url", "must be an http:// or https:// URL");
         }
-        if let Err(e) = crate::db::DatabaseUrl::parse(self.database.url.expose_secret()) {
-            return fail("database.url", &e.to_string());
+        if let Err(why) = self.database.backend() {
+            return fail("database.url", &why);
         }
         if let Err(why) = self.email.validate() {
             return Err(ConfigError(why));

@@ -1,5 +1,7 @@
-//! Authentication extractors. Handlers that take `AuthenticatedClinic` only run for a
-//! request with a valid `Authorization: Bearer <clinic key>`.
+//! Authentication extractors. A handler that takes `AuthenticatedClinic` runs only
+//! for a request with a valid `Authorization: Bearer <clinic key>`; one that takes
+//! `AuthenticatedClient`, only with a valid client access token. Every failure is the
+//! same 401, so a caller learns nothing about which part of a token was wrong.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -7,24 +9,17 @@ use std::pin::Pin;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 
-use crate::app::AppState;
-use crate::db::{self, clinics};
-use crate::error::ApiError;
-use crate::tokens;
+use super::{ApiError, AppState};
+use crate::db::clients::Client;
+use crate::service::{clinics, ClinicRef};
 
-/// Prefix of clinic API keys.
-pub const CLINIC_KEY_KIND: &str = "smpk";
-/// Prefix of client access tokens.
-pub const CLIENT_TOKEN_KIND: &str = "smpc";
-/// Prefix of invitation tokens (in the emailed link).
-pub const INVITATION_TOKEN_KIND: &str = "smpi";
-
+/// The clinic of the request's API key.
 #[derive(Debug, Clone)]
-pub struct AuthenticatedClinic {
-    pub id: String,
-    pub name: String,
-    pub email: String,
-}
+pub struct AuthenticatedClinic(pub ClinicRef);
+
+/// The client of the request's access token.
+#[derive(Debug, Clone)]
+pub struct AuthenticatedClient(pub Client);
 
 /// The token of an `Authorization: Bearer <token>` header.
 pub fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
@@ -45,87 +40,44 @@ pub fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
     Ok(token.trim().to_string())
 }
 
-/// The shared path of both bearer extractors: parse the token's public id, look the
-/// owner up by it, then compare the stored hash in constant time. Every failure is the
-/// same 401, so a caller learns nothing about which part was wrong.
-fn authenticate<T, F>(
-    req: &HttpRequest,
-    kind: &'static str,
-    invalid_message: &'static str,
-    lookup: F,
-) -> Pin<Box<dyn Future<Output = Result<T, ApiError>>>>
-where
-    T: Send + 'static,
-    F: FnOnce(&mut crate::db::DbConnection, &str) -> Result<Option<(T, Option<String>)>, ApiError>
-        + Send
-        + 'static,
-{
-    let state = req.app_data::<web::Data<AppState>>().cloned();
-    let token = bearer_token(req);
-    Box::pin(async move {
-        let state = state.ok_or_else(|| ApiError::internal("AppState missing"))?;
-        let token = token?;
-        let invalid = || ApiError::Unauthorized(invalid_message.into());
-        let id = tokens::parse_id(kind, &token)
-            .ok_or_else(invalid)?
-            .to_string();
-        let (owner, stored_hash) = db::run(&state.pool, move |conn| lookup(conn, &id))
-            .await?
-            .ok_or_else(invalid)?;
-        match stored_hash {
-            Some(hash) if tokens::verify(&token, &hash) => Ok(owner),
-            _ => Err(invalid()),
-        }
-    })
+type Extracted<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
+
+fn state_and_token(req: &HttpRequest) -> Result<(web::Data<AppState>, String), ApiError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| ApiError::internal("AppState missing"))?;
+    Ok((state, bearer_token(req)?))
 }
 
 impl FromRequest for AuthenticatedClinic {
     type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+    type Future = Extracted<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        authenticate(
-            req,
-            CLINIC_KEY_KIND,
-            "invalid or revoked clinic API key",
-            |conn, id| {
-                Ok(clinics::find_by_key_id(conn, id)?.map(|clinic| {
-                    let hash = clinic.api_key_hash.clone();
-                    let owner = AuthenticatedClinic {
-                        id: clinic.id,
-                        name: clinic.name,
-                        email: clinic.email,
-                    };
-                    (owner, hash)
-                }))
-            },
-        )
+        let found = state_and_token(req);
+        Box::pin(async move {
+            let (state, token) = found?;
+            clinics::by_api_key(&state.services, token)
+                .await?
+                .map(AuthenticatedClinic)
+                .ok_or_else(|| ApiError::Unauthorized("invalid or revoked clinic API key".into()))
+        })
     }
-}
-
-/// The client behind `Authorization: Bearer <client access token>`.
-#[derive(Debug, Clone)]
-pub struct AuthenticatedClient {
-    pub client: crate::db::clients::Client,
 }
 
 impl FromRequest for AuthenticatedClient {
     type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+    type Future = Extracted<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        authenticate(
-            req,
-            CLIENT_TOKEN_KIND,
-            "invalid or expired access token",
-            |conn, id| {
-                Ok(
-                    crate::db::clients::find_by_access_id(conn, id)?.map(|client| {
-                        let hash = client.access_token_hash.clone();
-                        (AuthenticatedClient { client }, hash)
-                    }),
-                )
-            },
-        )
+        let found = state_and_token(req);
+        Box::pin(async move {
+            let (state, token) = found?;
+            clinics::client_by_token(&state.services, token)
+                .await?
+                .map(AuthenticatedClient)
+                .ok_or_else(|| ApiError::Unauthorized("invalid or expired access token".into()))
+        })
     }
 }

@@ -7,6 +7,8 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+use crate::service;
+
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// A field-level complaint inside a validation problem.
@@ -180,18 +182,15 @@ impl ResponseError for ApiError {
     }
 }
 
-impl From<diesel::result::Error> for ApiError {
-    fn from(error: diesel::result::Error) -> Self {
-        use diesel::result::{DatabaseErrorKind, Error};
+impl From<service::Error> for ApiError {
+    fn from(error: service::Error) -> Self {
         match error {
-            Error::NotFound => ApiError::NotFound("not found".to_string()),
-            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
-                ApiError::Conflict(format!("already exists ({})", info.message()))
-            }
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
-                ApiError::Unavailable(format!("database connection lost: {}", info.message()))
-            }
-            other => ApiError::Internal(format!("database: {other}")),
+            service::Error::Invalid { field, message } => ApiError::invalid(field, message),
+            service::Error::NotFound(why) => ApiError::NotFound(why),
+            service::Error::Conflict(why) => ApiError::Conflict(why),
+            service::Error::Gone(why) => ApiError::Gone(why),
+            service::Error::Unavailable(why) => ApiError::Unavailable(why),
+            service::Error::Internal(why) => ApiError::Internal(why),
         }
     }
 }

@@ -12,7 +12,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
 
-use crate::error::{ApiError, FieldError};
+use super::{ApiError, FieldError};
 
 pub struct JsonBody<T> {
     pub value: T,

@@ -1,96 +1,83 @@
-//! HTTP routes. Handlers stay thin: extract, call the domain or a repository, respond.
+//! HTTP only: extract, call a service, respond. `ApiError` turns a service error into
+//! a status and a problem body. Each route is declared once, on its handler
+//! (`#[get("/v1/...")]` beside `#[utoipa::path]`); `utoipa-actix-web` collects the
+//! OpenAPI document from the same registration that serves the routes.
 
 pub mod auth;
 pub mod clients;
 pub mod deliveries;
+pub mod error;
 pub mod health;
 pub mod invitations;
 pub mod json;
 pub mod me;
+pub mod middleware;
 pub mod openapi;
 pub mod protocol;
 pub mod push;
-pub mod validate;
+pub mod sessions;
 pub mod views;
 
-use actix_web::{web, HttpResponse};
-use utoipa::OpenApi;
-use utoipa_scalar::{Scalar, Servable};
+use actix_web::{get, web, HttpResponse};
+use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/healthz").route(web::get().to(health::healthz)))
-        .service(web::resource("/readyz").route(web::get().to(health::readyz)))
+use crate::service::Services;
+pub use error::{ApiError, FieldError, PROBLEM_JSON};
+pub use invitations::AcceptLimiter;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub services: Services,
+    pub accept_limiter: AcceptLimiter,
+}
+
+/// Every route of the API, in one list.
+pub fn routes(cfg: &mut ServiceConfig<'_>) {
+    cfg.service(health::healthz)
+        .service(health::readyz)
         // Clinic endpoints (Authorization: Bearer <clinic API key>).
-        .service(web::resource("/v1/clinic").route(web::get().to(clinic_whoami)))
-        .service(
-            web::resource("/v1/clinic/protocol")
-                .route(web::get().to(protocol::get))
-                .route(web::put().to(protocol::put)),
-        )
-        .service(
-            web::resource("/v1/clients")
-                .route(web::get().to(clients::list))
-                .route(web::post().to(clients::create)),
-        )
-        .service(
-            web::resource("/v1/clients/{id}")
-                .route(web::get().to(clients::get))
-                .route(web::patch().to(clients::update))
-                .route(web::delete().to(clients::delete)),
-        )
-        .service(
-            web::resource("/v1/clients/{id}/invitation")
-                .route(web::post().to(clients::resend_invitation)),
-        )
-        .service(
-            web::resource("/v1/clients/{id}/sessions").route(web::post().to(clients::add_session)),
-        )
-        .service(
-            web::resource("/v1/clients/{id}/sessions/{session_id}")
-                .route(web::patch().to(clients::update_session))
-                .route(web::delete().to(clients::delete_session)),
-        )
-        .service(web::resource("/v1/clients/{id}/today").route(web::get().to(clients::today)))
-        .service(web::resource("/v1/clients/{id}/days/{date}").route(web::get().to(clients::day)))
-        .service(web::resource("/v1/clients/{id}/timeline").route(web::get().to(clients::timeline)))
+        .service(clinic_whoami)
+        .service(protocol::get)
+        .service(protocol::put)
+        .service(clients::list)
+        .service(clients::create)
+        .service(clients::get)
+        .service(clients::update)
+        .service(clients::delete)
+        .service(clients::resend_invitation)
+        .service(sessions::add)
+        .service(sessions::update)
+        .service(sessions::delete)
+        .service(clients::today)
+        .service(clients::day)
+        .service(clients::timeline)
+        .service(deliveries::of_client)
         // Client endpoints.
-        .service(
-            web::resource("/v1/invitations/{token}/accept")
-                .route(web::post().to(invitations::accept)),
-        )
-        .service(web::resource("/v1/me").route(web::get().to(me::me)))
-        .service(web::resource("/v1/me/deliveries").route(web::get().to(deliveries::mine)))
-        .service(
-            web::resource("/v1/clients/{id}/deliveries")
-                .route(web::get().to(deliveries::of_client)),
-        )
-        .service(
-            web::resource("/unsubscribe/{token}")
-                .route(web::get().to(deliveries::unsubscribe_page))
-                .route(web::post().to(deliveries::unsubscribe)),
-        )
-        .service(web::resource("/v1/me/preferences").route(web::patch().to(me::update_preferences)))
-        .service(web::resource("/v1/me/today").route(web::get().to(me::today)))
-        .service(web::resource("/v1/me/days/{date}").route(web::get().to(me::day)))
-        .service(web::resource("/v1/me/timeline").route(web::get().to(me::timeline)))
-        .service(
-            web::resource("/v1/me/push-subscriptions")
-                .route(web::get().to(push::list))
-                .route(web::post().to(push::subscribe)),
-        )
-        .service(
-            web::resource("/v1/me/push-subscriptions/{id}")
-                .route(web::delete().to(push::unsubscribe)),
-        )
-        .service(
-            web::resource("/v1/push/vapid-public-key").route(web::get().to(push::vapid_public_key)),
-        )
-        .service(web::resource("/openapi.json").route(web::get().to(openapi_json)))
-        .service(Scalar::with_url("/docs", openapi::ApiDoc::openapi()));
+        .service(invitations::accept)
+        .service(me::me)
+        .service(me::update_preferences)
+        .service(me::today)
+        .service(me::day)
+        .service(me::timeline)
+        .service(deliveries::mine)
+        .service(push::list)
+        .service(push::subscribe)
+        .service(push::unsubscribe)
+        .service(push::vapid_public_key)
+        .service(deliveries::unsubscribe_page)
+        .service(deliveries::unsubscribe);
 }
 
 /// The clinic a key belongs to: lets a clinic's IT check its key works.
+#[utoipa::path(
+    operation_id = "clinic_whoami",
+    responses((status = 200, description = "{id, name, email} of the key's clinic", body = Object)),
+    security(("clinic_key" = [])),
+    tag = "clinic"
+)]
+#[get("/v1/clinic")]
 async fn clinic_whoami(clinic: auth::AuthenticatedClinic) -> web::Json<serde_json::Value> {
+    let clinic = clinic.0;
     web::Json(serde_json::json!({
         "id": clinic.id,
         "name": clinic.name,
@@ -99,6 +86,6 @@ async fn clinic_whoami(clinic: auth::AuthenticatedClinic) -> web::Json<serde_jso
 }
 
 /// GET /openapi.json: the OpenAPI 3.1 description of this API.
-async fn openapi_json() -> HttpResponse {
-    HttpResponse::Ok().json(openapi::ApiDoc::openapi())
+pub async fn openapi_json(doc: web::Data<utoipa::openapi::OpenApi>) -> HttpResponse {
+    HttpResponse::Ok().json(doc.as_ref())
 }

@@ -1,30 +1,26 @@
-//! OpenAPI 3.1 description, generated from the handlers' annotations, served at
-//! `/openapi.json`, with browsable docs at `/docs` (Scalar; the page loads its
-//! script in the reader's browser, nothing is fetched at build time).
+//! The OpenAPI 3.1 document, collected from the route registration itself
+//! (`utoipa-actix-web`), served at `/openapi.json`, with browsable docs at `/docs`.
+//!
+//! Handlers list their success answers and the problems particular to them; the
+//! problems every operation of a kind can answer (401 with a credential, 400/413/415
+//! with a JSON body, 404 with a path parameter, 422, 503) are added here, once.
 
 use chrono::NaiveDate;
+use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa_actix_web::AppExt;
 
-use super::{clients, deliveries, health, invitations, me, protocol, push, views};
+use super::views;
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "smp-aftercare",
-        description = "Aftercare backend for scalp micropigmentation clinics: clinics onboard clients and record sessions; clients see what their scalp should look like today and what they may do.",
+        description = "Aftercare backend for scalp micropigmentation clinics: clinics onboard clients and \
+            record sessions; clients see what their scalp should look like today and what they may do.",
         license(name = "MIT")
-    ),
-    paths(
-        health::healthz, health::readyz,
-        clients::create, clients::list, clients::get, clients::update, clients::delete,
-        clients::resend_invitation, clients::add_session, clients::update_session,
-        clients::delete_session, clients::today, clients::day, clients::timeline,
-        protocol::get, protocol::put,
-        invitations::accept,
-        me::me, me::update_preferences, me::today, me::day, me::timeline,
-        push::subscribe, push::list, push::unsubscribe, push::vapid_public_key,
-        deliveries::mine, deliveries::of_client, deliveries::unsubscribe,
     ),
     components(schemas(
         ProblemDoc, FieldErrorDoc, ChannelsDoc, DayViewDoc, RuleDoc, MilestoneDoc, WindowDoc,
@@ -38,6 +34,18 @@ use super::{clients, deliveries, health, invitations, me, protocol, push, views}
     )
 )]
 pub struct ApiDoc;
+
+/// The whole document: the declared parts above, every registered route, and the
+/// common problem answers.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let (_, mut doc) = actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(super::routes)
+        .split_for_parts();
+    CommonProblems.modify(&mut doc);
+    doc
+}
 
 struct BearerSchemes;
 
@@ -57,6 +65,82 @@ impl Modify for BearerSchemes {
                         .build(),
                 ),
             );
+        }
+    }
+}
+
+/// Adds the problem answers an operation can give by its shape.
+struct CommonProblems;
+
+fn problem(description: &str) -> RefOr<Response> {
+    let content = ContentBuilder::new()
+        .schema(Some(Ref::from_schema_name("Problem")))
+        .build();
+    RefOr::T(
+        ResponseBuilder::new()
+            .description(description)
+            .content(super::PROBLEM_JSON, content)
+            .build(),
+    )
+}
+
+fn add(operation: &mut Operation, status: &str, description: &str) {
+    operation
+        .responses
+        .responses
+        .entry(status.to_string())
+        .or_insert_with(|| problem(description));
+}
+
+impl Modify for CommonProblems {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let has_path_params = path.contains('{');
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+                let has_query = operation.parameters.as_ref().is_some_and(|ps| {
+                    ps.iter()
+                        .any(|p| p.parameter_in == utoipa::openapi::path::ParameterIn::Query)
+                });
+                if secured {
+                    add(operation, "401", "Missing or invalid credentials");
+                }
+                if operation.request_body.is_some() {
+                    add(operation, "400", "Malformed request");
+                    add(operation, "413", "Body too large");
+                    add(
+                        operation,
+                        "415",
+                        "The body is not Content-Type: application/json",
+                    );
+                    add(
+                        operation,
+                        "422",
+                        "A value is not valid; the problem names the field",
+                    );
+                }
+                if has_query {
+                    add(operation, "400", "Unknown or malformed query parameter");
+                    add(
+                        operation,
+                        "422",
+                        "A value is not valid; the problem names the field",
+                    );
+                }
+                if has_path_params {
+                    add(operation, "404", "No such resource (or another clinic's)");
+                }
+                if path != "/healthz" {
+                    add(operation, "503", "The database is unavailable; retry later");
+                }
+            }
         }
     }
 }
@@ -194,7 +278,7 @@ mod tests {
         let json = serde_json::to_value(view).unwrap();
         let mut actual: Vec<String> = json.as_object().unwrap().keys().cloned().collect();
         actual.sort();
-        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let doc = serde_json::to_value(document()).unwrap();
         let mut documented: Vec<String> = doc["components"]["schemas"]["Day"]["properties"]
             .as_object()
             .unwrap()
@@ -206,9 +290,15 @@ mod tests {
     }
 
     #[test]
-    fn spec_is_openapi_3_1() {
-        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+    fn spec_is_openapi_3_1_with_every_route_collected() {
+        let doc = serde_json::to_value(document()).unwrap();
         assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
-        assert!(doc["paths"]["/v1/clients"]["post"].is_object());
+        let create = &doc["paths"]["/v1/clients"]["post"];
+        assert!(create.is_object());
+        for status in ["201", "401", "415", "422"] {
+            assert!(create["responses"][status].is_object(), "{status}");
+        }
+        assert!(doc["paths"]["/v1/me/today"]["get"]["responses"]["401"].is_object());
+        assert!(doc["paths"]["/healthz"]["get"].is_object());
     }
 }

@@ -1,7 +1,10 @@
-//! The command line: `serve` (default), `migrate`, `clinic ...`.
+//! The command line: argument parsing, then one call into `app` (the composition
+//! root) or a service; `preview` renders without a database.
 //!
 //! Errors end the process with one line on stderr and a non-zero exit code (2 for
 //! configuration and usage errors, 1 for anything else); never a panic backtrace.
+
+pub mod preview;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,13 +12,11 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::app::{self, AppState, Application};
+use crate::app::{self, Application, Worker};
 use crate::clock::{AcceleratedClock, Clock, FixedClock, SharedClock, SystemClock};
 use crate::config::Settings;
-use crate::db::{self, clinics};
-use crate::jobs::{scheduler, Engine};
-use crate::notify::email::Mailer;
-use crate::tokens;
+use crate::db;
+use crate::service::{self, Services};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -184,56 +185,19 @@ pub fn main() -> ExitCode {
 pub fn run(cli: Cli) -> Result<(), Failure> {
     // The preview is pure: it needs neither settings nor a database.
     if let Some(Command::Preview(args)) = &cli.command {
-        return preview(args);
+        return preview::command(args);
     }
     let settings = Settings::load(&Settings::default_config_dir(), cli.config.as_deref())
         .map_err(Failure::config)?;
     crate::telemetry::init(&settings.log);
-    let clock: SharedClock = Arc::new(SystemClock);
     match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
         Command::Serve(args) => serve(settings, &args),
         Command::Worker(clock_args) => worker(settings, &clock_args),
         Command::Jobs(JobsCommand::RunOnce { at }) => run_once(settings, at),
         Command::Migrate => migrate(&settings),
-        Command::Clinic(command) => clinic(&settings, clock.as_ref(), command),
-        Command::Preview(args) => preview(&args),
+        Command::Clinic(command) => clinic(&settings, command),
+        Command::Preview(args) => preview::command(&args),
     }
-}
-
-fn preview(args: &PreviewArgs) -> Result<(), Failure> {
-    use crate::domain::protocol::{Protocol, ProtocolOverrides};
-    let tz: chrono_tz::Tz = args
-        .tz
-        .parse()
-        .map_err(|_| Failure::config(format!("--tz {:?} is not an IANA time zone", args.tz)))?;
-    let mut protocol = Protocol::default_protocol().clone();
-    if let Some(path) = &args.protocol {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Failure::config(format!("--protocol {}: {e}", path.display())))?;
-        let overrides = ProtocolOverrides::from_toml_str(&text)
-            .map_err(|e| Failure::config(format!("--protocol {}: {e}", path.display())))?;
-        protocol = protocol
-            .with_overrides(&overrides)
-            .map_err(|e| Failure::config(format!("--protocol {}: {e}", path.display())))?;
-    }
-    let first = args.sessions.iter().min().copied();
-    let from = args
-        .from
-        .or_else(|| first.and_then(|d| d.pred_opt()))
-        .ok_or_else(|| Failure::config("--from is required"))?;
-    let request = crate::preview::PreviewRequest {
-        sessions: args.sessions.clone(),
-        planned: args.planned.unwrap_or_else(|| protocol.planned_sessions()),
-        from,
-        days: args.days,
-        tz,
-        protocol,
-        json: args.json,
-        locale: args.locale.clone(),
-    };
-    let output = crate::preview::render(&request).map_err(Failure::config)?;
-    print!("{output}");
-    Ok(())
 }
 
 fn clock_of(args: &ClockArgs) -> Result<SharedClock, Failure> {
@@ -254,16 +218,6 @@ fn clock_of(args: &ClockArgs) -> Result<SharedClock, Failure> {
     }
 }
 
-fn engine_for(settings: &Settings, state: &AppState) -> Arc<Engine> {
-    Arc::new(Engine::new(
-        settings,
-        state.pool.clone(),
-        state.clock.clone(),
-        state.mailer.clone(),
-        state.vapid.clone(),
-    ))
-}
-
 /// On a demo clock a day passes in minutes: wake the engine every second so no
 /// morning is skipped between ticks.
 fn demo_ticks(settings: &mut Settings, args: &ClockArgs) {
@@ -273,48 +227,43 @@ fn demo_ticks(settings: &mut Settings, args: &ClockArgs) {
     }
 }
 
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Runtime::new().map_err(Failure::runtime)
+}
+
 fn serve(mut settings: Settings, args: &ServeArgs) -> Result<(), Failure> {
     let clock = clock_of(&args.clock)?;
     demo_ticks(&mut settings, &args.clock);
     let no_scheduler = args.no_scheduler;
-    let runtime = tokio::runtime::Runtime::new().map_err(Failure::runtime)?;
-    runtime.block_on(async move {
+    runtime()?.block_on(async move {
         let url = settings.database.redacted_url();
-        let app = Application::build(settings.clone(), clock).map_err(Failure::runtime)?;
-        let _scheduler = if no_scheduler {
+        let services = Services::build(settings, clock).map_err(Failure::runtime)?;
+        let app = Application::build(services.clone()).map_err(Failure::runtime)?;
+        let worker = if no_scheduler {
             None
         } else {
-            let engine = engine_for(&settings, &app.state());
-            Some(
-                scheduler::start(engine, &settings.jobs)
-                    .await
-                    .map_err(|e| Failure::runtime(format!("scheduler: {e}")))?,
-            )
+            Some(Worker::start(&services).await.map_err(Failure::runtime)?)
         };
         tracing::info!(port = app.port(), database = %url, scheduler = !no_scheduler, "smp-aftercare listening");
         app.run_until_stopped().await.map_err(Failure::runtime)?;
+        if let Some(worker) = worker {
+            worker.stop().await;
+        }
         tracing::info!("stopped");
         Ok(())
     })
 }
 
-/// The engine alone: the same state as `serve`, no HTTP listener.
+/// The engine alone: the same services as `serve`, no HTTP listener.
 fn worker(mut settings: Settings, args: &ClockArgs) -> Result<(), Failure> {
     let clock = clock_of(args)?;
     demo_ticks(&mut settings, args);
-    let runtime = tokio::runtime::Runtime::new().map_err(Failure::runtime)?;
-    runtime.block_on(async move {
-        let pool = app::prepare_database(&settings).map_err(Failure::runtime)?;
-        let mailer =
-            Mailer::new(&settings.email).map_err(|e| Failure::runtime(format!("email: {e}")))?;
-        let vapid = app::load_vapid_keys(&settings).map_err(Failure::runtime)?;
-        let engine = Arc::new(Engine::new(&settings, pool, clock, mailer, vapid));
-        let mut scheduler = scheduler::start(engine, &settings.jobs)
-            .await
-            .map_err(|e| Failure::runtime(format!("scheduler: {e}")))?;
+    runtime()?.block_on(async move {
+        let services = Services::build(settings, clock).map_err(Failure::runtime)?;
+        let worker = Worker::start(&services).await.map_err(Failure::runtime)?;
         tracing::info!("smp-aftercare worker running; Ctrl-C or SIGTERM stops it");
         shutdown_signal().await;
-        let _ = scheduler.shutdown().await;
+        worker.stop().await;
         tracing::info!("stopped");
         Ok(())
     })
@@ -343,20 +292,15 @@ fn run_once(
     settings: Settings,
     at: Option<chrono::DateTime<chrono::FixedOffset>>,
 ) -> Result<(), Failure> {
-    let runtime = tokio::runtime::Runtime::new().map_err(Failure::runtime)?;
-    runtime.block_on(async move {
-        let clock: SharedClock = match at {
-            Some(at) => Arc::new(FixedClock::new(at.with_timezone(&chrono::Utc))),
-            None => Arc::new(SystemClock),
-        };
-        let pool = app::prepare_database(&settings).map_err(Failure::runtime)?;
-        let mailer = Mailer::new(&settings.email).map_err(|e| Failure::runtime(format!("email: {e}")))?;
-        let vapid = app::load_vapid_keys(&settings).map_err(Failure::runtime)?;
-        let engine = Engine::new(&settings, pool, clock.clone(), mailer, vapid);
-        let now = clock.now();
-        let report = engine.run_once(now).await.map_err(Failure::runtime)?;
-        let p = report.planned;
-        let d = report.dispatched;
+    let clock: SharedClock = match at {
+        Some(at) => Arc::new(FixedClock::new(at.with_timezone(&chrono::Utc))),
+        None => Arc::new(SystemClock),
+    };
+    runtime()?.block_on(async move {
+        let services = Services::build(settings, clock).map_err(Failure::runtime)?;
+        let now = services.clock.now();
+        let report = app::run_once(&services).await.map_err(Failure::runtime)?;
+        let (p, d) = (report.planned, report.dispatched);
         println!("run at {}", now.to_rfc3339());
         println!(
             "planned: {} clients, {} new deliveries, {} updated, {} cancelled, {} recorded expired",
@@ -383,47 +327,35 @@ fn migrate(settings: &Settings) -> Result<(), Failure> {
     Ok(())
 }
 
-fn clinic(settings: &Settings, clock: &dyn Clock, command: ClinicCommand) -> Result<(), Failure> {
+/// A service refusal is the operator's input (exit 2); anything else a failure (1).
+fn failure(error: service::Error) -> Failure {
+    match error {
+        service::Error::Invalid { field, message } => {
+            Failure::config(format!("--{field}: {message}"))
+        }
+        service::Error::NotFound(why) => Failure::config(why),
+        other => Failure::runtime(other),
+    }
+}
+
+fn clinic(settings: &Settings, command: ClinicCommand) -> Result<(), Failure> {
     let pool = app::prepare_database(settings).map_err(Failure::runtime)?;
     let mut conn = pool.get().map_err(Failure::runtime)?;
-    let now = clock.now().naive_utc();
+    let now = SystemClock.now().naive_utc();
     match command {
         ClinicCommand::Create(args) => {
-            let name = args.name.trim();
-            let email = args.email.trim();
-            if name.is_empty() {
-                return Err(Failure::config("--name must not be empty"));
-            }
-            if !looks_like_email(email) {
-                return Err(Failure::config(format!(
-                    "--email {email:?} is not an email address"
-                )));
-            }
-            let id = uuid::Uuid::new_v4().to_string();
-            let key = tokens::issue(crate::api::auth::CLINIC_KEY_KIND);
-            clinics::insert(
-                &mut conn,
-                &clinics::NewClinic {
-                    id: &id,
-                    name,
-                    email,
-                    api_key_id: &key.id,
-                    api_key_hash: &key.hash,
-                    created_at: now,
-                    key_issued_at: now,
-                },
-            )
-            .map_err(Failure::runtime)?;
+            let created = service::clinics::create(&mut conn, &args.name, &args.email, now)
+                .map_err(failure)?;
             println!("clinic created");
-            println!("  id:      {id}");
-            println!("  name:    {name}");
-            println!("  api key: {}", key.token);
+            println!("  id:      {}", created.clinic.id);
+            println!("  name:    {}", created.clinic.name);
+            println!("  api key: {}", created.api_key);
             println!();
             println!("Store the API key now: it is shown once and only its hash is kept.");
             println!("Send it as: Authorization: Bearer <api key>");
         }
         ClinicCommand::List => {
-            let all = clinics::list(&mut conn).map_err(Failure::runtime)?;
+            let all = service::clinics::list(&mut conn).map_err(failure)?;
             if all.is_empty() {
                 println!(
                     "no clinics yet; add one with: smp-aftercare clinic create --name N --email E"
@@ -446,21 +378,11 @@ fn clinic(settings: &Settings, clock: &dyn Clock, command: ClinicCommand) -> Res
             }
         }
         ClinicCommand::RevokeKey(args) => {
-            let key =
-                (!args.no_replacement).then(|| tokens::issue(crate::api::auth::CLINIC_KEY_KIND));
-            let found = clinics::set_key(
-                &mut conn,
-                &args.id,
-                key.as_ref().map(|k| (k.id.as_str(), k.hash.as_str())),
-                now,
-            )
-            .map_err(Failure::runtime)?;
-            if !found {
-                return Err(Failure::config(format!("no clinic with id {}", args.id)));
-            }
+            let key = service::clinics::rotate_key(&mut conn, &args.id, !args.no_replacement, now)
+                .map_err(failure)?;
             println!("the old API key of clinic {} no longer works", args.id);
             if let Some(key) = key {
-                println!("  new api key: {}", key.token);
+                println!("  new api key: {key}");
                 println!("Store it now: it is shown once.");
             }
         }
@@ -485,19 +407,6 @@ pub fn one_line(message: &str) -> String {
         .join("; ")
 }
 
-/// A light syntactic check; real validation of deliverability is the mail server's.
-pub fn looks_like_email(email: &str) -> bool {
-    let Some((local, domain)) = email.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-        && email.len() <= 254
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -509,13 +418,5 @@ mod tests {
             one_line(toml),
             "TOML parse error at line 1, column 8; unclosed table, expected `]`; in bad.toml"
         );
-    }
-
-    #[test]
-    fn email_check_accepts_addresses_and_rejects_junk() {
-        assert!(looks_like_email("front@northside.example"));
-        for bad in ["", "a", "a@b", "@b.c", "a b@c.d", "a@.c", "a@c."] {
-            assert!(!looks_like_email(bad), "{bad}");
-        }
     }
 }

@@ -50,6 +50,43 @@ struct PreviewDay<'a> {
     reminders: &'a [PlannedReminder],
 }
 
+/// `smp-aftercare preview`: parses the arguments, renders, prints.
+pub fn command(args: &super::PreviewArgs) -> Result<(), super::Failure> {
+    use super::Failure;
+    use crate::domain::ProtocolOverrides;
+    let tz: Tz = args
+        .tz
+        .parse()
+        .map_err(|_| Failure::config(format!("--tz {:?} is not an IANA time zone", args.tz)))?;
+    let mut protocol = Protocol::default_protocol().clone();
+    if let Some(path) = &args.protocol {
+        let fail = |e: &dyn std::fmt::Display| {
+            Failure::config(format!("--protocol {}: {e}", path.display()))
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| fail(&e))?;
+        let overrides = ProtocolOverrides::from_toml_str(&text).map_err(|e| fail(&e))?;
+        protocol = protocol.with_overrides(&overrides).map_err(|e| fail(&e))?;
+    }
+    let first = args.sessions.iter().min().copied();
+    let from = args
+        .from
+        .or_else(|| first.and_then(|d| d.pred_opt()))
+        .ok_or_else(|| Failure::config("--from is required"))?;
+    let request = PreviewRequest {
+        sessions: args.sessions.clone(),
+        planned: args.planned.unwrap_or_else(|| protocol.planned_sessions()),
+        from,
+        days: args.days,
+        tz,
+        protocol,
+        json: args.json,
+        locale: args.locale.clone(),
+    };
+    let output = render(&request).map_err(Failure::config)?;
+    print!("{output}");
+    Ok(())
+}
+
 /// The preview as text (one line per day) or as a JSON array, ending in a newline.
 pub fn render(request: &PreviewRequest) -> Result<String, PreviewError> {
     if !(1..=MAX_PREVIEW_DAYS).contains(&request.days) {

@@ -1,29 +1,35 @@
 //! Client repository: plain functions on a connection. Every query that a clinic
 //! drives is scoped by `clinic_id`, so one clinic can never reach another's clients.
+//!
+//! Writes are targeted: each use case updates only the columns it owns, so two
+//! requests that touch different things (a preferences change and a one-click
+//! unsubscribe, an invitation accept and a planner claim) never undo each other.
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use super::columns::MutedKinds;
 use super::schema::{clients, idempotency_keys, sessions};
-use super::DbConnection;
+use super::{read_error, DbConnection, StoreError};
+use crate::domain::{InvitationStatus, ReminderKind, ReminderTime, SpfFrequency, Zone};
 
-/// A client row. Preferences are columns; `muted` is a JSON array of reminder kinds.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable, AsChangeset)]
-#[diesel(table_name = clients, treat_none_as_null = true)]
+/// A client row, its preferences typed.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = clients)]
 pub struct Client {
     pub id: String,
     pub clinic_id: String,
     pub email: String,
     pub name: String,
-    pub timezone: String,
+    pub timezone: Zone,
     pub locale: String,
     pub planned_sessions: i32,
-    pub reminder_time: String,
+    pub reminder_time: ReminderTime,
     pub push_enabled: bool,
     pub email_enabled: bool,
-    pub spf_reminders: String,
-    pub muted: String,
-    pub invitation_status: String,
+    pub spf_reminders: SpfFrequency,
+    pub muted: MutedKinds,
+    pub invitation_status: InvitationStatus,
     pub invitation_error: Option<String>,
     pub invitation_token_id: Option<String>,
     pub invitation_token_hash: Option<String>,
@@ -36,95 +42,157 @@ pub struct Client {
     pub unsubscribe_token: Option<String>,
 }
 
+/// A new client: defaults for everything the client chooses later.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = clients)]
+pub struct NewClient {
+    pub id: String,
+    pub clinic_id: String,
+    pub email: String,
+    pub name: String,
+    pub timezone: Zone,
+    pub locale: String,
+    pub planned_sessions: i32,
+    pub reminder_time: String,
+    pub push_enabled: bool,
+    pub email_enabled: bool,
+    pub spf_reminders: SpfFrequency,
+    pub muted: String,
+    pub invitation_status: InvitationStatus,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub next_plan_at: Option<NaiveDateTime>,
+    pub unsubscribe_token: Option<String>,
+}
+
 /// A treatment session row.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable, AsChangeset)]
 #[diesel(table_name = sessions, treat_none_as_null = true)]
 pub struct SessionRow {
     pub id: String,
     pub client_id: String,
-    pub date: chrono::NaiveDate,
+    pub date: NaiveDate,
     pub marked_final: bool,
     pub notes: Option<String>,
     pub created_at: NaiveDateTime,
 }
 
-pub fn insert(conn: &mut DbConnection, client: &Client) -> QueryResult<()> {
+/// What the clinic may change about a client (None: unchanged).
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = clients)]
+pub struct ProfileChange {
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub timezone: Option<Zone>,
+    pub locale: Option<String>,
+    pub planned_sessions: Option<i32>,
+}
+
+/// What the client may change about their reminders (None: unchanged).
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = clients)]
+pub struct PreferencesChange {
+    pub timezone: Option<Zone>,
+    /// "HH:MM".
+    pub reminder_time: Option<String>,
+    pub push_enabled: Option<bool>,
+    pub email_enabled: Option<bool>,
+    pub spf_reminders: Option<SpfFrequency>,
+    pub locale: Option<String>,
+    /// A JSON array of reminder kind ids.
+    pub muted: Option<String>,
+}
+
+impl PreferencesChange {
+    pub fn muted_kinds(mut self, kinds: Option<&[ReminderKind]>) -> Self {
+        self.muted = kinds.map(MutedKinds::to_json);
+        self
+    }
+}
+
+pub fn insert(conn: &mut DbConnection, client: &NewClient) -> QueryResult<()> {
     diesel::insert_into(clients::table)
         .values(client)
         .execute(conn)
         .map(|_| ())
 }
 
-/// Writes every column of the row back.
-pub fn save(conn: &mut DbConnection, client: &Client) -> QueryResult<()> {
-    diesel::update(clients::table.find(&client.id))
-        .set(client)
-        .execute(conn)
-        .map(|_| ())
+fn one(
+    conn: &mut DbConnection,
+    what: &str,
+    query: clients::BoxedQuery<'_, super::MultiBackend>,
+) -> Result<Option<Client>, StoreError> {
+    query
+        .select(Client::as_select())
+        .first(conn)
+        .optional()
+        .map_err(|e| read_error("client", what, e))
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Client>, StoreError> {
+    one(
+        conn,
+        id,
+        clients::table.filter(clients::id.eq(id)).into_boxed(),
+    )
 }
 
 pub fn find_for_clinic(
     conn: &mut DbConnection,
     clinic_id: &str,
     id: &str,
-) -> QueryResult<Option<Client>> {
-    clients::table
+) -> Result<Option<Client>, StoreError> {
+    let query = clients::table
         .filter(clients::id.eq(id))
         .filter(clients::clinic_id.eq(clinic_id))
-        .select(Client::as_select())
-        .first(conn)
-        .optional()
+        .into_boxed();
+    one(conn, id, query)
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Client>> {
-    clients::table
-        .find(id)
-        .select(Client::as_select())
-        .first(conn)
-        .optional()
-}
-
-pub fn find_by_email(
+pub fn email_taken(
     conn: &mut DbConnection,
     clinic_id: &str,
     email: &str,
-) -> QueryResult<Option<Client>> {
-    clients::table
+    except_id: Option<&str>,
+) -> QueryResult<bool> {
+    let found: Option<String> = clients::table
         .filter(clients::clinic_id.eq(clinic_id))
         .filter(clients::email.eq(email))
-        .select(Client::as_select())
+        .select(clients::id)
         .first(conn)
-        .optional()
+        .optional()?;
+    Ok(found.is_some_and(|id| Some(id.as_str()) != except_id))
 }
 
 pub fn find_by_invitation_id(
     conn: &mut DbConnection,
     token_id: &str,
-) -> QueryResult<Option<Client>> {
-    clients::table
+) -> Result<Option<Client>, StoreError> {
+    let query = clients::table
         .filter(clients::invitation_token_id.eq(token_id))
-        .select(Client::as_select())
-        .first(conn)
-        .optional()
+        .into_boxed();
+    one(conn, &format!("with invitation {token_id}"), query)
 }
 
 pub fn find_by_unsubscribe_token(
     conn: &mut DbConnection,
     token: &str,
-) -> QueryResult<Option<Client>> {
+) -> QueryResult<Option<String>> {
     clients::table
         .filter(clients::unsubscribe_token.eq(token))
-        .select(Client::as_select())
+        .select(clients::id)
         .first(conn)
         .optional()
 }
 
-pub fn find_by_access_id(conn: &mut DbConnection, token_id: &str) -> QueryResult<Option<Client>> {
-    clients::table
+pub fn find_by_access_id(
+    conn: &mut DbConnection,
+    token_id: &str,
+) -> Result<Option<Client>, StoreError> {
+    let query = clients::table
         .filter(clients::access_token_id.eq(token_id))
-        .select(Client::as_select())
-        .first(conn)
-        .optional()
+        .into_boxed();
+    one(conn, &format!("with access token {token_id}"), query)
 }
 
 /// One page of a clinic's clients in id order, starting after `after` (the cursor).
@@ -133,7 +201,7 @@ pub fn page(
     clinic_id: &str,
     after: Option<&str>,
     limit: i64,
-) -> QueryResult<Vec<Client>> {
+) -> Result<Vec<Client>, StoreError> {
     let mut query = clients::table
         .filter(clients::clinic_id.eq(clinic_id))
         .select(Client::as_select())
@@ -143,7 +211,138 @@ pub fn page(
     if let Some(after) = after {
         query = query.filter(clients::id.gt(after.to_string()));
     }
-    query.load(conn)
+    query
+        .load(conn)
+        .map_err(|e| read_error("clients of clinic", clinic_id, e))
+}
+
+/// Applies the clinic's changes; true when the client exists.
+pub fn update_profile(
+    conn: &mut DbConnection,
+    id: &str,
+    change: &ProfileChange,
+    at: NaiveDateTime,
+) -> QueryResult<bool> {
+    let updated = diesel::update(clients::table.find(id))
+        .set((change, clients::updated_at.eq(at)))
+        .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Applies the client's preference changes; true when the client exists.
+pub fn update_preferences(
+    conn: &mut DbConnection,
+    id: &str,
+    change: &PreferencesChange,
+    at: NaiveDateTime,
+) -> QueryResult<bool> {
+    let updated = diesel::update(clients::table.find(id))
+        .set((change, clients::updated_at.eq(at)))
+        .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Turns email reminders off (one-click unsubscribe). True when they were on.
+pub fn disable_email(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> QueryResult<bool> {
+    let updated = diesel::update(
+        clients::table
+            .filter(clients::id.eq(id))
+            .filter(clients::email_enabled.eq(true)),
+    )
+    .set((clients::email_enabled.eq(false), clients::updated_at.eq(at)))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// A newly issued invitation: its token replaces any earlier one.
+pub fn set_invitation(
+    conn: &mut DbConnection,
+    id: &str,
+    token_id: &str,
+    token_hash: &str,
+    expires_at: NaiveDateTime,
+    at: NaiveDateTime,
+) -> QueryResult<bool> {
+    let updated = diesel::update(clients::table.find(id))
+        .set((
+            clients::invitation_token_id.eq(Some(token_id)),
+            clients::invitation_token_hash.eq(Some(token_hash)),
+            clients::invitation_expires_at.eq(Some(expires_at)),
+            clients::invitation_status.eq(InvitationStatus::Pending),
+            clients::invitation_error.eq(None::<String>),
+            clients::updated_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Records how the email of invitation `token_id` went, unless a newer invitation has
+/// replaced it or the client accepted meanwhile.
+pub fn record_invitation_outcome(
+    conn: &mut DbConnection,
+    id: &str,
+    token_id: &str,
+    status: InvitationStatus,
+    error: Option<&str>,
+    at: NaiveDateTime,
+) -> QueryResult<bool> {
+    let updated = diesel::update(
+        clients::table
+            .filter(clients::id.eq(id))
+            .filter(clients::invitation_token_id.eq(token_id))
+            .filter(clients::invitation_status.ne(InvitationStatus::Accepted)),
+    )
+    .set((
+        clients::invitation_status.eq(status),
+        clients::invitation_error.eq(error),
+        clients::updated_at.eq(at),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Spends the invitation `token_id` and installs the access token. Guarded by the
+/// token id, so of two racing accepts exactly one wins.
+pub fn accept_invitation(
+    conn: &mut DbConnection,
+    id: &str,
+    token_id: &str,
+    access: (&str, &str),
+    at: NaiveDateTime,
+) -> QueryResult<bool> {
+    let updated = diesel::update(
+        clients::table
+            .filter(clients::id.eq(id))
+            .filter(clients::invitation_token_id.eq(token_id))
+            .filter(clients::invitation_status.ne(InvitationStatus::Accepted)),
+    )
+    .set((
+        clients::invitation_status.eq(InvitationStatus::Accepted),
+        clients::invitation_error.eq(None::<String>),
+        clients::access_token_id.eq(Some(access.0)),
+        clients::access_token_hash.eq(Some(access.1)),
+        clients::updated_at.eq(at),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Marks clients for planning at `at` (the next planner tick re-plans them).
+pub fn mark_due(conn: &mut DbConnection, ids: &[&str], at: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(clients::table.filter(clients::id.eq_any(ids)))
+        .set(clients::next_plan_at.eq(Some(at)))
+        .execute(conn)
+}
+
+/// Marks every client of a clinic for planning (the clinic changed its protocol).
+pub fn mark_clinic_due(
+    conn: &mut DbConnection,
+    clinic_id: &str,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(clients::table.filter(clients::clinic_id.eq(clinic_id)))
+        .set(clients::next_plan_at.eq(Some(at)))
+        .execute(conn)
 }
 
 /// Erases the client: the row, and through ON DELETE CASCADE its sessions, push

@@ -12,18 +12,26 @@ use diesel::sql_types::{Integer, Text, Timestamp};
 
 use super::schema::deliveries;
 use super::DbConnection;
+use crate::domain::{Channel, DeliveryStatus};
 
-pub const PENDING: &str = "pending";
-pub const SENDING: &str = "sending";
-pub const SENT: &str = "sent";
-pub const RETRY: &str = "retry";
-pub const FAILED: &str = "failed";
-pub const DEAD: &str = "dead";
-pub const EXPIRED: &str = "expired";
-pub const CANCELLED: &str = "cancelled";
+const PENDING: DeliveryStatus = DeliveryStatus::Pending;
+const SENDING: DeliveryStatus = DeliveryStatus::Sending;
+const RETRY: DeliveryStatus = DeliveryStatus::Retry;
+const EXPIRED: DeliveryStatus = DeliveryStatus::Expired;
+const CANCELLED: DeliveryStatus = DeliveryStatus::Cancelled;
 
-/// The `target` of email deliveries (push deliveries name their subscription).
+/// The `target` of email reminders (push deliveries name their subscription).
 pub const EMAIL_TARGET: &str = "email";
+
+/// The `kind` of invitation emails. They go through this outbox too (retries,
+/// history, the status the clinic sees) but are no reminder: the planner neither
+/// counts nor cancels them, and their `target` is `invitation:{token id}`.
+pub const INVITATION_KIND: &str = "invitation";
+
+/// The target of the email of invitation `token_id`.
+pub fn invitation_target(token_id: &str) -> String {
+    format!("invitation:{token_id}")
+}
 
 #[derive(
     Debug, Clone, PartialEq, Queryable, QueryableByName, Selectable, Insertable, AsChangeset,
@@ -33,7 +41,7 @@ pub struct Delivery {
     pub id: String,
     pub client_id: String,
     pub local_date: NaiveDate,
-    pub channel: String,
+    pub channel: Channel,
     pub target: String,
     pub kind: String,
     pub idempotency_key: String,
@@ -43,7 +51,7 @@ pub struct Delivery {
     pub payload: String,
     pub send_at: NaiveDateTime,
     pub stale_at: NaiveDateTime,
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: i32,
     pub next_attempt_at: NaiveDateTime,
     pub lease_until: Option<NaiveDateTime>,
@@ -70,7 +78,7 @@ pub fn insert_if_absent(conn: &mut DbConnection, row: &Delivery) -> QueryResult<
     Ok(inserted == 1)
 }
 
-/// The client's rows from `from` on.
+/// The client's reminder rows from `from` on (invitations are not the planner's).
 pub fn for_client_from(
     conn: &mut DbConnection,
     client_id: &str,
@@ -79,6 +87,7 @@ pub fn for_client_from(
     deliveries::table
         .filter(deliveries::client_id.eq(client_id))
         .filter(deliveries::local_date.ge(from))
+        .filter(deliveries::kind.ne(INVITATION_KIND))
         .select(Delivery::as_select())
         .load(conn)
 }
@@ -98,7 +107,7 @@ pub fn update_unsent(conn: &mut DbConnection, row: &Delivery) -> QueryResult<boo
 pub fn set_status_if_unsent(
     conn: &mut DbConnection,
     id: &str,
-    status: &str,
+    status: DeliveryStatus,
     reason: Option<&str>,
     at: NaiveDateTime,
 ) -> QueryResult<bool> {
@@ -179,7 +188,7 @@ pub fn claim_due(
 /// How a send ended, as stored.
 #[derive(Debug, Clone)]
 pub struct Settlement {
-    pub status: &'static str,
+    pub status: DeliveryStatus,
     pub next_attempt_at: Option<NaiveDateTime>,
     pub last_error: Option<String>,
     pub sent_at: Option<NaiveDateTime>,
@@ -246,7 +255,8 @@ pub fn cancel_unsent_email(
     diesel::update(
         deliveries::table
             .filter(deliveries::client_id.eq(client_id))
-            .filter(deliveries::channel.eq("email"))
+            .filter(deliveries::channel.eq(Channel::Email))
+            .filter(deliveries::kind.ne(INVITATION_KIND))
             .filter(deliveries::status.eq_any([PENDING, RETRY])),
     )
     .set((
@@ -257,10 +267,41 @@ pub fn cancel_unsent_email(
     .execute(conn)
 }
 
-/// A client's history, newest first.
+/// Cancels the unsent email of earlier invitations (a new link replaces them).
+pub fn cancel_unsent_invitations(
+    conn: &mut DbConnection,
+    client_id: &str,
+    reason: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        deliveries::table
+            .filter(deliveries::client_id.eq(client_id))
+            .filter(deliveries::kind.eq(INVITATION_KIND))
+            .filter(deliveries::status.eq_any([PENDING, RETRY])),
+    )
+    .set((
+        deliveries::status.eq(CANCELLED),
+        deliveries::last_error.eq(reason),
+        deliveries::updated_at.eq(now),
+    ))
+    .execute(conn)
+}
+
+/// Replaces a row's payload (an invitation's link is dropped once its email is
+/// settled: the token is a capability and only its hash is kept).
+pub fn replace_payload(conn: &mut DbConnection, id: &str, payload: &str) -> QueryResult<()> {
+    diesel::update(deliveries::table.find(id))
+        .set(deliveries::payload.eq(payload))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// A client's reminder history, newest first (invitations are shown on the client).
 pub fn history(conn: &mut DbConnection, client_id: &str, limit: i64) -> QueryResult<Vec<Delivery>> {
     deliveries::table
         .filter(deliveries::client_id.eq(client_id))
+        .filter(deliveries::kind.ne(INVITATION_KIND))
         .order((deliveries::local_date.desc(), deliveries::channel.asc()))
         .limit(limit)
         .select(Delivery::as_select())

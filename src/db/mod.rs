@@ -2,8 +2,10 @@
 //! scheme, an r2d2 pool, embedded twin migrations, and `run` to keep blocking diesel
 //! calls off the async executor.
 
+pub mod bundle;
 pub mod clients;
 pub mod clinics;
+pub mod columns;
 pub mod deliveries;
 pub mod push_subscriptions;
 pub mod schema;
@@ -15,10 +17,9 @@ use diesel::connection::SimpleConnection;
 use diesel::r2d2::{self, ManageConnection};
 use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
-use secrecy::ExposeSecret;
 
-use crate::config::{redact_url, DatabaseSettings};
-use crate::error::ApiError;
+use crate::config::DatabaseSettings;
+pub use crate::config::DatabaseUrl;
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
@@ -35,10 +36,9 @@ pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migration
 /// Any number of replicas may start at once; this lock makes them migrate one at a time.
 const MIGRATION_LOCK_KEY: i64 = 0x0053_4d50_5f6d_6967; // "SMP_mig"
 
+/// Why the database could not be made ready at start.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
-    #[error("database.url: unsupported scheme in {0:?}; use sqlite://PATH or postgres://...")]
-    UnknownScheme(String),
     #[error("database.url: {0}")]
     BadUrl(String),
     #[error("cannot create data folder {path}: {source}")]
@@ -50,43 +50,6 @@ pub enum DbError {
     Connect { url: String, message: String },
     #[error("migrations failed: {0}")]
     Migration(String),
-}
-
-/// A parsed `database.url`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DatabaseUrl {
-    Postgres(String),
-    Sqlite(PathBuf),
-}
-
-impl DatabaseUrl {
-    pub fn parse(raw: &str) -> Result<DatabaseUrl, DbError> {
-        let raw = raw.trim();
-        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
-            url::Url::parse(raw)
-                .map_err(|e| DbError::BadUrl(format!("{}: {e}", redact_url(raw))))?;
-            return Ok(DatabaseUrl::Postgres(raw.to_string()));
-        }
-        let path = raw
-            .strip_prefix("sqlite://")
-            .or_else(|| raw.strip_prefix("sqlite:"))
-            .ok_or_else(|| DbError::UnknownScheme(redact_url(raw)))?;
-        if path.is_empty() || path == ":memory:" {
-            // Every pooled connection would get its own empty database.
-            return Err(DbError::BadUrl(
-                "SQLite needs a file path (sqlite://data/smp-aftercare.db); :memory: is not supported"
-                    .to_string(),
-            ));
-        }
-        Ok(DatabaseUrl::Sqlite(PathBuf::from(path)))
-    }
-
-    pub fn backend_name(&self) -> &'static str {
-        match self {
-            DatabaseUrl::Postgres(_) => "postgresql",
-            DatabaseUrl::Sqlite(_) => "sqlite",
-        }
-    }
 }
 
 /// Opens connections the way each backend needs: real errors from PostgreSQL (the
@@ -147,7 +110,7 @@ impl ManageConnection for DbManager {
 /// Builds the pool. Opens one connection first so a wrong URL, an unreachable server
 /// or an unwritable data folder fails here with the real reason.
 pub fn connect(settings: &DatabaseSettings) -> Result<DbPool, DbError> {
-    let url = DatabaseUrl::parse(settings.url.expose_secret())?;
+    let url = settings.backend().map_err(DbError::BadUrl)?;
     if let DatabaseUrl::Sqlite(path) = &url {
         ensure_parent_folder(path)?;
     }
@@ -220,33 +183,110 @@ pub fn revert_all_migrations(conn: &mut DbConnection) -> Result<Vec<String>, DbE
     Ok(reverted.iter().map(ToString::to_string).collect())
 }
 
+/// A failure of a repository call, whatever the caller's own error type.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The pool has no connection to give (the database is down or overloaded), or a
+    /// query failed because the server went away: an outage, worth retrying later.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("database: {0}")]
+    Query(#[from] diesel::result::Error),
+    /// A stored value that cannot be read (an unknown status, a broken zone or JSON).
+    #[error("unreadable stored data: {0}")]
+    Corrupt(String),
+    /// The blocking task running the work panicked or was cancelled.
+    #[error("database task failed: {0}")]
+    Task(String),
+}
+
+/// Error types that `run` can turn into an outage when the database went away.
+pub trait StoreFailure: From<StoreError> {
+    /// True for a failure that may have come from the database (not a refusal of the
+    /// caller's input), so `run` checks whether the database is still there.
+    fn is_store_failure(&self) -> bool;
+}
+
+impl StoreFailure for StoreError {
+    fn is_store_failure(&self) -> bool {
+        !matches!(self, StoreError::Unavailable(_))
+    }
+}
+
 /// Runs blocking diesel work on the blocking thread pool. A pool timeout (database
-/// down) becomes a 503, never a hung request or a 500.
-pub async fn run<T, F>(pool: &DbPool, work: F) -> Result<T, ApiError>
+/// down) becomes `Unavailable`, never a hung request; so does a failure after which
+/// the database no longer answers.
+pub async fn run<T, E, F>(pool: &DbPool, work: F) -> Result<T, E>
 where
-    F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     T: Send + 'static,
+    E: StoreFailure + std::fmt::Display + Send + 'static,
 {
     let pool = pool.clone();
     tokio::task::spawn_blocking(move || {
         let mut conn = pool
             .get()
-            .map_err(|e| ApiError::Unavailable(format!("database unavailable: {e}")))?;
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         match work(&mut conn) {
-            // A query that failed because the server went away is an outage (503,
-            // retry later), not a bug (500).
-            Err(ApiError::Internal(why)) if ping(&mut conn).is_err() => Err(ApiError::Unavailable(
-                format!("database unavailable: {why}"),
-            )),
+            Err(e) if e.is_store_failure() && ping(&mut conn).is_err() => {
+                Err(StoreError::Unavailable(e.to_string()).into())
+            }
             other => other,
         }
     })
     .await
-    .map_err(ApiError::internal)?
+    .unwrap_or_else(|e| Err(StoreError::Task(e.to_string()).into()))
 }
 
 /// Whether the database answers a trivial query.
-pub fn ping(conn: &mut DbConnection) -> Result<(), ApiError> {
+pub fn ping(conn: &mut DbConnection) -> Result<(), StoreError> {
     conn.batch_execute("SELECT 1")
-        .map_err(|e| ApiError::Unavailable(format!("database unavailable: {e}")))
+        .map_err(|e| StoreError::Unavailable(e.to_string()))
+}
+
+/// Runs `work` in a transaction that may write. On SQLite it starts with
+/// `BEGIN IMMEDIATE`, taking the write lock at once: a deferred transaction that reads
+/// first and writes later fails at once with "database is locked" when another writer
+/// holds the lock, instead of waiting `busy_timeout` for it, so concurrent writers
+/// would get errors instead of queueing. PostgreSQL locks rows as it goes.
+pub fn write_transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let DbConnection::Sqlite(lite) = conn else {
+        return conn.transaction(work);
+    };
+    // The multi-connection's transaction state is the inner connection's, so work
+    // that nests `transaction` calls gets savepoints inside this one.
+    AnsiTransactionManager::begin_transaction_sql(lite, "BEGIN IMMEDIATE")?;
+    let outcome = work(conn);
+    let DbConnection::Sqlite(lite) = conn else {
+        unreachable!("the connection's backend does not change");
+    };
+    match outcome {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(lite)?;
+            Ok(value)
+        }
+        Err(e) => {
+            if let Err(rollback) = AnsiTransactionManager::rollback_transaction(lite) {
+                tracing::warn!(error = %rollback, "rollback failed");
+            }
+            Err(e)
+        }
+    }
+}
+
+/// A read failure of a typed row, with the row it came from: an unreadable stored
+/// value is logged with its row id and reported, never replaced by a default.
+pub fn read_error(what: &str, id: &str, error: diesel::result::Error) -> StoreError {
+    match error {
+        diesel::result::Error::DeserializationError(why) => {
+            tracing::error!(row = %id, table = what, error = %why, "unreadable stored value");
+            StoreError::Corrupt(format!("{what} {id}: {why}"))
+        }
+        other => StoreError::Query(other),
+    }
 }

@@ -11,12 +11,19 @@ use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use futures_util::stream::{self, StreamExt};
 use rand::Rng;
 
-use crate::db::deliveries::{self, Delivery, Settlement, CANCELLED, DEAD, FAILED, RETRY, SENT};
-use crate::db::{self, clients, clinics, push_subscriptions, DbPool};
-use crate::error::ApiError;
+use crate::db::deliveries::{self, Delivery, Settlement, INVITATION_KIND};
+use crate::db::{self, clients, clinics, push_subscriptions, DbPool, StoreError};
+use crate::domain::{Channel, DeliveryStatus};
+use crate::links::Links;
 use crate::notify::email::{Mailer, OutgoingEmail, Recipient, SendError};
 use crate::notify::push::{PushMessage, PushOutcome, PushSender, PushTarget, PushUrgency};
 use crate::notify::templates::{self, ReminderEmail};
+
+const SENT: DeliveryStatus = DeliveryStatus::Sent;
+const RETRY: DeliveryStatus = DeliveryStatus::Retry;
+const FAILED: DeliveryStatus = DeliveryStatus::Failed;
+const DEAD: DeliveryStatus = DeliveryStatus::Dead;
+const CANCELLED: DeliveryStatus = DeliveryStatus::Cancelled;
 
 /// How the dispatcher behaves; from `[jobs]`.
 #[derive(Debug, Clone)]
@@ -27,7 +34,7 @@ pub struct DispatchPolicy {
     pub backoff_base: Duration,
     pub backoff_max: Duration,
     pub concurrency: usize,
-    pub public_url: String,
+    pub links: Links,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -58,11 +65,11 @@ pub async fn dispatch_once(
     policy: &DispatchPolicy,
     worker: &str,
     now: DateTime<Utc>,
-) -> Result<DispatchReport, ApiError> {
+) -> Result<DispatchReport, StoreError> {
     let at = now.naive_utc();
     let lease_until = (now + policy.lease).naive_utc();
     let (batch_size, owner) = (policy.batch_size, worker.to_string());
-    let (expired, claimed) = db::run(pool, move |conn| {
+    let (expired, claimed) = db::run(pool, move |conn| -> Result<_, StoreError> {
         let expired = deliveries::expire_stale(conn, at)?;
         let claimed = deliveries::claim_due(conn, at, &owner, lease_until, batch_size)?;
         Ok((expired, claimed))
@@ -84,13 +91,16 @@ pub async fn dispatch_once(
     for (delivery, settled) in outcomes {
         let status = settled.settlement.status;
         let owner = worker.to_string();
-        let stored = db::run(pool, move |conn| {
+        let stored = db::run(pool, move |conn| -> Result<_, StoreError> {
             let stored = deliveries::settle(conn, &delivery.id, &owner, &settled.settlement, at)?;
+            if stored && delivery.kind == INVITATION_KIND {
+                super::invitation::record_outcome(conn, &delivery, &settled.settlement, at)?;
+            }
             if let Some(reason) = settled.disable_subscription {
                 push_subscriptions::disable(conn, &delivery.target, &reason, at)?;
                 deliveries::cancel_for_target(conn, &delivery.target, &reason, at)?;
             }
-            Ok(stored)
+            Ok::<_, StoreError>(stored)
         })
         .await?;
         if !stored {
@@ -108,20 +118,24 @@ pub async fn dispatch_once(
     Ok(report)
 }
 
-struct Settled {
-    settlement: Settlement,
+pub(super) struct Settled {
+    pub(super) settlement: Settlement,
     /// Push 404/410: the subscription is gone.
-    disable_subscription: Option<String>,
+    pub(super) disable_subscription: Option<String>,
 }
 
-fn settled(settlement: Settlement) -> Settled {
+pub(super) fn settled(settlement: Settlement) -> Settled {
     Settled {
         settlement,
         disable_subscription: None,
     }
 }
 
-fn done(status: &'static str, error: Option<String>, sent_at: Option<NaiveDateTime>) -> Settlement {
+pub(super) fn done(
+    status: DeliveryStatus,
+    error: Option<String>,
+    sent_at: Option<NaiveDateTime>,
+) -> Settlement {
     Settlement {
         status,
         next_attempt_at: None,
@@ -132,7 +146,7 @@ fn done(status: &'static str, error: Option<String>, sent_at: Option<NaiveDateTi
 }
 
 /// A retry after `after`, or `dead` once the attempts are spent.
-fn retry(
+pub(super) fn retry(
     policy: &DispatchPolicy,
     delivery: &Delivery,
     now: DateTime<Utc>,
@@ -175,21 +189,19 @@ async fn send_one(
     delivery: &Delivery,
     now: DateTime<Utc>,
 ) -> Settled {
-    let result = match delivery.channel.as_str() {
-        "push" => send_push(pool, channels, policy, delivery, now).await,
-        "email" => send_email(pool, channels, policy, delivery, now).await,
-        other => Ok(settled(done(
-            FAILED,
-            Some(format!("unknown channel {other}")),
-            None,
-        ))),
+    let result = match delivery.channel {
+        Channel::Push => send_push(pool, channels, policy, delivery, now).await,
+        Channel::Email if delivery.kind == INVITATION_KIND => {
+            super::invitation::send(pool, channels, policy, delivery, now).await
+        }
+        Channel::Email => send_email(pool, channels, policy, delivery, now).await,
     };
     match result {
         Ok(settled) => {
             if settled.settlement.status == SENT {
                 tracing::info!(delivery = %delivery.id, channel = %delivery.channel, kind = %delivery.kind, "reminder sent");
             } else {
-                tracing::warn!(delivery = %delivery.id, channel = %delivery.channel, status = settled.settlement.status,
+                tracing::warn!(delivery = %delivery.id, channel = %delivery.channel, status = %settled.settlement.status,
                     error = ?settled.settlement.last_error, "reminder not sent");
             }
             settled
@@ -212,7 +224,7 @@ async fn send_push(
     policy: &DispatchPolicy,
     delivery: &Delivery,
     now: DateTime<Utc>,
-) -> Result<Settled, ApiError> {
+) -> Result<Settled, StoreError> {
     let Some(sender) = &channels.push else {
         return Ok(settled(retry(
             policy,
@@ -225,7 +237,7 @@ async fn send_push(
         )));
     };
     let target = delivery.target.clone();
-    let subscription = db::run(pool, move |conn| {
+    let subscription = db::run(pool, move |conn| -> Result<_, StoreError> {
         Ok(push_subscriptions::find(conn, &target)?)
     })
     .await?;
@@ -288,9 +300,9 @@ async fn send_email(
     policy: &DispatchPolicy,
     delivery: &Delivery,
     now: DateTime<Utc>,
-) -> Result<Settled, ApiError> {
+) -> Result<Settled, StoreError> {
     let client_id = delivery.client_id.clone();
-    let found = db::run(pool, move |conn| {
+    let found = db::run(pool, move |conn| -> Result<_, StoreError> {
         let Some(client) = clients::find(conn, &client_id)? else {
             return Ok(None);
         };
@@ -309,17 +321,15 @@ async fn send_email(
         )));
     }
     let clinic_name = clinic.as_ref().map(|c| c.name.clone()).unwrap_or_default();
-    let base = policy.public_url.trim_end_matches('/');
-    let unsubscribe_url = format!(
-        "{base}/unsubscribe/{}",
-        client.unsubscribe_token.clone().unwrap_or_default()
-    );
+    let unsubscribe_url = policy
+        .links
+        .unsubscribe(client.unsubscribe_token.as_deref().unwrap_or_default());
     let rendered = match templates::render_reminder(&ReminderEmail {
         client_name: client.name.clone(),
         clinic_name: clinic_name.clone(),
         title: delivery.title.clone(),
         body: delivery.body.clone(),
-        day_url: format!("{base}/today"),
+        day_url: policy.links.today(),
         unsubscribe_url: unsubscribe_url.clone(),
     }) {
         Ok(rendered) => rendered,

@@ -8,6 +8,7 @@
 //!   `next_plan_at` and `next_attempt_at`, not from the tick.
 
 pub mod dispatcher;
+mod invitation;
 pub mod planner;
 pub mod scheduler;
 
@@ -16,70 +17,16 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Days, Duration, Utc};
-use serde::Deserialize;
 
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
-use crate::db::{self, DbPool};
-use crate::error::ApiError;
+use crate::db::{self, DbPool, StoreError};
+use crate::links::Links;
 use crate::notify::email::Mailer;
 use crate::notify::push::PushSender;
 use crate::notify::vapid::VapidKeys;
 pub use dispatcher::{DispatchPolicy, DispatchReport};
 pub use planner::PlanReport;
-
-/// `[jobs]` settings.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct JobSettings {
-    /// Six-field UTC cron expressions (seconds first); "" disables the job.
-    pub plan_cron: String,
-    pub dispatch_cron: String,
-    pub prune_cron: String,
-    pub batch_size: u32,
-    pub lease_secs: u64,
-    pub max_attempts: u32,
-    pub backoff_base_secs: u64,
-    pub backoff_max_secs: u64,
-    pub concurrency: usize,
-    pub push_timeout_secs: u64,
-    /// Settled deliveries older than this are pruned.
-    pub retention_days: u32,
-}
-
-impl JobSettings {
-    pub fn validate(&self, email_timeout_secs: u64) -> Result<(), String> {
-        for (key, cron) in [
-            ("jobs.plan_cron", &self.plan_cron),
-            ("jobs.dispatch_cron", &self.dispatch_cron),
-            ("jobs.prune_cron", &self.prune_cron),
-        ] {
-            if !cron.trim().is_empty() && cron.split_whitespace().count() != 6 {
-                return Err(format!(
-                    "{key}: {cron:?} must have six fields, seconds first (e.g. \"0 * * * * *\")"
-                ));
-            }
-        }
-        if self.batch_size == 0
-            || self.max_attempts == 0
-            || self.concurrency == 0
-            || self.push_timeout_secs == 0
-        {
-            return Err("jobs.batch_size, jobs.max_attempts, jobs.concurrency and \
-                 jobs.push_timeout_secs must be at least 1"
-                .into());
-        }
-        // A lease shorter than a send would let a second worker send the same message.
-        let longest_send = self.push_timeout_secs.max(email_timeout_secs);
-        if self.lease_secs < 2 * longest_send {
-            return Err(format!(
-                "jobs.lease_secs: {} must be at least twice the longest send timeout ({longest_send} s)",
-                self.lease_secs
-            ));
-        }
-        Ok(())
-    }
-}
 
 /// What one `run_once` did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -135,12 +82,7 @@ impl Engine {
                 backoff_base: Duration::seconds(jobs.backoff_base_secs as i64),
                 backoff_max: Duration::seconds(jobs.backoff_max_secs as i64),
                 concurrency: jobs.concurrency,
-                public_url: settings
-                    .server
-                    .public_url
-                    .as_str()
-                    .trim_end_matches('/')
-                    .to_string(),
+                links: Links::new(&settings.server.public_url),
             },
             worker_id: format!("{}-{}", hostname(), uuid::Uuid::new_v4().simple()),
             plan_batch: i64::from(jobs.batch_size),
@@ -151,12 +93,12 @@ impl Engine {
     }
 
     /// Plans every client due at `now`, batch after batch.
-    pub async fn plan(&self, now: DateTime<Utc>) -> Result<PlanReport, ApiError> {
+    pub async fn plan(&self, now: DateTime<Utc>) -> Result<PlanReport, StoreError> {
         let mut total = PlanReport::default();
         loop {
-            let (batch, url) = (self.plan_batch, self.policy.public_url.clone());
-            let report = db::run(&self.pool, move |conn| {
-                planner::plan_due(conn, now, &url, batch)
+            let (batch, links) = (self.plan_batch, self.policy.links.clone());
+            let report = db::run(&self.pool, move |conn| -> Result<_, StoreError> {
+                planner::plan_due(conn, now, &links, batch)
             })
             .await?;
             total.clients += report.clients;
@@ -172,7 +114,7 @@ impl Engine {
     }
 
     /// Dispatches everything due at `now`, batch after batch.
-    pub async fn dispatch(&self, now: DateTime<Utc>) -> Result<DispatchReport, ApiError> {
+    pub async fn dispatch(&self, now: DateTime<Utc>) -> Result<DispatchReport, StoreError> {
         let mut total = DispatchReport::default();
         loop {
             let report = dispatcher::dispatch_once(
@@ -198,7 +140,7 @@ impl Engine {
     }
 
     /// One plan and dispatch pass at `now`.
-    pub async fn run_once(&self, now: DateTime<Utc>) -> Result<RunReport, ApiError> {
+    pub async fn run_once(&self, now: DateTime<Utc>) -> Result<RunReport, StoreError> {
         let planned = self.plan(now).await?;
         let dispatched = self.dispatch(now).await?;
         Ok(RunReport {
@@ -208,9 +150,9 @@ impl Engine {
     }
 
     /// Deletes settled deliveries older than the retention period.
-    pub async fn prune(&self, now: DateTime<Utc>) -> Result<usize, ApiError> {
+    pub async fn prune(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
         let before = now.date_naive() - Days::new(u64::from(self.retention_days));
-        db::run(&self.pool, move |conn| {
+        db::run(&self.pool, move |conn| -> Result<_, StoreError> {
             Ok(crate::db::deliveries::prune(conn, before)?)
         })
         .await

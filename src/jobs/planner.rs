@@ -18,16 +18,21 @@ use chrono::{DateTime, Days, Duration, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde_json::json;
 
-use crate::bundle::ClientBundle;
+use crate::db::bundle::ClientBundle;
 use crate::db::clients::{self};
-use crate::db::deliveries::{self, Delivery, CANCELLED, EMAIL_TARGET, EXPIRED, PENDING, RETRY};
+use crate::db::deliveries::{self, Delivery, EMAIL_TARGET};
 use crate::db::push_subscriptions;
 use crate::db::schema::clients as clients_table;
-use crate::db::DbConnection;
+use crate::db::{DbConnection, StoreError};
 use crate::domain::schedule;
 use crate::domain::timeline;
-use crate::domain::{reminders, Channel};
-use crate::error::ApiError;
+use crate::domain::{reminders, Channel, DeliveryStatus};
+use crate::links::Links;
+
+const PENDING: DeliveryStatus = DeliveryStatus::Pending;
+const RETRY: DeliveryStatus = DeliveryStatus::Retry;
+const EXPIRED: DeliveryStatus = DeliveryStatus::Expired;
+const CANCELLED: DeliveryStatus = DeliveryStatus::Cancelled;
 
 /// A service down for longer than this has its missed days recorded from here on.
 pub const CATCH_UP_DAYS: u64 = 7;
@@ -35,6 +40,9 @@ pub const CATCH_UP_DAYS: u64 = 7;
 /// Rows are planned this long before their send instant, so the dispatcher sends on
 /// time instead of waiting for the next planning tick.
 pub const LEAD: Duration = Duration::minutes(30);
+
+/// When a client whose stored data cannot be read is looked at again.
+const CORRUPT_RETRY: Duration = Duration::hours(1);
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct PlanReport {
@@ -59,9 +67,9 @@ impl PlanReport {
 pub fn plan_due(
     conn: &mut DbConnection,
     now: DateTime<Utc>,
-    public_url: &str,
+    links: &Links,
     batch: i64,
-) -> Result<PlanReport, ApiError> {
+) -> Result<PlanReport, StoreError> {
     let due: Vec<(String, Option<NaiveDateTime>)> = clients_table::table
         .filter(clients_table::next_plan_at.le(now.naive_utc()))
         .order(clients_table::next_plan_at.asc())
@@ -71,31 +79,21 @@ pub fn plan_due(
     let mut report = PlanReport::default();
     for (client_id, claimed) in due {
         let Some(claimed) = claimed else { continue };
-        report.add(plan_client(conn, &client_id, claimed, now, public_url)?);
+        match plan_client(conn, &client_id, claimed, now, links) {
+            Ok(planned) => report.add(planned),
+            // One client's unreadable data must not hold up everyone planned after it:
+            // it was logged with the row; look again in an hour (or after a fix).
+            Err(StoreError::Corrupt(why)) => {
+                tracing::error!(client = %client_id, error = %why, "cannot plan this client; retrying in an hour");
+                report.clients += 1;
+                diesel::update(clients_table::table.find(&client_id))
+                    .set(clients_table::next_plan_at.eq(Some((now + CORRUPT_RETRY).naive_utc())))
+                    .execute(conn)?;
+            }
+            Err(other) => return Err(other),
+        }
     }
     Ok(report)
-}
-
-/// Marks a client for planning at once (after a change to their sessions, zone,
-/// reminder time or preferences). The next tick re-plans, cancelling what no longer
-/// applies.
-pub fn replan_now(conn: &mut DbConnection, client_id: &str, now: DateTime<Utc>) -> QueryResult<()> {
-    diesel::update(clients_table::table.find(client_id))
-        .set(clients_table::next_plan_at.eq(Some(now.naive_utc())))
-        .execute(conn)
-        .map(|_| ())
-}
-
-/// Marks every client of a clinic for planning (the clinic changed its protocol).
-pub fn replan_clinic_now(
-    conn: &mut DbConnection,
-    clinic_id: &str,
-    now: DateTime<Utc>,
-) -> QueryResult<()> {
-    diesel::update(clients_table::table.filter(clients_table::clinic_id.eq(clinic_id)))
-        .set(clients_table::next_plan_at.eq(Some(now.naive_utc())))
-        .execute(conn)
-        .map(|_| ())
 }
 
 fn plan_client(
@@ -103,9 +101,9 @@ fn plan_client(
     client_id: &str,
     claimed: NaiveDateTime,
     now: DateTime<Utc>,
-    public_url: &str,
-) -> Result<PlanReport, ApiError> {
-    conn.transaction::<_, ApiError, _>(|conn| {
+    links: &Links,
+) -> Result<PlanReport, StoreError> {
+    conn.transaction::<_, StoreError, _>(|conn| {
         // The claim, first: a write that matches only while the client is still due
         // at `claimed`. SQLite takes its write lock here (a read first would make a
         // later write fail with SQLITE_BUSY under contention); PostgreSQL locks the
@@ -135,7 +133,7 @@ fn plan_client(
         let last = schedule::local_date_at(now + LEAD, tz).max(today);
         let earliest = today - Days::new(CATCH_UP_DAYS);
         let first = schedule::local_date_at(claimed.and_utc(), tz).clamp(earliest, today);
-        let desired = desired_rows(conn, &bundle, first, last, now, public_url)?;
+        let desired = desired_rows(conn, &bundle, first, last, now, links)?;
         let existing = deliveries::for_client_from(conn, client_id, first)?;
         let mut report = PlanReport {
             clients: 1,
@@ -153,8 +151,8 @@ fn desired_rows(
     first: NaiveDate,
     last: NaiveDate,
     now: DateTime<Utc>,
-    public_url: &str,
-) -> Result<Vec<Delivery>, ApiError> {
+    links: &Links,
+) -> Result<Vec<Delivery>, StoreError> {
     let prefs = bundle.preferences();
     let plan = bundle.plan()?;
     let subscriptions: Vec<String> = push_subscriptions::list_for_client(conn, &bundle.client.id)?
@@ -174,12 +172,12 @@ fn desired_rows(
                 "day": day.day,
                 "stage": day.stage,
                 "rules": reminder.rules,
-                "url": format!("{public_url}/today"),
+                "url": links.today(),
             })
             .to_string();
             let (channel, targets) = match reminder.channel {
-                Channel::Push => ("push", subscriptions.clone()),
-                Channel::Email => ("email", vec![EMAIL_TARGET.to_string()]),
+                Channel::Push => (Channel::Push, subscriptions.clone()),
+                Channel::Email => (Channel::Email, vec![EMAIL_TARGET.to_string()]),
             };
             let status = if reminder.stale_at <= now {
                 EXPIRED
@@ -191,7 +189,7 @@ fn desired_rows(
                     id: uuid::Uuid::now_v7().to_string(),
                     client_id: bundle.client.id.clone(),
                     local_date: reminder.local_date,
-                    channel: channel.to_string(),
+                    channel,
                     target,
                     kind: reminder.kind.as_str().to_string(),
                     idempotency_key: reminder.idempotency_key.clone(),
@@ -200,7 +198,7 @@ fn desired_rows(
                     payload: payload.clone(),
                     send_at: reminder.send_at.naive_utc(),
                     stale_at: reminder.stale_at.naive_utc(),
-                    status: status.to_string(),
+                    status,
                     attempts: 0,
                     next_attempt_at: reminder.send_at.naive_utc(),
                     lease_until: None,
@@ -224,22 +222,22 @@ fn apply(
     today: NaiveDate,
     now: DateTime<Utc>,
     report: &mut PlanReport,
-) -> Result<(), ApiError> {
+) -> Result<(), StoreError> {
     let at = now.naive_utc();
-    let key = |d: &Delivery| (d.local_date, d.channel.clone(), d.target.clone());
+    let key = |d: &Delivery| (d.local_date, d.channel, d.target.clone());
     let mut by_key: HashMap<_, Delivery> = existing.into_iter().map(|d| (key(&d), d)).collect();
     // A channel that already delivered a day's message gets no new targets that day
     // (a phone registered in the afternoon does not get the morning's message again).
-    let delivered: Vec<(NaiveDate, String)> = by_key
+    let delivered: Vec<(NaiveDate, Channel)> = by_key
         .values()
-        .filter(|d| !matches!(d.status.as_str(), PENDING | RETRY | CANCELLED))
-        .map(|d| (d.local_date, d.channel.clone()))
+        .filter(|d| !matches!(d.status, PENDING | RETRY | CANCELLED))
+        .map(|d| (d.local_date, d.channel))
         .collect();
 
     for mut row in desired {
         match by_key.remove(&key(&row)) {
             None => {
-                if delivered.contains(&(row.local_date, row.channel.clone())) {
+                if delivered.contains(&(row.local_date, row.channel)) {
                     continue;
                 }
                 if deliveries::insert_if_absent(conn, &row)? {
@@ -250,7 +248,7 @@ fn apply(
                     }
                 }
             }
-            Some(old) if matches!(old.status.as_str(), PENDING | RETRY | CANCELLED) => {
+            Some(old) if matches!(old.status, PENDING | RETRY | CANCELLED) => {
                 let unchanged = old.status != CANCELLED
                     && old.kind == row.kind
                     && old.title == row.title
@@ -265,7 +263,7 @@ fn apply(
                 row.id = old.id;
                 row.created_at = old.created_at;
                 if old.status == RETRY && old.send_at == row.send_at {
-                    row.status = RETRY.to_string();
+                    row.status = RETRY;
                     row.attempts = old.attempts;
                     row.next_attempt_at = old.next_attempt_at;
                     row.last_error = old.last_error;
@@ -279,7 +277,7 @@ fn apply(
     }
     // What is left is no longer wanted: cancel it unless it is already settled.
     for old in by_key.into_values() {
-        let unsent = matches!(old.status.as_str(), PENDING | RETRY);
+        let unsent = old.status.is_unsent();
         if unsent && old.local_date >= today {
             deliveries::set_status_if_unsent(
                 conn,

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
 
-use super::{Engine, JobSettings};
+use super::Engine;
+use crate::config::JobSettings;
 
 /// Starts the ticks configured in `[jobs]`; a blank cron string disables that job.
 pub async fn start(

@@ -357,6 +357,7 @@ db_test!(invitation_tokens_unknown_expired_and_rate_limited, |app| {
             json!({"email": "ana@client.test", "name": "Ana", "timezone": "UTC"}),
         )
         .await;
+    app.flush_outbox().await;
 
     let accept = |token: String| {
         let request = app

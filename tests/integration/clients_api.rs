@@ -16,8 +16,10 @@ async fn new_client(clinic: &ApiClient<'_>, email: &str, sessions: Value) -> Val
     response.json().await.unwrap()
 }
 
-/// The access token of a client, through the invitation the file transport wrote.
+/// The access token of a client, through the invitation the file transport wrote
+/// (sent from the outbox first, as the running engine would).
 pub async fn accept_latest_invitation(app: &TestApp) -> String {
+    app.flush_outbox().await;
     let token =
         crate::peers::invitation_token(app.mail_files().last().expect("an invitation email"));
     let accepted: Value = app
@@ -36,6 +38,16 @@ db_test!(the_embedded_default_writes_invitations_to_files, |app| {
     let (_, key) = app.create_clinic("Northside SMP", "front@northside.test");
     let clinic = app.clinic_client(&key);
     let client = new_client(&clinic, "ana@client.test", json!([])).await;
+    // Queued in the same transaction as the client; the engine sends it.
+    assert_eq!(client["invitation"]["status"], "pending");
+    assert_eq!(app.flush_outbox().await.sent, 1);
+    let id = client["id"].as_str().unwrap();
+    let client: Value = clinic
+        .get(&format!("/v1/clients/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(client["invitation"]["status"], "sent");
     let mail = app.mail_files();
     assert_eq!(mail.len(), 1);
@@ -257,6 +269,7 @@ db_test!(idempotent_post_returns_the_first_answer, |app| {
     assert_eq!(second.headers()["idempotent-replayed"], "true");
     let second: Value = second.json().await.unwrap();
     assert_eq!(first["id"], second["id"]);
+    app.flush_outbox().await;
     assert_eq!(
         app.mail_files().len(),
         1,

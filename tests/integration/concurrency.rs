@@ -7,6 +7,7 @@ use std::sync::Arc;
 use chrono::{Duration, NaiveDate};
 use serde_json::json;
 use smp_aftercare::db::deliveries::{self, Delivery};
+use smp_aftercare::domain::{Channel, DeliveryStatus};
 
 use crate::engine::{history, onboard, utc};
 use crate::helpers::*;
@@ -84,7 +85,7 @@ fn seed_due_deliveries(app: &TestApp, client_id: &str, count: u32) {
             client_id: client_id.to_string(),
             local_date: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()
                 + chrono::Days::new(u64::from(i)),
-            channel: "email".into(),
+            channel: Channel::Email,
             target: deliveries::EMAIL_TARGET.into(),
             kind: "daily_aftercare".into(),
             idempotency_key: format!("{client_id}:{i}:daily_aftercare:email"),
@@ -93,7 +94,7 @@ fn seed_due_deliveries(app: &TestApp, client_id: &str, count: u32) {
             payload: "{}".into(),
             send_at: at,
             stale_at: at + Duration::days(1),
-            status: deliveries::PENDING.into(),
+            status: DeliveryStatus::Pending,
             attempts: 0,
             next_attempt_at: at,
             lease_until: None,

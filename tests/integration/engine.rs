@@ -5,6 +5,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{json, Value};
 use smp_aftercare::db::deliveries;
+use smp_aftercare::domain::DeliveryStatus;
 use smp_aftercare::notify::email::{EmailTransport, SmtpTls};
 
 use crate::clients_api::accept_latest_invitation;
@@ -285,10 +286,10 @@ db_test!(push_outcomes_are_mapped, |app| {
     )
     .unwrap();
     let by_target = |t: &str| rows.iter().find(|r| r.target == t).unwrap().clone();
-    assert_eq!(by_target(&gone).status, "failed");
-    assert_eq!(by_target(&too_big).status, "failed");
+    assert_eq!(by_target(&gone).status, DeliveryStatus::Failed);
+    assert_eq!(by_target(&too_big).status, DeliveryStatus::Failed);
     let busy_row = by_target(&busy);
-    assert_eq!(busy_row.status, "retry");
+    assert_eq!(busy_row.status, DeliveryStatus::Retry);
     assert_eq!(busy_row.attempts, 0, "a 429 does not spend an attempt");
     assert_eq!(
         (busy_row.next_attempt_at.and_utc() - utc(2026, 3, 2, 8, 0)).num_seconds(),
@@ -296,7 +297,7 @@ db_test!(push_outcomes_are_mapped, |app| {
         "Retry-After honoured"
     );
     let broken_row = by_target(&broken);
-    assert_eq!(broken_row.status, "retry");
+    assert_eq!(broken_row.status, DeliveryStatus::Retry);
     assert_eq!(broken_row.attempts, 1);
     let wait = (broken_row.next_attempt_at.and_utc() - utc(2026, 3, 2, 8, 0)).num_seconds();
     assert!((22..=38).contains(&wait), "backoff 30 s +-25%: {wait}");
@@ -364,10 +365,17 @@ async fn smtp_outcomes(backend: Backend) {
             .unwrap();
         ids.push(created["id"].as_str().unwrap().to_string());
     }
+    // The invitations go out first (one sent, one refused, two to retry).
+    let invitations = app.flush_outbox().await;
+    assert_eq!(
+        (invitations.sent, invitations.failed, invitations.retried),
+        (1, 1, 2)
+    );
     let report = engine.run_once(utc(2026, 3, 2, 8, 0)).await.unwrap();
     assert_eq!(report.dispatched.sent, 1, "{report:?}");
     assert_eq!(report.dispatched.failed, 1, "{report:?}");
-    assert_eq!(report.dispatched.retried, 2, "{report:?}");
+    // Two reminders, and the two invitations whose 07:00 try failed, retried again.
+    assert_eq!(report.dispatched.retried, 4, "{report:?}");
     let mut statuses = Vec::new();
     for id in &ids {
         let page: Value = clinic
@@ -454,6 +462,7 @@ db_test!(editing_sessions_cancels_what_no_longer_applies, |app| {
         .json()
         .await
         .unwrap();
+    app.flush_outbox().await;
     let id = created["id"].as_str().unwrap();
     let session_id = created["sessions"][0]["id"].as_str().unwrap();
     let engine = app.engine();
@@ -586,7 +595,8 @@ db_test!(
         let out = String::from_utf8_lossy(&before.stdout).to_string();
         assert!(
             out.contains("planned: 1 clients, 1 new deliveries"),
-            "{out}"
+            "{out}\nstderr: {}",
+            stderr(&before)
         );
         assert!(out.contains("0 sent"), "{out}");
         let at = app.cli(&["jobs", "run-once", "--at", "2026-03-02T08:00:10+00:00"]);

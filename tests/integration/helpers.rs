@@ -10,9 +10,10 @@ use chrono::{TimeZone, Utc};
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use secrecy::SecretString;
 use smp_aftercare::app::{self, Application};
-use smp_aftercare::clock::FixedClock;
+use smp_aftercare::clock::{Clock, FixedClock};
 use smp_aftercare::config::Settings;
 use smp_aftercare::db::DbPool;
+use smp_aftercare::service::Services;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -96,7 +97,7 @@ pub struct TestApp {
     pub settings: Settings,
     pub database_url: String,
     pub db: TestDatabase,
-    pub state: actix_web::web::Data<smp_aftercare::app::AppState>,
+    pub services: smp_aftercare::service::Services,
 }
 
 /// Test settings: the built-in defaults with this test's database, files in `scratch`
@@ -136,14 +137,9 @@ pub async fn spawn_app_with(
     let pool = app::prepare_database(&settings).expect("database prepares");
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
     let port = listener.local_addr().unwrap().port();
-    let application = Application::with_listener(
-        settings.clone(),
-        Arc::new(clock.clone()),
-        pool.clone(),
-        listener,
-    )
-    .expect("app builds");
-    let state = application.state();
+    let services = Services::with_pool(settings.clone(), Arc::new(clock.clone()), pool.clone())
+        .expect("services build");
+    let application = Application::with_listener(services.clone(), listener).expect("app builds");
     tokio::spawn(application.run_until_stopped());
     Some(TestApp {
         backend,
@@ -157,7 +153,7 @@ pub async fn spawn_app_with(
         settings,
         database_url,
         db,
-        state,
+        services,
     })
 }
 
@@ -234,13 +230,16 @@ impl TestApp {
 
     /// A reminder engine on this app's database, clock and channels (one "replica").
     pub fn engine(&self) -> smp_aftercare::jobs::Engine {
-        smp_aftercare::jobs::Engine::new(
-            &self.settings,
-            self.pool.clone(),
-            Arc::new(self.clock.clone()),
-            self.state.mailer.clone(),
-            self.state.vapid.clone(),
-        )
+        self.services.engine()
+    }
+
+    /// Sends what the services queued (invitation emails) as the running service's
+    /// engine would on its next wake-up, at this test's clock.
+    pub async fn flush_outbox(&self) -> smp_aftercare::jobs::DispatchReport {
+        self.engine()
+            .dispatch(self.clock.now())
+            .await
+            .expect("outbox dispatch")
     }
 
     pub fn clinic_client(&self, key: &str) -> ApiClient<'_> {

@@ -43,6 +43,16 @@ async fn onboarding_flow(backend: Backend) {
     assert_eq!(response.status(), 201);
     let client: serde_json::Value = response.json().await.unwrap();
     assert_eq!(client["email"], "ana.client@example.net");
+    // The invitation is queued with the client and sent by the engine.
+    assert_eq!(client["invitation"]["status"], "pending", "{client}");
+    assert_eq!(app.flush_outbox().await.sent, 1);
+    let id = client["id"].as_str().unwrap();
+    let client: serde_json::Value = clinic
+        .get(&format!("/v1/clients/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(client["invitation"]["status"], "sent", "{client}");
     assert_eq!(client["sessions"][0]["number"], 1);
 
@@ -183,6 +193,15 @@ async fn failed_invitation_keeps_the_client(backend: Backend) {
         "the client is created even if the email fails"
     );
     let client: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(client["invitation"]["status"], "pending");
+    assert_eq!(app.flush_outbox().await.failed, 1);
+    let id = client["id"].as_str().unwrap();
+    let client: serde_json::Value = clinic
+        .get(&format!("/v1/clients/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(client["invitation"]["status"], "failed");
     assert!(
         client["invitation"]["error"]
@@ -209,6 +228,14 @@ async fn failed_invitation_keeps_the_client(backend: Backend) {
         .await;
     assert_eq!(resent.status(), 200);
     let resent: serde_json::Value = resent.json().await.unwrap();
+    assert_eq!(resent["invitation"]["status"], "pending");
+    assert_eq!(app.flush_outbox().await.sent, 1);
+    let resent: serde_json::Value = clinic
+        .get(&format!("/v1/clients/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(resent["invitation"]["status"], "sent");
     assert_eq!(smtp.messages().len(), 1);
 

@@ -1,0 +1,71 @@
+//! The services' error: what went wrong, in terms any face (HTTP, CLI, console) can
+//! render. No HTTP here; `api::ApiError` maps it to a status and a problem body.
+
+use crate::db::{StoreError, StoreFailure};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A value is not acceptable; `field` names it as the caller sent it.
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    /// It existed, and no longer does (an expired link).
+    #[error("{0}")]
+    Gone(String),
+    /// A dependency (the database) is down; the request may be retried.
+    #[error("{0}")]
+    Unavailable(String),
+    /// A bug or unreadable stored data. The detail is logged, never shown.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Error {
+        Error::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn internal(error: impl std::fmt::Display) -> Error {
+        Error::Internal(error.to_string())
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable(why) => {
+                Error::Unavailable(format!("database unavailable: {why}"))
+            }
+            StoreError::Query(e) => e.into(),
+            other => Error::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<diesel::result::Error> for Error {
+    fn from(error: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error as Diesel};
+        match error {
+            Diesel::NotFound => Error::NotFound("not found".to_string()),
+            Diesel::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                Error::Conflict(format!("already exists ({})", info.message()))
+            }
+            Diesel::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                Error::Unavailable(format!("database connection lost: {}", info.message()))
+            }
+            other => Error::Internal(format!("database: {other}")),
+        }
+    }
+}
+
+impl StoreFailure for Error {
+    fn is_store_failure(&self) -> bool {
+        matches!(self, Error::Internal(_))
+    }
+}

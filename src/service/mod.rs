@@ -1,0 +1,75 @@
+//! The use cases: every verb the API, the CLI and the console offer, in one place
+//! each, so they cannot disagree. Handlers extract, call one of these and respond.
+//!
+//! A service takes the `Services` handle (built once, in `app.rs`), validates its
+//! input into domain types, does its work in one transaction where it writes, and
+//! answers with an [`Error`] that names the field at fault.
+
+pub mod clients;
+pub mod clinics;
+pub mod days;
+pub mod error;
+pub mod health;
+pub mod history;
+pub mod idempotency;
+pub mod invitations;
+pub mod preferences;
+pub mod push;
+pub mod replan;
+pub mod sessions;
+pub mod validate;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::clock::SharedClock;
+use crate::config::Settings;
+pub use crate::db::bundle::ClientBundle;
+use crate::db::{self, DbConnection, DbPool};
+pub use crate::links::Links;
+use crate::notify::email::Mailer;
+use crate::notify::vapid::VapidKeys;
+pub use error::Error;
+
+/// What every use case can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct Services {
+    pub pool: DbPool,
+    pub clock: SharedClock,
+    pub settings: Arc<Settings>,
+    pub links: Links,
+    /// "sqlite" or "postgresql", for readiness and logs.
+    pub backend: &'static str,
+    /// The VAPID public key browsers subscribe with (base64url).
+    pub vapid_public_key: String,
+    /// The channels the reminder engine sends on.
+    pub mailer: Mailer,
+    pub vapid: VapidKeys,
+    /// Wakes the dispatcher when something was queued (an invitation) so it goes out
+    /// now rather than at the next tick.
+    pub outbox: Arc<tokio::sync::Notify>,
+}
+
+impl Services {
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Runs blocking database work off the async executor.
+    pub async fn db<T, F>(&self, work: F) -> Result<T, Error>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, Error> + Send + 'static,
+        T: Send + 'static,
+    {
+        db::run(&self.pool, work).await
+    }
+}
+
+/// The clinic a request acts for (from its API key or a staff session).
+#[derive(Debug, Clone)]
+pub struct ClinicRef {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+}

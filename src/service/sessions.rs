@@ -1,0 +1,151 @@
+//! Treatment sessions: the clinic records, corrects and removes them; each change
+//! re-plans the client's reminders.
+
+use crate::db;
+use chrono::NaiveDate;
+
+use super::clients::{load_for_clinic, new_session};
+use super::replan::{self, Affected};
+use super::{validate, ClientBundle, ClinicRef, Error, Services};
+use crate::db::clients;
+
+/// A session to record.
+#[derive(Debug, Clone)]
+pub struct NewSessionInput {
+    pub date: NaiveDate,
+    /// Optional check: the number this session will have in date order.
+    pub number: Option<u32>,
+    pub is_final: Option<bool>,
+    pub notes: Option<String>,
+}
+
+/// A change to a session (None: unchanged; `notes: Some(None)` clears them).
+#[derive(Debug, Clone, Default)]
+pub struct SessionChange {
+    pub date: Option<NaiveDate>,
+    pub is_final: Option<bool>,
+    pub notes: Option<Option<String>>,
+}
+
+fn one_per_date(date: NaiveDate) -> Error {
+    Error::Conflict(format!(
+        "there is already a session on {date}; one session per date"
+    ))
+}
+
+/// Records a session; answers its id and the client.
+pub async fn add(
+    s: &Services,
+    clinic: &ClinicRef,
+    client_id: String,
+    input: NewSessionInput,
+) -> Result<(String, ClientBundle), Error> {
+    let notes = input
+        .notes
+        .as_deref()
+        .map(|n| validate::notes("notes", n))
+        .transpose()?;
+    let (clinic_id, now) = (clinic.id.clone(), s.now());
+    s.db(move |conn| {
+        db::write_transaction(conn, |conn| {
+            let bundle = load_for_clinic(conn, &clinic_id, &client_id)?;
+            validate::session_date("date", input.date, bundle.today(now))?;
+            if bundle.sessions.iter().any(|s| s.date == input.date) {
+                return Err(one_per_date(input.date));
+            }
+            let number = bundle
+                .sessions
+                .iter()
+                .filter(|s| s.date < input.date)
+                .count() as u32
+                + 1;
+            if let Some(expected) = input.number {
+                if expected != number {
+                    return Err(Error::invalid(
+                        "number",
+                        format!(
+                            "a session on {} would be number {number}, not {expected}",
+                            input.date
+                        ),
+                    ));
+                }
+            }
+            let row = new_session(
+                &client_id,
+                input.date,
+                input.is_final.unwrap_or(false),
+                notes,
+                now.naive_utc(),
+            );
+            clients::insert_session(conn, &row)?;
+            replan::mark_due(conn, Affected::Client(&client_id), now)?;
+            Ok((row.id, load_for_clinic(conn, &clinic_id, &client_id)?))
+        })
+    })
+    .await
+}
+
+pub async fn edit(
+    s: &Services,
+    clinic: &ClinicRef,
+    client_id: String,
+    session_id: String,
+    input: SessionChange,
+) -> Result<ClientBundle, Error> {
+    let notes = match input.notes {
+        Some(Some(n)) => Some(Some(validate::notes("notes", &n)?)),
+        other => other,
+    };
+    let (clinic_id, now) = (clinic.id.clone(), s.now());
+    s.db(move |conn| {
+        db::write_transaction(conn, |conn| {
+            let bundle = load_for_clinic(conn, &clinic_id, &client_id)?;
+            let mut row = bundle
+                .sessions
+                .iter()
+                .find(|s| s.id == session_id)
+                .cloned()
+                .ok_or_else(|| Error::NotFound(format!("no session {session_id}")))?;
+            if let Some(date) = input.date {
+                validate::session_date("date", date, bundle.today(now))?;
+                if bundle
+                    .sessions
+                    .iter()
+                    .any(|s| s.date == date && s.id != row.id)
+                {
+                    return Err(one_per_date(date));
+                }
+                row.date = date;
+            }
+            if let Some(is_final) = input.is_final {
+                row.marked_final = is_final;
+            }
+            if let Some(notes) = notes {
+                row.notes = notes;
+            }
+            clients::save_session(conn, &row)?;
+            replan::mark_due(conn, Affected::Client(&client_id), now)?;
+            load_for_clinic(conn, &clinic_id, &client_id)
+        })
+    })
+    .await
+}
+
+pub async fn delete(
+    s: &Services,
+    clinic: &ClinicRef,
+    client_id: String,
+    session_id: String,
+) -> Result<(), Error> {
+    let (clinic_id, now) = (clinic.id.clone(), s.now());
+    s.db(move |conn| {
+        db::write_transaction(conn, |conn| {
+            load_for_clinic(conn, &clinic_id, &client_id)?;
+            if !clients::delete_session(conn, &client_id, &session_id)? {
+                return Err(Error::NotFound(format!("no session {session_id}")));
+            }
+            replan::mark_due(conn, Affected::Client(&client_id), now)
+        })
+    })
+    .await
+}

@@ -2,7 +2,7 @@
 //! file transport writing one `.eml` per message so the embedded setup needs no mail server.
 //!
 //! Every send is bounded by `email.send_timeout_secs` (lettre's own timeout covers only the
-//! TCP connect) and its outcome is classified for the retry engine: [`SendError::Transient`]
+//! TCP connect; the wait for a free pooled connection is not counted) and its outcome is classified for the retry engine: [`SendError::Transient`]
 //! (retry later) or [`SendError::Permanent`] (do not retry this message).
 
 use std::fmt;
@@ -34,6 +34,8 @@ pub struct EmailSettings {
     pub file_dir: PathBuf,
     pub smtp: SmtpSettings,
     /// Upper bound for one whole send (connect, greeting, auth, envelope, data), in seconds.
+    /// With SMTP, the wait for a free connection (`smtp.pool_max_size`) comes before and is
+    /// not counted.
     pub send_timeout_secs: u64,
 }
 
@@ -358,7 +360,8 @@ impl Mailer {
         self.inner.from.email.to_string()
     }
 
-    /// Builds and sends one message, bounded by `email.send_timeout_secs`.
+    /// Builds and sends one message, bounded by `email.send_timeout_secs` (after waiting,
+    /// untimed, for a free SMTP connection slot).
     pub async fn send(&self, email: &OutgoingEmail) -> Result<SentEmail, SendError> {
         let (message, message_id) = compose(&self.inner.from, email)?;
         let limit = self.inner.send_timeout;
@@ -381,10 +384,15 @@ impl Mailer {
             Transport::Smtp(pool) => {
                 let envelope = message.envelope().clone();
                 let raw = message.formatted();
-                // On timeout the send future is dropped and its connection with it: the
-                // socket closes, so the server sees us give up instead of a half-finished
-                // transaction going back into the pool.
-                match tokio::time::timeout(limit, pool.send(&envelope, &raw)).await {
+                // Waiting in line for a connection slot is not the server being slow, so it
+                // is not timed: with more concurrent jobs than pooled connections, a queued
+                // send would otherwise lose an attempt before it ever spoke to the server.
+                let slot = pool.slot().await;
+                // Only the exchange on that slot is timed. On timeout the send future is
+                // dropped and its connection with it: the socket closes, so the server sees
+                // us give up instead of a half-finished transaction going back into the
+                // pool.
+                match tokio::time::timeout(limit, pool.send(&slot, &envelope, &raw)).await {
                     Ok(Ok(())) => Ok(()),
                     Ok(Err(e)) => Err(classify_smtp_error(&e)),
                     Err(_) => Err(SendError::Transient(format!(
@@ -422,13 +430,16 @@ const SMTP_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A small SMTP connection pool over lettre's `AsyncSmtpConnection`.
 ///
-/// lettre's own pool (`AsyncSmtpTransport` with the `pool` feature) puts a connection back
-/// into the pool when a send future is dropped mid-transaction: a send cancelled by our
-/// timeout leaves the connection open (the server finishes its stall and stores the
-/// message, which our retry then sends again) and the pool reuses it with its replies out
-/// of step. It also needs a Tokio runtime to be built and dropped. Here a connection is
-/// owned by the send using it, so a cancelled send closes it. At most `pool_max_size`
-/// connections are open at once; up to that many idle ones are kept for
+/// Why not lettre's own pool (`AsyncSmtpTransport` with the `pool` feature, lettre 0.11):
+/// it puts back a cancelled send's connection. Its `PooledConnection` hands the connection
+/// to `Pool::recycle` on `Drop`, which parks every connection not marked `has_broken()`,
+/// and a send dropped mid-transaction (by our timeout) is not marked. So the connection
+/// stays open, the server finishes its stall and stores the message (which our retry then
+/// sends again), and the next send reuses the connection with its replies out of step.
+/// (Its `max_size` also caps only idle connections, not open ones, and building or
+/// dropping it spawns a task, so it needs a Tokio runtime.) Here a connection is owned by
+/// the send using it, so a cancelled send closes it. At most `pool_max_size` connections
+/// are open at once (one per [`Slot`]); up to that many idle ones are kept for
 /// `SMTP_IDLE_TIMEOUT` and checked with NOOP before reuse.
 struct SmtpPool {
     settings: SmtpSettings,
@@ -437,6 +448,11 @@ struct SmtpPool {
     hello: ClientId,
     idle: Mutex<Vec<IdleConnection>>,
     slots: tokio::sync::Semaphore,
+}
+
+/// The right to hold one SMTP connection open (a permit of [`SmtpPool::slots`]).
+struct Slot<'a> {
+    _permit: tokio::sync::SemaphorePermit<'a>,
 }
 
 struct IdleConnection {
@@ -467,16 +483,26 @@ impl SmtpPool {
         })
     }
 
+    /// Waits for one of the `pool_max_size` connection slots; the slot is freed when the
+    /// returned guard is dropped.
+    async fn slot(&self) -> Slot<'_> {
+        Slot {
+            _permit: self
+                .slots
+                .acquire()
+                .await
+                .expect("the pool's semaphore is never closed"),
+        }
+    }
+
+    /// Sends on a connection of `slot` (an idle one if any is fit for reuse, else a new
+    /// one). Taking the slot as an argument keeps its wait out of whatever times this.
     async fn send(
         &self,
+        _slot: &Slot<'_>,
         envelope: &lettre::address::Envelope,
         raw: &[u8],
     ) -> Result<(), lettre::transport::smtp::Error> {
-        let _slot = self
-            .slots
-            .acquire()
-            .await
-            .expect("the pool's semaphore is never closed");
         let mut conn = self.checkout().await?;
         // On an error lettre has already sent QUIT and closed this connection.
         conn.send(envelope, raw).await?;

@@ -53,7 +53,7 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey};
 use url::Url;
@@ -501,23 +501,13 @@ pub fn parse_retry_after(value: Option<&str>, now: DateTime<Utc>) -> Duration {
     }
 }
 
-/// An HTTP-date: IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), or the obsolete RFC 850
-/// (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime (`Sun Nov  6 08:49:37 1994`) forms.
+/// An HTTP-date (RFC 9110 §5.6.7): IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), or the
+/// obsolete RFC 850 (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime
+/// (`Sun Nov  6 08:49:37 1994`) forms. Converting the parsed `SystemTime` reads no clock.
 fn parse_http_date(value: &str) -> Option<DateTime<Utc>> {
-    if let Ok(at) = DateTime::parse_from_rfc2822(value) {
-        return Some(at.with_timezone(&Utc));
-    }
-    // RFC 850 and asctime; the weekday is redundant, and chrono insists it matches, so it
-    // is dropped rather than checked.
-    let rfc850 = value
-        .split_once(", ")
-        .and_then(|(_, rest)| NaiveDateTime::parse_from_str(rest, "%d-%b-%y %H:%M:%S GMT").ok());
-    let asctime = || {
-        let rest = value.split_once(' ')?.1;
-        let collapsed = rest.split_whitespace().collect::<Vec<_>>().join(" ");
-        NaiveDateTime::parse_from_str(&collapsed, "%b %d %H:%M:%S %Y").ok()
-    };
-    rfc850.or_else(asctime).map(|naive| naive.and_utc())
+    httpdate::parse_http_date(value)
+        .ok()
+        .map(DateTime::<Utc>::from)
 }
 
 /// Maps a push service's answer to an outcome.

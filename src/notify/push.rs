@@ -6,11 +6,16 @@
 //!
 //! - **VAPID**: the JWT is signed here (ES256 with the service key, JWS `r||s`) and holds
 //!   exactly `aud`, `exp` and `sub`. `aud` is the endpoint's origin *including* a
-//!   non-default port (the web-push crate would drop the port); `exp` is the sender's
-//!   clock + 12 h. Push services compare `exp` with real time, so the clock given to
-//!   [`PushSender::new`] must be the real-time clock even when the engine runs on an
-//!   accelerated demo clock. The web-push crate's own signer is not used because it
-//!   stamps `iat`/`nbf` from the system time, and only a `Clock` may tell the time here.
+//!   non-default port; `exp` is the sender's clock + 12 h. Push services compare `exp`
+//!   with real time, so the clock given to [`PushSender::new`] must be the real-time clock
+//!   even when the engine runs on an accelerated demo clock.
+//!
+//!   Why not web-push 0.11's `VapidSignatureBuilder`: it does honour an explicit `aud` and
+//!   `exp` given with `add_claim` (only its default `aud`, `scheme://host`, drops the
+//!   port). But every builder starts from jwt-simple's `Claims::with_custom_claims`, which
+//!   reads the system time (`SystemTime::now()`, through coarsetime) and stamps `iat` and
+//!   `nbf` with it, and `exp` too unless one is given; the builder cannot leave `iat` and
+//!   `nbf` out. Here only a `Clock` may tell the time, so the JWT is signed by hand.
 //! - **Payload**: encrypted by the web-push crate (aes128gcm, one record), sent with
 //!   `TTL`, `Urgency`, an optional `Topic` and `Content-Encoding: aes128gcm`.
 //! - **Time limit**: connecting, sending and reading the answer together are bounded by

@@ -263,7 +263,11 @@ mod tests {
             client_name: "Sam Client".into(),
             clinic_name: "Hairline Studio".into(),
             title: "Your aftercare today (day 3)".into(),
-            body: "Today's aftercare:\n- Do not wash your scalp.\n- Keep your scalp out of the sun.\n\nYour next session window opens on 19 March.".into(),
+            body: concat!(
+                "Today's aftercare:\n- Do not wash your scalp.\n",
+                "- Keep your scalp out of the sun.\n\nYour next session window opens on 19 March."
+            )
+            .into(),
             day_url: "https://care.test/app/days/2026-03-15".into(),
             unsubscribe_url: "https://care.test/unsubscribe/u_tok".into(),
         }

@@ -458,7 +458,11 @@ mod tests {
         }
         // A key of another curve is refused as well.
         let path = dir.path().join("ed25519.pem");
-        let ed = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEINTuctv5E1hK1bbY8fdp+K06/nwoy/HU++CXqI9EdVhC\n-----END PRIVATE KEY-----\n";
+        let ed = concat!(
+            "-----BEGIN PRIVATE KEY-----\n",
+            "MC4CAQAwBQYDK2VwBCIEINTuctv5E1hK1bbY8fdp+K06/nwoy/HU++CXqI9EdVhC\n",
+            "-----END PRIVATE KEY-----\n"
+        );
         std::fs::write(&path, ed).unwrap();
         assert!(matches!(
             VapidKeys::load_or_generate(&path).unwrap_err(),

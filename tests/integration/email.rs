@@ -29,12 +29,13 @@ struct SmtpPeer {
 
 impl SmtpPeer {
     async fn start() -> SmtpPeer {
-        SmtpPeer::start_with_stall(30).await
+        SmtpPeer::start_with_stall(Duration::from_secs(30)).await
     }
 
-    async fn start_with_stall(stall_seconds: u64) -> SmtpPeer {
+    /// `stall` is how long the peer holds back its reply to DATA for `stall*@` recipients.
+    async fn start_with_stall(stall: Duration) -> SmtpPeer {
         let maildir = tempfile::tempdir().expect("maildir");
-        let stall = stall_seconds.to_string();
+        let stall = stall.as_secs_f64().to_string();
         let dir = maildir
             .path()
             .to_str()
@@ -343,7 +344,7 @@ async fn smtp_dropped_connection_is_transient_and_the_next_send_works() {
 
 #[tokio::test]
 async fn smtp_stalled_reply_times_out_hangs_up_and_leaves_the_mailer_usable() {
-    let peer = SmtpPeer::start_with_stall(10).await;
+    let peer = SmtpPeer::start_with_stall(Duration::from_secs(10)).await;
     let mailer = Mailer::new(&peer.settings(2)).expect("mailer");
 
     let started = Instant::now();
@@ -418,6 +419,38 @@ async fn smtp_pool_serves_concurrent_sends() {
             .expect("sent");
     }
     assert_eq!(peer.stored().len(), 9);
+}
+
+#[tokio::test]
+async fn smtp_waiting_for_a_pool_slot_does_not_count_against_the_send_timeout() {
+    // One pooled connection, a 2 s send timeout, and a server that holds every reply to
+    // DATA for 1.2 s. Three sends at once must queue for the one connection: each one's
+    // own exchange takes 1.2 s, well inside its 2 s, but the second and third wait 1.2 s
+    // and 2.4 s in line first. Only the exchange may count; queueing behind other
+    // reminders is not the server being slow and must not cost a reminder an attempt.
+    let peer = SmtpPeer::start_with_stall(Duration::from_millis(1200)).await;
+    let mut settings = peer.settings(2);
+    settings.smtp.pool_max_size = 1;
+    let mailer = Mailer::new(&settings).expect("mailer");
+
+    let sends: Vec<_> = (0..3)
+        .map(|i| {
+            let mailer = mailer.clone();
+            tokio::spawn(async move {
+                mailer
+                    .send(&simple(&format!("stall-queued-{i}@client.test")))
+                    .await
+            })
+        })
+        .collect();
+    let mut failures = Vec::new();
+    for (i, send) in sends.into_iter().enumerate() {
+        if let Err(e) = send.await.expect("task") {
+            failures.push(format!("send {i}: {e}"));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert_eq!(peer.stored().len(), 3, "{:?}", peer.events());
 }
 
 #[tokio::test]

@@ -1,0 +1,38 @@
+//! The VAPID JWT (RFC 8292): its audience and its ES256 signature, made here from the
+//! injected clock's time (see the module documentation of `push` for why not web-push's).
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use p256::ecdsa::signature::Signer;
+use p256::ecdsa::{Signature, SigningKey};
+use url::Url;
+
+use super::VAPID_LIFETIME;
+
+/// The VAPID `aud` for an endpoint: its origin (`scheme://host[:port]`), with the port
+/// only when it is not the scheme's default. `None` unless the URL is http(s) with a host.
+pub fn audience(endpoint: &Url) -> Option<String> {
+    if !matches!(endpoint.scheme(), "https" | "http") || endpoint.host_str().is_none() {
+        return None;
+    }
+    // `Url` already drops a default port, and the origin serialization keeps any other.
+    Some(endpoint.origin().ascii_serialization())
+}
+
+pub(super) fn vapid_lifetime() -> chrono::Duration {
+    chrono::Duration::seconds(VAPID_LIFETIME.as_secs() as i64)
+}
+
+/// A signed VAPID JWT (ES256, JWS compact form) with exactly `aud`, `exp` and `sub`.
+pub(super) fn sign_jwt(key: &SigningKey, aud: &str, exp: DateTime<Utc>, sub: &str) -> String {
+    let header = URL_SAFE_NO_PAD.encode(br#"{"typ":"JWT","alg":"ES256"}"#);
+    let claims = serde_json::json!({ "aud": aud, "exp": exp.timestamp(), "sub": sub });
+    let claims = URL_SAFE_NO_PAD.encode(claims.to_string());
+    let signing_input = format!("{header}.{claims}");
+    let signature: Signature = key.sign(signing_input.as_bytes());
+    format!(
+        "{signing_input}.{}",
+        URL_SAFE_NO_PAD.encode(signature.to_bytes())
+    )
+}

@@ -15,3 +15,4 @@ mod peers;
 mod preview;
 mod push;
 mod startup;
+mod use_cases;

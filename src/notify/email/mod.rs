@@ -6,14 +6,12 @@
 //! classified for the retry engine: [`SendError::Transient`] (retry later) or
 //! [`SendError::Permanent`] (do not retry this message).
 //!
-//! - `settings`: the `[email]` settings and their validation;
 //! - `smtp`: the SMTP connection pool and the classification of SMTP errors;
 //! - `compose`: building the message from an [`OutgoingEmail`];
 //! - `headers`: the List-Unsubscribe, List-Unsubscribe-Post and Auto-Submitted headers.
 
 mod compose;
 mod headers;
-mod settings;
 mod smtp;
 #[cfg(test)]
 mod tests;
@@ -27,9 +25,9 @@ use lettre::message::Mailbox;
 use lettre::{AsyncFileTransport, AsyncTransport, Tokio1Executor};
 use url::Url;
 
+use crate::config::email::parse_from;
+pub use crate::config::email::{EmailSettings, EmailTransport, SmtpSettings, SmtpTls};
 use compose::compose;
-use settings::parse_from;
-pub use settings::{EmailSettings, EmailTransport, SmtpSettings, SmtpTls};
 use smtp::{classify_smtp_error, error_chain, SmtpPool};
 
 /// Building a [`Mailer`] failed: the message names the setting or folder.

@@ -1,5 +1,6 @@
 //! The SMTP connection pool and the classification of SMTP errors for the retry engine.
 
+use secrecy::ExposeSecret;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -60,7 +61,7 @@ impl SmtpPool {
                 ..settings.clone()
             },
             tls,
-            credentials: settings.credentials(),
+            credentials: credentials(settings),
             hello: ClientId::default(),
             idle: Mutex::new(Vec::new()),
             slots: tokio::sync::Semaphore::new(settings.pool_max_size as usize),
@@ -188,4 +189,14 @@ pub(super) fn error_chain(e: &dyn std::error::Error) -> String {
         source = inner.source();
     }
     out
+}
+
+/// The SMTP login, when both a user name and a password are configured.
+fn credentials(settings: &SmtpSettings) -> Option<Credentials> {
+    let username = settings.username.as_deref().filter(|u| !u.is_empty())?;
+    let password = settings.password.as_ref()?;
+    Some(Credentials::new(
+        username.to_string(),
+        password.expose_secret().to_string(),
+    ))
 }

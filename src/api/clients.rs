@@ -72,9 +72,17 @@ fn idempotency_key(req: &HttpRequest, body: &[u8]) -> Result<Option<IdempotencyK
 #[utoipa::path(
     operation_id = "clients_create",
     request_body = CreateClient,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key return the first answer")),
+    params((
+        "Idempotency-Key" = Option<String>,
+        Header,
+        description = "Retries with the same key return the first answer"
+    )),
     responses(
-        (status = 201, description = "Created; the invitation email is queued (see invitation.status)", body = ClientView),
+        (
+            status = 201,
+            description = "Created; the invitation email is queued (see invitation.status)",
+            body = ClientView
+        ),
         (status = 409, description = "A client with this email exists", body = super::openapi::ProblemDoc,
             content_type = "application/problem+json"),
     ),

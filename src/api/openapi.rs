@@ -205,7 +205,8 @@ pub struct DayViewDoc {
 #[schema(as = Rule)]
 #[allow(dead_code)]
 pub struct RuleDoc {
-    /// no_washing | no_heavy_sweating | no_swimming | gentle_washing_ok | avoid_sun | daily_spf | no_pools_saunas_heavy_exercise
+    /// no_washing | no_heavy_sweating | no_swimming | gentle_washing_ok | avoid_sun | daily_spf |
+    /// no_pools_saunas_heavy_exercise
     id: String,
     text: String,
 }
@@ -214,7 +215,8 @@ pub struct RuleDoc {
 #[schema(as = Milestone)]
 #[allow(dead_code)]
 pub struct MilestoneDoc {
-    /// gentle_washing_allowed | sun_avoidance_over | next_session_window_open | next_session_overdue | healing_complete | touch_up_due
+    /// gentle_washing_allowed | sun_avoidance_over | next_session_window_open | next_session_overdue |
+    /// healing_complete | touch_up_due
     id: String,
     title: String,
     text: String,

@@ -413,7 +413,8 @@ mod tests {
 
     #[test]
     fn one_line_drops_snippets_and_joins() {
-        let toml = "TOML parse error at line 1, column 8\n  |\n1 | [server\n  |        ^\nunclosed table, expected `]`\n in bad.toml\n";
+        let toml = "TOML parse error at line 1, column 8\n  |\n1 | [server\n  |        ^\n\
+                    unclosed table, expected `]`\n in bad.toml\n";
         assert_eq!(
             one_line(toml),
             "TOML parse error at line 1, column 8; unclosed table, expected `]`; in bad.toml"

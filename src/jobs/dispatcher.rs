@@ -199,10 +199,13 @@ async fn send_one(
     match result {
         Ok(settled) => {
             if settled.settlement.status == SENT {
-                tracing::info!(delivery = %delivery.id, channel = %delivery.channel, kind = %delivery.kind, "reminder sent");
+                let (id, channel, kind) = (&delivery.id, delivery.channel, &delivery.kind);
+                tracing::info!(delivery = %id, %channel, %kind, "reminder sent");
             } else {
-                tracing::warn!(delivery = %delivery.id, channel = %delivery.channel, status = %settled.settlement.status,
-                    error = ?settled.settlement.last_error, "reminder not sent");
+                let (id, channel, status) =
+                    (&delivery.id, delivery.channel, settled.settlement.status);
+                let error = &settled.settlement.last_error;
+                tracing::warn!(delivery = %id, %channel, %status, ?error, "reminder not sent");
             }
             settled
         }

@@ -194,8 +194,10 @@ impl Application {
 /// The reminder engine running on cron wake-ups, plus an immediate wake-up whenever a
 /// service queues something (an invitation) so it goes out now, not at the next tick.
 pub struct Worker {
+    engine: Arc<Engine>,
     scheduler: JobScheduler,
     waker: tokio::task::JoinHandle<()>,
+    shutdown_timeout: std::time::Duration,
 }
 
 impl Worker {
@@ -205,16 +207,30 @@ impl Worker {
             .await
             .map_err(|e| StartupError::Scheduler(e.to_string()))?;
         let outbox = services.outbox.clone();
+        let woken = engine.clone();
         let waker = tokio::spawn(async move {
             loop {
                 outbox.notified().await;
-                engine.tick_dispatch().await;
+                woken.tick_dispatch().await;
             }
         });
-        Ok(Worker { scheduler, waker })
+        let shutdown_timeout =
+            std::time::Duration::from_secs(services.settings.server.shutdown_timeout_secs);
+        Ok(Worker {
+            engine,
+            scheduler,
+            waker,
+            shutdown_timeout,
+        })
     }
 
+    /// Stops claiming, lets the sends in flight finish and be recorded (within
+    /// `server.shutdown_timeout_secs`), then stops the wake-ups.
     pub async fn stop(mut self) {
+        let unwritten = self.engine.stop(self.shutdown_timeout).await;
+        if unwritten == 0 {
+            tracing::info!("reminder engine stopped; every outcome recorded");
+        }
         self.waker.abort();
         let _ = self.scheduler.shutdown().await;
     }

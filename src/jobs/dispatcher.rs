@@ -7,10 +7,13 @@
 //! SMTP 4xx, drops and stalls retry; 5xx is permanent. After `max_attempts` a
 //! delivery is `dead`. A delivery whose local day is over is `expired`, never sent.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use futures_util::stream::{self, StreamExt};
 use rand::Rng;
 
+use super::settle::{release, Outcome, Unsettled, Written};
 use crate::db::deliveries::{self, Delivery, Settlement, INVITATION_KIND};
 use crate::db::{self, clients, clinics, push_subscriptions, DbPool, StoreError};
 use crate::domain::{Channel, DeliveryStatus};
@@ -24,6 +27,7 @@ const RETRY: DeliveryStatus = DeliveryStatus::Retry;
 const FAILED: DeliveryStatus = DeliveryStatus::Failed;
 const DEAD: DeliveryStatus = DeliveryStatus::Dead;
 const CANCELLED: DeliveryStatus = DeliveryStatus::Cancelled;
+const PENDING: DeliveryStatus = DeliveryStatus::Pending;
 
 /// How the dispatcher behaves; from `[jobs]`.
 #[derive(Debug, Clone)]
@@ -48,6 +52,10 @@ pub struct DispatchReport {
     pub cancelled: usize,
     /// Settlements refused because another worker took the row over (lease ran out).
     pub lost_lease: usize,
+    /// Claimed rows given back unsent (shutdown, or the database failed mid-batch).
+    pub released: usize,
+    /// Outcomes kept in memory because the database did not take them.
+    pub unsettled: usize,
 }
 
 /// The channels, as the dispatcher needs them. `push` is None while push is not
@@ -58,17 +66,32 @@ pub struct Channels {
     pub push: Option<PushSender>,
 }
 
-/// One pass: expire, claim one batch, send it, settle it.
+/// What one pass needs besides the channels and the policy.
+pub struct Pass<'a> {
+    pub worker: &'a str,
+    pub unsettled: &'a Unsettled,
+    /// Set on shutdown: claim nothing more, release what has not started.
+    pub stopping: &'a AtomicBool,
+}
+
+/// One pass: write any outcomes still waiting, expire what is stale, claim one batch,
+/// send it, and settle each message as soon as its send returns.
 pub async fn dispatch_once(
     pool: &DbPool,
     channels: &Channels,
     policy: &DispatchPolicy,
-    worker: &str,
+    pass: &Pass<'_>,
     now: DateTime<Utc>,
 ) -> Result<DispatchReport, StoreError> {
+    // Outcomes of earlier sends first: nothing new goes out while the database has not
+    // heard how the last ones ended.
+    pass.unsettled.flush(pool, pass.worker).await?;
+    if pass.stopping.load(Ordering::Acquire) {
+        return Ok(DispatchReport::default());
+    }
     let at = now.naive_utc();
     let lease_until = (now + policy.lease).naive_utc();
-    let (batch_size, owner) = (policy.batch_size, worker.to_string());
+    let (batch_size, owner) = (policy.batch_size, pass.worker.to_string());
     let (expired, claimed) = db::run(pool, move |conn| -> Result<_, StoreError> {
         let expired = deliveries::expire_stale(conn, at)?;
         let claimed = deliveries::claim_due(conn, at, &owner, lease_until, batch_size)?;
@@ -80,40 +103,43 @@ pub async fn dispatch_once(
         claimed: claimed.len(),
         ..DispatchReport::default()
     };
-    let outcomes: Vec<(Delivery, Settled)> = stream::iter(claimed)
+    let written: Vec<Written> = stream::iter(claimed)
         .map(|delivery| async move {
-            let settled = send_one(pool, channels, policy, &delivery, now).await;
-            (delivery, settled)
+            // Stopping, or the database stopped taking outcomes: give the row back
+            // instead of sending a message whose outcome could not be recorded.
+            let hold = pass.stopping.load(Ordering::Acquire) || !pass.unsettled.is_empty();
+            let settled = if hold {
+                settled(release(&delivery, at))
+            } else {
+                send_one(pool, channels, policy, &delivery, now).await
+            };
+            let outcome = Outcome {
+                delivery,
+                settled,
+                at,
+            };
+            pass.unsettled.settle(pool, pass.worker, outcome).await
         })
         .buffer_unordered(policy.concurrency.max(1))
         .collect()
         .await;
-    for (delivery, settled) in outcomes {
-        let status = settled.settlement.status;
-        let owner = worker.to_string();
-        let stored = db::run(pool, move |conn| -> Result<_, StoreError> {
-            let stored = deliveries::settle(conn, &delivery.id, &owner, &settled.settlement, at)?;
-            if stored && delivery.kind == INVITATION_KIND {
-                super::invitation::record_outcome(conn, &delivery, &settled.settlement, at)?;
-            }
-            if let Some(reason) = settled.disable_subscription {
-                push_subscriptions::disable(conn, &delivery.target, &reason, at)?;
-                deliveries::cancel_for_target(conn, &delivery.target, &reason, at)?;
-            }
-            Ok::<_, StoreError>(stored)
-        })
-        .await?;
-        if !stored {
-            report.lost_lease += 1;
-            continue;
+    for written in written {
+        match written {
+            Written::Stored(SENT) => report.sent += 1,
+            Written::Stored(RETRY) => report.retried += 1,
+            Written::Stored(FAILED) => report.failed += 1,
+            Written::Stored(DEAD) => report.dead += 1,
+            Written::Stored(PENDING) => report.released += 1,
+            Written::Stored(_) => report.cancelled += 1,
+            Written::LostLease => report.lost_lease += 1,
+            Written::Kept => report.unsettled += 1,
         }
-        match status {
-            SENT => report.sent += 1,
-            RETRY => report.retried += 1,
-            FAILED => report.failed += 1,
-            DEAD => report.dead += 1,
-            _ => report.cancelled += 1,
-        }
+    }
+    if !pass.unsettled.is_empty() {
+        return Err(StoreError::Unavailable(format!(
+            "{} outcomes wait for the database; they are written before anything new is claimed",
+            pass.unsettled.len()
+        )));
     }
     Ok(report)
 }

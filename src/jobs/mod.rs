@@ -11,6 +11,7 @@ pub mod dispatcher;
 mod invitation;
 pub mod planner;
 pub mod scheduler;
+mod settle;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -46,6 +47,10 @@ pub struct Engine {
     pub retention_days: u32,
     planning: AtomicBool,
     dispatching: AtomicBool,
+    /// Outcomes the database did not take yet (see `settle`).
+    unsettled: settle::Unsettled,
+    /// Shutdown asked: claim nothing more.
+    stopping: AtomicBool,
 }
 
 impl Engine {
@@ -89,6 +94,8 @@ impl Engine {
             retention_days: jobs.retention_days,
             planning: AtomicBool::new(false),
             dispatching: AtomicBool::new(false),
+            unsettled: settle::Unsettled::default(),
+            stopping: AtomicBool::new(false),
         }
     }
 
@@ -117,14 +124,14 @@ impl Engine {
     pub async fn dispatch(&self, now: DateTime<Utc>) -> Result<DispatchReport, StoreError> {
         let mut total = DispatchReport::default();
         loop {
-            let report = dispatcher::dispatch_once(
-                &self.pool,
-                &self.channels,
-                &self.policy,
-                &self.worker_id,
-                now,
-            )
-            .await?;
+            let pass = dispatcher::Pass {
+                worker: &self.worker_id,
+                unsettled: &self.unsettled,
+                stopping: &self.stopping,
+            };
+            let report =
+                dispatcher::dispatch_once(&self.pool, &self.channels, &self.policy, &pass, now)
+                    .await?;
             total.expired += report.expired;
             total.claimed += report.claimed;
             total.sent += report.sent;
@@ -133,7 +140,11 @@ impl Engine {
             total.dead += report.dead;
             total.cancelled += report.cancelled;
             total.lost_lease += report.lost_lease;
-            if report.claimed < self.policy.batch_size as usize {
+            total.released += report.released;
+            total.unsettled += report.unsettled;
+            if report.claimed < self.policy.batch_size as usize
+                || self.stopping.load(Ordering::Acquire)
+            {
                 return Ok(total);
             }
         }
@@ -158,6 +169,37 @@ impl Engine {
         .await
     }
 
+    /// Graceful stop: claim nothing more, let the sends in flight finish and record
+    /// their outcomes, give back claimed rows not yet started, and write outcomes still
+    /// waiting for the database, for at most `limit`. Returns how many outcomes could
+    /// not be written (their messages may be sent again once their lease ends).
+    pub async fn stop(&self, limit: StdDuration) -> usize {
+        self.stopping.store(true, Ordering::SeqCst);
+        let waited = tokio::time::timeout(limit, async {
+            while self.dispatching.load(Ordering::SeqCst) {
+                tokio::time::sleep(StdDuration::from_millis(20)).await;
+            }
+            while self
+                .unsettled
+                .flush(&self.pool, &self.worker_id)
+                .await
+                .is_err()
+            {
+                tokio::time::sleep(StdDuration::from_millis(200)).await;
+            }
+        })
+        .await;
+        let left = self.unsettled.len();
+        if waited.is_err() {
+            tracing::error!(
+                in_flight = self.dispatching.load(Ordering::Acquire),
+                unwritten = left,
+                "stopped before every outcome was recorded; those messages may be sent again"
+            );
+        }
+        left
+    }
+
     /// A cron tick: skipped if the previous planning tick is still running.
     pub async fn tick_plan(&self) {
         if self.planning.swap(true, Ordering::AcqRel) {
@@ -174,7 +216,13 @@ impl Engine {
 
     /// A cron tick: skipped if the previous dispatch tick is still running.
     pub async fn tick_dispatch(&self) {
-        if self.dispatching.swap(true, Ordering::AcqRel) {
+        if self.dispatching.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        // Checked after taking the flag (both SeqCst, as `stop` does the reverse): either
+        // this tick sees the stop, or `stop` sees this tick and waits for it.
+        if self.stopping.load(Ordering::SeqCst) {
+            self.dispatching.store(false, Ordering::SeqCst);
             return;
         }
         let now = self.clock.now();
@@ -185,7 +233,7 @@ impl Engine {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "dispatch tick failed; the next tick retries"),
         }
-        self.dispatching.store(false, Ordering::Release);
+        self.dispatching.store(false, Ordering::SeqCst);
     }
 
     pub async fn tick_prune(&self) {

@@ -8,6 +8,7 @@ mod clinic_auth;
 mod concurrency;
 mod email;
 mod engine;
+mod faults;
 mod foundation;
 mod migrations;
 mod onboarding;

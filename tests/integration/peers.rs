@@ -105,8 +105,17 @@ pub struct PushPeer {
 
 impl PushPeer {
     pub fn start() -> PushPeer {
+        PushPeer::start_with_stall(10.0)
+    }
+
+    /// A peer whose "stall" subscriptions answer after `seconds`.
+    pub fn start_with_stall(seconds: f64) -> PushPeer {
+        let stall = seconds.to_string();
         PushPeer {
-            peer: Peer::spawn("push_service.py", &["--port", "0", "--stall-seconds", "10"]),
+            peer: Peer::spawn(
+                "push_service.py",
+                &["--port", "0", "--stall-seconds", &stall],
+            ),
         }
     }
 

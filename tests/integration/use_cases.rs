@@ -221,3 +221,45 @@ async fn invitations_are_queued_and_retried_sqlite() {
 async fn invitations_are_queued_and_retried_postgres() {
     invitations_are_queued_and_retried(Backend::Postgres).await;
 }
+
+// Sixteen clinics' tools creating clients at once: every write waits for the lock and
+// succeeds (SQLite: writing transactions take the write lock at BEGIN IMMEDIATE
+// instead of failing at once with "database is locked" when they upgrade).
+db_test!(sixteen_concurrent_writers_all_succeed, |app| {
+    let (_, key) = app.create_clinic("Northside SMP", "front@northside.test");
+    let mut writers = Vec::new();
+    for writer in 0..16 {
+        let (client, url, key) = (app.client.clone(), app.url("/v1/clients"), key.clone());
+        writers.push(tokio::spawn(async move {
+            let mut statuses = Vec::new();
+            for i in 0..8 {
+                let body = json!({
+                    "email": format!("w{writer}-{i}@client.test"),
+                    "name": "Ana",
+                    "timezone": "UTC",
+                    "sessions": ["2026-03-02"],
+                });
+                let answer = client
+                    .post(&url)
+                    .bearer_auth(&key)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                statuses.push(answer.status().as_u16());
+            }
+            statuses
+        }));
+    }
+    let mut statuses = Vec::new();
+    for writer in writers {
+        statuses.extend(writer.await.unwrap());
+    }
+    let failed: Vec<&u16> = statuses.iter().filter(|s| **s != 201).collect();
+    assert!(
+        failed.is_empty(),
+        "{} of {} writes failed: {failed:?}",
+        failed.len(),
+        statuses.len()
+    );
+});

@@ -113,6 +113,7 @@ fn spawn_worker(app: &TestApp, clock_start: NaiveDateTime, name: &str) -> Child 
         .env("SMP__JOBS__PUSH_TIMEOUT_SECS", "5")
         .env("SMP__JOBS__LEASE_SECS", "10")
         .env("SMP__SERVER__SHUTDOWN_TIMEOUT_SECS", "10")
+        .env("SMP__DATABASE__CONNECT_TIMEOUT_SECS", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(log)
@@ -162,6 +163,33 @@ async fn wait_for(
 enum Fault {
     Kill,
     Terminate,
+    /// PostgreSQL refuses connections and drops every open one, for a few seconds.
+    DatabaseOutage,
+}
+
+/// Cuts the test's PostgreSQL database off for `outage`, then lets it back.
+async fn cut_database_off(app: &TestApp, outage: Duration) {
+    use diesel::Connection;
+    let TestDatabase::Postgres { admin_url, name } = &app.db else {
+        unreachable!("only PostgreSQL can be cut off")
+    };
+    let mut admin = diesel::PgConnection::establish(admin_url).unwrap();
+    let sql = |admin: &mut diesel::PgConnection, sql: String| {
+        diesel::sql_query(sql).execute(admin).unwrap();
+    };
+    sql(
+        &mut admin,
+        format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"),
+    );
+    sql(
+        &mut admin,
+        format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"),
+    );
+    tokio::time::sleep(outage).await;
+    sql(
+        &mut admin,
+        format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"),
+    );
 }
 
 /// Seeds, starts a worker, interrupts it mid fan-out, lets a second worker finish,
@@ -180,7 +208,23 @@ async fn fan_out_interrupted(app: &TestApp, fault: Fault) -> (usize, usize, Stri
         got.len() >= some
     })
     .await;
+    if matches!(fault, Fault::DatabaseOutage) {
+        // The same worker rides out the outage and finishes the fan-out.
+        cut_database_off(app, Duration::from_secs(4)).await;
+        wait_for(&push, "after the outage", Duration::from_secs(90), |got| {
+            got.len() == CLIENTS
+        })
+        .await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        first.kill().unwrap();
+        let _ = first.wait();
+        let got = received(&push).await;
+        let log =
+            std::fs::read_to_string(app.db.scratch_dir().join("first.log")).unwrap_or_default();
+        return (CLIENTS - got.len(), got.values().map(|n| n - 1).sum(), log);
+    }
     match fault {
+        Fault::DatabaseOutage => unreachable!("handled above"),
         Fault::Kill => first.kill().unwrap(),
         Fault::Terminate => {
             let pid = first.id().to_string();
@@ -230,6 +274,18 @@ async fn sigterm_doubles_nothing(backend: Backend) {
         return;
     };
     let (lost, doubled, log) = fan_out_interrupted(&app, Fault::Terminate).await;
+    assert_eq!((lost, doubled), (0, 0), "{log}");
+}
+
+/// PostgreSQL gone for 4 s mid fan-out: outcomes wait in memory, the rest of the
+/// batch is released, and nothing is sent twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_outage_doubles_nothing_postgres() {
+    let Some(app) = spawn_app(Backend::Postgres).await else {
+        return;
+    };
+    let (lost, doubled, log) = fan_out_interrupted(&app, Fault::DatabaseOutage).await;
+    assert!(log.contains("dispatch tick failed"), "the outage hit the fan-out: {log}");
     assert_eq!((lost, doubled), (0, 0), "{log}");
 }
 

@@ -52,6 +52,7 @@
 //! It must stay under [`MAX_PAYLOAD_BYTES`]; a bigger payload is refused as
 //! [`PushOutcome::Permanent`] without contacting the push service.
 
+mod address;
 mod classify;
 mod jwt;
 #[cfg(test)]
@@ -71,6 +72,7 @@ use web_push::{ContentEncoding, SubscriptionInfo, Urgency, WebPushMessageBuilder
 use crate::clock::SharedClock;
 use crate::notify::vapid::{self, VapidKeys};
 
+pub use address::is_global;
 pub use classify::parse_retry_after;
 use classify::{
     classify_response, classify_transport_error, describe_build_error, describe_duration,

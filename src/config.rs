@@ -40,9 +40,105 @@ pub struct PushSettings {
     pub vapid_key_file: PathBuf,
     /// A VAPID private key (base64url, 32 bytes) given by the operator instead.
     pub vapid_private_key: Option<SecretString>,
-    /// URL prefixes allowed as push endpoints despite being plain http or loopback
-    /// (only for tests and local push services).
-    pub allowed_insecure_endpoints: Vec<String>,
+    /// Origins allowed as push endpoints despite being plain http or not publicly
+    /// routable (only for tests and local push services): `scheme://host:port`, or
+    /// `scheme://host:*` for any port. Parsed at load; matched by origin, never by prefix.
+    pub allowed_insecure_endpoints: Vec<OriginPattern>,
+}
+
+/// One `push.allowed_insecure_endpoints` entry: an http(s) origin whose port may be `*`.
+///
+/// An endpoint matches when its scheme, host and port equal the entry's, so
+/// `http://127.0.0.1:1@169.254.169.254/` (user `127.0.0.1`, host `169.254.169.254`)
+/// does not match `http://127.0.0.1:1`, as it did when entries were string prefixes.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct OriginPattern {
+    scheme: String,
+    host: url::Host<String>,
+    /// `None` for `:*`.
+    port: Option<u16>,
+}
+
+impl OriginPattern {
+    /// Whether `url`'s origin is this one. A trailing dot of a domain is ignored
+    /// (`localhost.` is `localhost`).
+    pub fn matches(&self, url: &url::Url) -> bool {
+        let Some(host) = url.host() else {
+            return false;
+        };
+        url.scheme() == self.scheme
+            && same_host(&host.to_owned(), &self.host)
+            && self
+                .port
+                .is_none_or(|port| url.port_or_known_default() == Some(port))
+    }
+}
+
+fn same_host(a: &url::Host<String>, b: &url::Host<String>) -> bool {
+    match (a, b) {
+        (url::Host::Domain(a), url::Host::Domain(b)) => {
+            a.trim_end_matches('.') == b.trim_end_matches('.')
+        }
+        _ => a == b,
+    }
+}
+
+impl std::str::FromStr for OriginPattern {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<OriginPattern, String> {
+        let bad =
+            |why: &str| format!("{raw:?} {why}; expected scheme://host:port or scheme://host:*");
+        let trimmed = raw.trim();
+        let trimmed = trimmed.strip_suffix('/').unwrap_or(trimmed);
+        // `:*` is read as a placeholder port, so `http://host:80:*` is still refused.
+        let (origin, any_port) = match trimmed.strip_suffix(":*") {
+            Some(origin) => (format!("{origin}:1"), true),
+            None => (trimmed.to_string(), false),
+        };
+        let url = url::Url::parse(&origin).map_err(|e| bad(&format!("is not a URL ({e})")))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(bad("is not http or https"));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(bad("carries credentials"));
+        }
+        if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+            return Err(bad("has a path, query or fragment"));
+        }
+        // `url` reads `http://host:` (the old prefix form) as the default port.
+        if origin.ends_with(':') {
+            return Err(bad("has an empty port"));
+        }
+        let host = url.host().ok_or_else(|| bad("has no host"))?.to_owned();
+        Ok(OriginPattern {
+            scheme: url.scheme().to_string(),
+            host,
+            port: if any_port {
+                None
+            } else {
+                url.port_or_known_default()
+            },
+        })
+    }
+}
+
+impl TryFrom<String> for OriginPattern {
+    type Error = String;
+
+    fn try_from(raw: String) -> Result<OriginPattern, String> {
+        raw.parse()
+    }
+}
+
+impl std::fmt::Display for OriginPattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.port {
+            Some(port) => write!(f, "{}://{}:{port}", self.scheme, self.host),
+            None => write!(f, "{}://{}:*", self.scheme, self.host),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -246,6 +342,75 @@ mod tests {
             "postgres://smp:***@db:5432/smp"
         );
         assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
+    }
+
+    #[test]
+    fn insecure_endpoints_are_bare_origins() {
+        let url = |s: &str| url::Url::parse(s).unwrap();
+        let any_port: OriginPattern = "http://127.0.0.1:*".parse().unwrap();
+        assert!(any_port.matches(&url("http://127.0.0.1:5000/push/1")));
+        assert!(any_port.matches(&url("http://127.0.0.1/push/1")));
+        assert!(!any_port.matches(&url("https://127.0.0.1:5000/push/1")));
+        assert!(!any_port.matches(&url("http://127.0.0.1:1@169.254.169.254/latest")));
+        assert!(!any_port.matches(&url("http://127.0.0.2:5000/")));
+        assert_eq!(any_port.to_string(), "http://127.0.0.1:*");
+
+        let exact: OriginPattern = " http://Push.Local.:8080/ ".parse().unwrap();
+        assert_eq!(exact.to_string(), "http://push.local.:8080");
+        assert!(exact.matches(&url("http://push.local:8080/p")));
+        assert!(!exact.matches(&url("http://push.local:8081/p")));
+        assert!(!exact.matches(&url("http://push.local.evil.example:8080/p")));
+
+        let default_port: OriginPattern = "https://[::1]".parse().unwrap();
+        assert_eq!(default_port.to_string(), "https://[::1]:443");
+        assert!(default_port.matches(&url("https://[::1]:443/p")));
+        assert!(!default_port.matches(&url("https://[::1]:8443/p")));
+
+        for bad in [
+            "http://127.0.0.1:",
+            "http://127.0.0.1:80:*",
+            "http://127.0.0.1:*/push",
+            "http://127.0.0.1:8080/push",
+            "http://127.0.0.1:8080?x",
+            "http://127.0.0.1:8080#x",
+            "http://u:p@127.0.0.1:8080",
+            "ftp://127.0.0.1:21",
+            "127.0.0.1:8080",
+            "http://127.0.0.1:99999",
+            "",
+            "*",
+        ] {
+            assert!(bad.parse::<OriginPattern>().is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_prefix_in_the_allow_list_is_refused_at_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("prefix.toml");
+        std::fs::write(
+            &file,
+            "[push]\nallowed_insecure_endpoints = [\"http://127.0.0.1:\"]\n",
+        )
+        .unwrap();
+        let err = Settings::load(Path::new("/nonexistent"), Some(&file)).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.contains("push.allowed_insecure_endpoints"),
+            "{message}"
+        );
+        assert!(message.contains("scheme://host:*"), "{message}");
+
+        std::fs::write(
+            &file,
+            "[push]\nallowed_insecure_endpoints = [\"http://127.0.0.1:*\"]\n",
+        )
+        .unwrap();
+        let settings = Settings::load(Path::new("/nonexistent"), Some(&file)).unwrap();
+        assert_eq!(
+            settings.push.allowed_insecure_endpoints,
+            vec!["http://127.0.0.1:*".parse::<OriginPattern>().unwrap()]
+        );
     }
 
     #[test]

@@ -64,11 +64,12 @@ impl Engine {
         let jobs = &settings.jobs;
         // Push services check the VAPID token against real time, even when the engine
         // runs on a demo clock.
-        let push = match PushSender::new(
+        let push = match PushSender::with_insecure_origins(
             vapid,
             &settings.push.vapid_subject,
             StdDuration::from_secs(jobs.push_timeout_secs),
             Arc::new(SystemClock),
+            &settings.push.allowed_insecure_endpoints,
         ) {
             Ok(sender) => Some(sender),
             Err(e) => {

@@ -8,7 +8,9 @@ use base64::Engine;
 
 use super::replan::{self, Affected};
 use super::{Error, Services};
+use crate::config::OriginPattern;
 use crate::db::push_subscriptions::{self, PushSubscription};
+use crate::notify::push::is_global;
 
 /// `PushSubscription.toJSON()` as the browser sends it.
 #[derive(Debug, Clone)]
@@ -102,75 +104,61 @@ fn decode_key(field: &str, value: &str) -> Result<Vec<u8>, Error> {
         .map_err(|_| Error::invalid(field, "not base64url"))
 }
 
+/// Names that never belong to a public push service: special-use and private-use domains
+/// (RFC 6761, RFC 6762 `.local`, RFC 8375 `home.arpa`, ICANN's reserved `.internal`).
+const LOCAL_SUFFIXES: &[&str] = &[
+    "localhost",
+    "local",
+    "internal",
+    "home.arpa",
+    "localdomain",
+    "invalid",
+];
+
 /// A push endpoint must be a public https URL: we will POST to it, so a loopback,
 /// private or link-local address would let a client aim our server at our own
-/// network. `allowed` prefixes (tests, local push services) are exempt.
-pub fn validate_endpoint(raw: &str, allowed: &[String]) -> Result<url::Url, Error> {
+/// network. A fast syntactic check of the URL as written; the push sender judges the
+/// addresses a name resolves to when it sends. Endpoints whose origin is one of
+/// `allowed` (tests, local push services) may be plain http and point anywhere.
+pub fn validate_endpoint(raw: &str, allowed: &[OriginPattern]) -> Result<url::Url, Error> {
     let bad = |why: &str| Error::invalid("endpoint", why.to_string());
     if raw.len() > 2048 {
         return Err(bad("must be at most 2048 characters"));
     }
     let url = url::Url::parse(raw).map_err(|e| bad(&format!("not a URL: {e}")))?;
-    if allowed
-        .iter()
-        .any(|prefix| !prefix.is_empty() && raw.starts_with(prefix.as_str()))
-    {
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("must not carry credentials"));
+    }
+    if allowed.iter().any(|origin| origin.matches(&url)) {
         return Ok(url);
     }
     if url.scheme() != "https" {
         return Err(bad("must be an https URL"));
     }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(bad("must not carry credentials"));
-    }
-    match url.host() {
-        None => Err(bad("must have a host")),
+    let ip = match url.host() {
+        None => return Err(bad("must have a host")),
         Some(url::Host::Domain(domain)) => {
-            let domain = domain.to_ascii_lowercase();
-            let local = domain == "localhost"
-                || domain.ends_with(".localhost")
-                || domain.ends_with(".local")
-                || domain.ends_with(".internal")
-                || !domain.contains('.');
-            if local {
+            // `localhost.` is `localhost`: a trailing dot only marks the name as absolute.
+            let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+            let local = !domain.contains('.')
+                || LOCAL_SUFFIXES
+                    .iter()
+                    .any(|suffix| domain == *suffix || domain.ends_with(&format!(".{suffix}")));
+            return if local {
                 Err(bad("must be a public host"))
             } else {
                 Ok(url)
-            }
+            };
         }
-        Some(url::Host::Ipv4(ip)) => public_ip(IpAddr::V4(ip))
-            .then_some(url.clone())
-            .ok_or_else(|| bad("must not be a loopback, private or link-local address")),
-        Some(url::Host::Ipv6(ip)) => public_ip(IpAddr::V6(ip))
-            .then_some(url.clone())
-            .ok_or_else(|| bad("must not be a loopback, private or link-local address")),
-    }
-}
-
-fn public_ip(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            !(v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                || v4.is_documentation()
-                || v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64 // 100.64/10 CGNAT
-                || v4.octets()[0] == 0)
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return public_ip(IpAddr::V4(v4));
-            }
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00 // unique local
-                || (first & 0xffc0) == 0xfe80) // link-local
-        }
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip),
+    };
+    if is_global(ip) {
+        Ok(url)
+    } else {
+        Err(bad(
+            "must be a publicly routable address, not a loopback, private or reserved one",
+        ))
     }
 }
 
@@ -180,8 +168,15 @@ mod tests {
 
     #[test]
     fn endpoints_must_be_public_https() {
-        let none: Vec<String> = vec![];
-        assert!(validate_endpoint("https://fcm.googleapis.com/fcm/send/abc", &none).is_ok());
+        let none: Vec<OriginPattern> = vec![];
+        for good in [
+            "https://fcm.googleapis.com/fcm/send/abc",
+            "https://updates.push.services.mozilla.com./wpush/v2/x",
+            "https://142.250.185.74/x",
+            "https://[2a00:1450:4001:82b::200a]/x",
+        ] {
+            assert!(validate_endpoint(good, &none).is_ok(), "{good}");
+        }
         for bad in [
             "http://fcm.googleapis.com/x",
             "https://127.0.0.1/x",
@@ -193,11 +188,50 @@ mod tests {
             "https://[::ffff:127.0.0.1]/x",
             "https://localhost/x",
             "https://intranet/x",
+            "https://user:pw@fcm.googleapis.com/x",
+            "https://router.home.arpa/x",
             "not a url",
+            // From the issue: accepted before, each inside the operator's network.
+            "https://localhost./x",
+            "https://foo.local./x",
+            "https://metadata.google.internal./x",
+            "https://[64:ff9b::a9fe:a9fe]/x",
+            "https://[::127.0.0.1]/x",
+            "https://[2002:7f00:1::1]/x",
+            "https://[fec0::1]/x",
+            "https://198.18.0.1/x",
+            "https://240.0.0.1/x",
+            "https://192.0.0.170/x",
+            "https://LOCALHOST../x",
+            "https://intranet./x",
+            "https://2130706433/x",
         ] {
             assert!(validate_endpoint(bad, &none).is_err(), "{bad}");
         }
-        let allowed = vec!["http://127.0.0.1:".to_string()];
-        assert!(validate_endpoint("http://127.0.0.1:9999/push/1", &allowed).is_ok());
+    }
+
+    #[test]
+    fn allowed_origins_match_exactly() {
+        let allowed: Vec<OriginPattern> = vec![
+            "http://127.0.0.1:1".parse().unwrap(),
+            "http://localhost:*".parse().unwrap(),
+        ];
+        for good in [
+            "http://127.0.0.1:1/push/1",
+            "http://localhost:9999/push/1",
+            "http://localhost.:9999/push/1",
+        ] {
+            assert!(validate_endpoint(good, &allowed).is_ok(), "{good}");
+        }
+        for bad in [
+            // A prefix match would have let these through.
+            "http://127.0.0.1:1@169.254.169.254/latest",
+            "http://127.0.0.1:12/push/1",
+            "https://127.0.0.1:1/push/1",
+            "http://localhost:9999@10.0.0.1/x",
+            "http://user@localhost:9999/push/1",
+        ] {
+            assert!(validate_endpoint(bad, &allowed).is_err(), "{bad}");
+        }
     }
 }

@@ -15,5 +15,6 @@ mod onboarding;
 mod peers;
 mod preview;
 mod push;
+mod push_guard;
 mod startup;
 mod use_cases;

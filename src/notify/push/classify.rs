@@ -98,6 +98,14 @@ pub(super) fn classify_response(
 }
 
 pub(super) fn classify_transport_error(e: &reqwest::Error) -> PushOutcome {
+    // The guard refused the address a name resolved to: the subscription points inside
+    // our network, and each retry would only look it up again.
+    if let Some(refused) = super::guard::refusal(e) {
+        return PushOutcome::Permanent {
+            status: None,
+            reason: refused.to_string(),
+        };
+    }
     let mut reason = if e.is_connect() {
         "cannot connect to the push service".to_string()
     } else if e.is_timeout() {

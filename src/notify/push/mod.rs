@@ -20,6 +20,11 @@
 //!   `TTL`, `Urgency`, an optional `Topic` and `Content-Encoding: aes128gcm`.
 //! - **Time limit**: connecting, sending and reading the answer together are bounded by
 //!   the timeout given to [`PushSender::new`].
+//! - **Destinations**: only publicly routable addresses, judged at send time on the
+//!   addresses really connected to (see `guard`); a refused destination is
+//!   [`PushOutcome::Permanent`]. Origins given to [`PushSender::with_insecure_origins`]
+//!   (tests, local push services) are exempt, matched by exact origin. Connections are
+//!   direct: no proxy from the environment, which would resolve names out of our sight.
 //!
 //! # The payload
 //!
@@ -52,7 +57,9 @@
 //! It must stay under [`MAX_PAYLOAD_BYTES`]; a bigger payload is refused as
 //! [`PushOutcome::Permanent`] without contacting the push service.
 
+mod address;
 mod classify;
+mod guard;
 mod jwt;
 #[cfg(test)]
 mod tests;
@@ -69,12 +76,15 @@ use url::Url;
 use web_push::{ContentEncoding, SubscriptionInfo, Urgency, WebPushMessageBuilder};
 
 use crate::clock::SharedClock;
+use crate::config::OriginPattern;
 use crate::notify::vapid::{self, VapidKeys};
 
+pub use address::is_global;
 pub use classify::parse_retry_after;
 use classify::{
     classify_response, classify_transport_error, describe_build_error, describe_duration,
 };
+use guard::GlobalOnlyResolver;
 pub use jwt::audience;
 use jwt::{sign_jwt, vapid_lifetime};
 pub use topic::{is_valid_topic, sanitize_topic};
@@ -228,7 +238,11 @@ struct Inner {
     subject: String,
     timeout: Duration,
     clock: SharedClock,
+    /// Resolves through the guard: for every endpoint not in `insecure_origins`.
     http: reqwest::Client,
+    /// The system resolver, unguarded: only for `insecure_origins` (`None` when empty).
+    insecure_http: Option<reqwest::Client>,
+    insecure_origins: Vec<OriginPattern>,
 }
 
 impl fmt::Debug for PushSender {
@@ -238,6 +252,7 @@ impl fmt::Debug for PushSender {
             .field("subject", &self.inner.subject)
             .field("timeout", &self.inner.timeout)
             .field("clock", &self.inner.clock)
+            .field("insecure_origins", &self.inner.insecure_origins)
             .finish_non_exhaustive()
     }
 }
@@ -245,12 +260,25 @@ impl fmt::Debug for PushSender {
 impl PushSender {
     /// `subject` is the VAPID `sub` (a real `mailto:` or `https:` contact; placeholders are
     /// refused), `timeout` bounds each send, and `clock` must tell real time (it dates the
-    /// JWT's `exp`, which push services check against their own clocks).
+    /// JWT's `exp`, which push services check against their own clocks). Pushes go only to
+    /// publicly routable addresses.
     pub fn new(
         keys: VapidKeys,
         subject: &str,
         timeout: Duration,
         clock: SharedClock,
+    ) -> Result<PushSender, PushError> {
+        PushSender::with_insecure_origins(keys, subject, timeout, clock, &[])
+    }
+
+    /// [`PushSender::new`], and pushes to an endpoint whose origin matches one of
+    /// `insecure_origins` go wherever its host resolves (tests, local push services).
+    pub fn with_insecure_origins(
+        keys: VapidKeys,
+        subject: &str,
+        timeout: Duration,
+        clock: SharedClock,
+        insecure_origins: &[OriginPattern],
     ) -> Result<PushSender, PushError> {
         vapid::validate_subject(subject).map_err(PushError::InvalidSubject)?;
         if timeout.is_zero() {
@@ -261,14 +289,14 @@ impl PushSender {
             .map_err(|e| PushError::InvalidKey(e.to_string()))?;
         let signing_key =
             SigningKey::from_slice(&scalar).map_err(|e| PushError::InvalidKey(e.to_string()))?;
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("smp-aftercare/", env!("CARGO_PKG_VERSION")))
-            // A push endpoint answers itself; following a redirect would carry the VAPID
-            // token (whose `aud` names this origin) somewhere else.
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(timeout)
+        let http = http_client(timeout)
+            .dns_resolver(Arc::new(GlobalOnlyResolver))
             .build()
             .map_err(PushError::Client)?;
+        let insecure_http = match insecure_origins {
+            [] => None,
+            _ => Some(http_client(timeout).build().map_err(PushError::Client)?),
+        };
         Ok(PushSender {
             inner: Arc::new(Inner {
                 signing_key,
@@ -277,6 +305,8 @@ impl PushSender {
                 timeout,
                 clock,
                 http,
+                insecure_http,
+                insecure_origins: insecure_origins.to_vec(),
             }),
         })
     }
@@ -357,13 +387,26 @@ impl PushSender {
             Err(e) => return permanent(describe_build_error(&e)),
         };
 
+        // Only an exempt origin skips the guard; every other endpoint has its literal
+        // address checked here and its name checked by the guarded client's resolver.
+        let insecure_http = self.inner.insecure_http.as_ref().filter(|_| {
+            self.inner
+                .insecure_origins
+                .iter()
+                .any(|o| o.matches(&endpoint))
+        });
+        if insecure_http.is_none() {
+            if let Err(refused) = guard::check_literal(&endpoint) {
+                return permanent(refused.to_string());
+            }
+        }
+
         let exp = self.inner.clock.now() + vapid_lifetime();
         let jwt = sign_jwt(&self.inner.signing_key, &aud, exp, &self.inner.subject);
         let authorization = format!("vapid t={jwt}, k={}", self.inner.public_key);
 
-        let mut request = self
-            .inner
-            .http
+        let mut request = insecure_http
+            .unwrap_or(&self.inner.http)
             .post(endpoint)
             .header("Authorization", authorization)
             .header("TTL", built.ttl.to_string());
@@ -419,6 +462,18 @@ impl PushSender {
             ),
         }
     }
+}
+
+/// The settings both push clients share.
+fn http_client(timeout: Duration) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .user_agent(concat!("smp-aftercare/", env!("CARGO_PKG_VERSION")))
+        // A push endpoint answers itself; following a redirect would carry the VAPID
+        // token (whose `aud` names this origin) somewhere else, past the guard's literal check.
+        .redirect(reqwest::redirect::Policy::none())
+        // A proxy would resolve and connect on our behalf, where the guard cannot see.
+        .no_proxy()
+        .connect_timeout(timeout)
 }
 
 /// Reads up to `cap` bytes of a body; a body that fails half-way keeps what arrived.

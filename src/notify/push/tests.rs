@@ -375,6 +375,13 @@ async fn refused_before_any_network_use() {
             "{target:?}: {outcome:?}"
         );
     }
+    // Valid keys: only the destination guard stops it (192.0.2.0/24 is documentation).
+    let outcome = sender.send(&good, &message(b"{}".to_vec())).await;
+    assert!(
+        matches!(&outcome, PushOutcome::Permanent { status: None, reason }
+            if reason.contains("192.0.2.1 is not a public address")),
+        "{outcome:?}"
+    );
     assert!(started.elapsed() < Duration::from_secs(2));
 }
 

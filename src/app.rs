@@ -63,6 +63,12 @@ impl Services {
         let mailer =
             Mailer::new(&settings.email).map_err(|e| StartupError::Email(e.to_string()))?;
         let vapid = load_vapid_keys(&settings)?;
+        if settings.push.vapid_subject.is_none() {
+            tracing::warn!(
+                "push is off: set push.vapid_subject (SMP__PUSH__VAPID_SUBJECT) to a real mailto: or https: \
+                 contact to send Web Push reminders; email reminders go out meanwhile"
+            );
+        }
         Ok(Services {
             pool,
             clock,

@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 pub mod email;
 pub mod jobs;
+pub mod push;
 
 pub use email::EmailSettings;
 pub use jobs::JobSettings;
@@ -34,8 +35,10 @@ pub struct Settings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PushSettings {
-    /// The VAPID `sub`: a real `mailto:` or `https:` contact for push services.
-    pub vapid_subject: String,
+    /// The VAPID `sub`: a real `mailto:` or `https:` contact for push services. Unset
+    /// (the embedded default), the service runs with push off; set to a placeholder or a
+    /// reserved domain, it does not start.
+    pub vapid_subject: Option<String>,
     /// Where the generated VAPID key pair is kept (PEM), unless a key is given.
     pub vapid_key_file: PathBuf,
     /// A VAPID private key (base64url, 32 bytes) given by the operator instead.
@@ -297,6 +300,11 @@ impl Settings {
         }
         if let Err(why) = self.jobs.validate(self.email.send_timeout_secs) {
             return Err(ConfigError(why));
+        }
+        if let Some(subject) = &self.push.vapid_subject {
+            if let Err(why) = push::validate_subject(subject) {
+                return fail("push.vapid_subject", &why);
+            }
         }
         if self.invitations.valid_days == 0 || self.invitations.valid_days > 90 {
             return fail("invitations.valid_days", "must be between 1 and 90");

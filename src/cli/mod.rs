@@ -310,8 +310,24 @@ fn run_once(
             "dispatched: {} claimed, {} sent, {} to retry, {} failed, {} dead, {} cancelled, {} expired",
             d.claimed, d.sent, d.retried, d.failed, d.dead, d.cancelled, d.expired
         );
+        if !d.not_sent.is_empty() {
+            println!("not sent, by status and reason:");
+        }
+        for ((status, reason), count) in &d.not_sent {
+            println!("  {status} ({count}): {reason}");
+        }
+        println!("push: {}", push_status(&services));
         Ok(())
     })
+}
+
+/// Whether push reminders can go out, as an operator reads it.
+fn push_status(services: &Services) -> &'static str {
+    if services.settings.push.vapid_subject.is_some() {
+        "configured"
+    } else {
+        "not configured (set push.vapid_subject to a real mailto: or https: contact)"
+    }
 }
 
 fn migrate(settings: &Settings) -> Result<(), Failure> {

@@ -7,6 +7,7 @@
 //! SMTP 4xx, drops and stalls retry; 5xx is permanent. After `max_attempts` a
 //! delivery is `dead`. A delivery whose local day is over is `expired`, never sent.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
@@ -29,6 +30,10 @@ const DEAD: DeliveryStatus = DeliveryStatus::Dead;
 const CANCELLED: DeliveryStatus = DeliveryStatus::Cancelled;
 const PENDING: DeliveryStatus = DeliveryStatus::Pending;
 
+/// Why push deliveries wait while push is off.
+pub const PUSH_NOT_CONFIGURED: &str =
+    "push is not configured: set push.vapid_subject to a real mailto: or https: contact";
+
 /// How the dispatcher behaves; from `[jobs]`.
 #[derive(Debug, Clone)]
 pub struct DispatchPolicy {
@@ -41,7 +46,7 @@ pub struct DispatchPolicy {
     pub links: Links,
 }
 
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct DispatchReport {
     pub expired: usize,
     pub claimed: usize,
@@ -56,6 +61,27 @@ pub struct DispatchReport {
     pub released: usize,
     /// Outcomes kept in memory because the database did not take them.
     pub unsettled: usize,
+    /// What was not sent, by status and reason, for operators (`jobs run-once`).
+    pub not_sent: BTreeMap<(DeliveryStatus, String), usize>,
+}
+
+impl DispatchReport {
+    /// Adds another pass's counts to these.
+    pub fn add(&mut self, other: DispatchReport) {
+        self.expired += other.expired;
+        self.claimed += other.claimed;
+        self.sent += other.sent;
+        self.retried += other.retried;
+        self.failed += other.failed;
+        self.dead += other.dead;
+        self.cancelled += other.cancelled;
+        self.lost_lease += other.lost_lease;
+        self.released += other.released;
+        self.unsettled += other.unsettled;
+        for (key, count) in other.not_sent {
+            *self.not_sent.entry(key).or_default() += count;
+        }
+    }
 }
 
 /// The channels, as the dispatcher needs them. `push` is None while push is not
@@ -124,13 +150,21 @@ pub async fn dispatch_once(
         .collect()
         .await;
     for written in written {
+        if let Written::Stored(status, Some(reason)) = &written {
+            if *status != PENDING {
+                *report
+                    .not_sent
+                    .entry((*status, reason.clone()))
+                    .or_default() += 1;
+            }
+        }
         match written {
-            Written::Stored(SENT) => report.sent += 1,
-            Written::Stored(RETRY) => report.retried += 1,
-            Written::Stored(FAILED) => report.failed += 1,
-            Written::Stored(DEAD) => report.dead += 1,
-            Written::Stored(PENDING) => report.released += 1,
-            Written::Stored(_) => report.cancelled += 1,
+            Written::Stored(SENT, _) => report.sent += 1,
+            Written::Stored(RETRY, _) => report.retried += 1,
+            Written::Stored(FAILED, _) => report.failed += 1,
+            Written::Stored(DEAD, _) => report.dead += 1,
+            Written::Stored(PENDING, _) => report.released += 1,
+            Written::Stored(..) => report.cancelled += 1,
             Written::LostLease => report.lost_lease += 1,
             Written::Kept => report.unsettled += 1,
         }
@@ -259,8 +293,7 @@ async fn send_push(
             policy,
             delivery,
             now,
-            "push is not configured: set push.vapid_subject to a real mailto: or https: contact"
-                .into(),
+            PUSH_NOT_CONFIGURED.into(),
             Some(Duration::minutes(15)),
             true,
         )));

@@ -30,7 +30,7 @@ pub use dispatcher::{DispatchPolicy, DispatchReport};
 pub use planner::PlanReport;
 
 /// What one `run_once` did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct RunReport {
     pub planned: PlanReport,
     pub dispatched: DispatchReport,
@@ -64,19 +64,19 @@ impl Engine {
         let jobs = &settings.jobs;
         // Push services check the VAPID token against real time, even when the engine
         // runs on a demo clock.
-        let push = match PushSender::with_insecure_origins(
-            vapid,
-            &settings.push.vapid_subject,
-            StdDuration::from_secs(jobs.push_timeout_secs),
-            Arc::new(SystemClock),
-            &settings.push.allowed_insecure_endpoints,
-        ) {
-            Ok(sender) => Some(sender),
-            Err(e) => {
-                tracing::warn!(error = %e, "push reminders are paused until push is configured");
-                None
-            }
-        };
+        // No subject (the embedded default): push is off; `Services::build` said so once.
+        let push = settings.push.vapid_subject.as_deref().and_then(|subject| {
+            let sender = PushSender::with_insecure_origins(
+                vapid,
+                subject,
+                StdDuration::from_secs(jobs.push_timeout_secs),
+                Arc::new(SystemClock),
+                &settings.push.allowed_insecure_endpoints,
+            );
+            sender
+                .inspect_err(|e| tracing::error!(error = %e, "push reminders are off: the push sender cannot start"))
+                .ok()
+        });
         Engine {
             pool,
             clock,
@@ -133,19 +133,9 @@ impl Engine {
             let report =
                 dispatcher::dispatch_once(&self.pool, &self.channels, &self.policy, &pass, now)
                     .await?;
-            total.expired += report.expired;
-            total.claimed += report.claimed;
-            total.sent += report.sent;
-            total.retried += report.retried;
-            total.failed += report.failed;
-            total.dead += report.dead;
-            total.cancelled += report.cancelled;
-            total.lost_lease += report.lost_lease;
-            total.released += report.released;
-            total.unsettled += report.unsettled;
-            if report.claimed < self.policy.batch_size as usize
-                || self.stopping.load(Ordering::Acquire)
-            {
+            let claimed = report.claimed;
+            total.add(report);
+            if claimed < self.policy.batch_size as usize || self.stopping.load(Ordering::Acquire) {
                 return Ok(total);
             }
         }

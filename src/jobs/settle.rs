@@ -28,9 +28,9 @@ pub(super) struct Outcome {
     pub(super) at: NaiveDateTime,
 }
 
-/// Whether an outcome was written, and with which status.
+/// Whether an outcome was written, with which status and why (when not sent).
 pub enum Written {
-    Stored(DeliveryStatus),
+    Stored(DeliveryStatus, Option<String>),
     /// Another worker holds the row now (our lease ran out): it was not ours to settle.
     LostLease,
     /// The database did not take it; it waits in `Unsettled`.
@@ -77,7 +77,10 @@ impl Unsettled {
     /// Writes `outcome` now, or keeps it for `flush` when the database fails.
     pub(super) async fn settle(&self, pool: &DbPool, worker: &str, outcome: Outcome) -> Written {
         match write(pool, worker, &outcome).await {
-            Ok(true) => Written::Stored(outcome.settled.settlement.status),
+            Ok(true) => {
+                let settlement = outcome.settled.settlement;
+                Written::Stored(settlement.status, settlement.last_error)
+            }
             Ok(false) => Written::LostLease,
             Err(e) => {
                 tracing::warn!(delivery = %outcome.delivery.id, error = %e,

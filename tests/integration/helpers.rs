@@ -114,7 +114,7 @@ pub fn test_settings(database_url: &str, scratch: &std::path::Path) -> Settings 
     settings.email.file_dir = scratch.join("mail");
     settings.email.send_timeout_secs = 5;
     settings.push.vapid_key_file = scratch.join("vapid.pem");
-    settings.push.vapid_subject = "mailto:ops@smp-aftercare.dev".to_string();
+    settings.push.vapid_subject = Some("mailto:ops@smp-aftercare.dev".to_string());
     // The local push peer listens on a port chosen at random.
     settings.push.allowed_insecure_endpoints = vec!["http://127.0.0.1:*".parse().unwrap()];
     settings

@@ -51,6 +51,48 @@ fn unwritable_data_folder_fails_at_start() {
     assert_one_line_failure(&out, 1, "cannot create data folder");
 }
 
+/// A VAPID contact on a reserved domain, set by the operator, stops the start (it
+/// would be refused by push services, or reach no one): exit 2 naming the key.
+#[test]
+fn a_placeholder_vapid_subject_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/smp.db", dir.path().display());
+    for subject in [
+        "mailto:ops@example.com",
+        "mailto:ops@clinic.invalid",
+        "https://push.clinic.test/",
+    ] {
+        let out = run_cli(
+            &["jobs", "run-once"],
+            &[
+                ("SMP__DATABASE__URL", url.as_str()),
+                ("SMP__PUSH__VAPID_SUBJECT", subject),
+            ],
+        );
+        assert_one_line_failure(&out, 2, "push.vapid_subject");
+    }
+}
+
+/// Unset (the embedded default), the engine runs with push off and says so.
+#[test]
+fn without_a_vapid_subject_push_is_off_and_said_to_be() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/smp.db", dir.path().display());
+    let vapid = dir.path().join("vapid.pem");
+    let mail = dir.path().join("mail");
+    let out = run_cli(
+        &["jobs", "run-once"],
+        &[
+            ("SMP__DATABASE__URL", url.as_str()),
+            ("SMP__PUSH__VAPID_KEY_FILE", vapid.to_str().unwrap()),
+            ("SMP__EMAIL__FILE_DIR", mail.to_str().unwrap()),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("push: not configured"), "{stdout}");
+}
+
 #[test]
 fn malformed_values_name_the_key() {
     let out = run_cli(&["migrate"], &[("SMP__SERVER__PORT", "eighty")]);

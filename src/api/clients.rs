@@ -40,6 +40,7 @@ pub struct UpdateClient {
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// 1-200, default 50
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page
     pub cursor: Option<String>,
@@ -50,8 +51,10 @@ pub struct ListQuery {
 #[into_params(parameter_in = Query)]
 pub struct RangeQuery {
     /// First date (default: the day before the first session)
+    #[param(value_type = Option<NaiveDate>)]
     pub from: Option<String>,
     /// Last date (default: 35 days after the last session; at most 400 days)
+    #[param(value_type = Option<NaiveDate>)]
     pub to: Option<String>,
 }
 
@@ -266,7 +269,7 @@ pub async fn today(
     operation_id = "clients_day",
     params(
         ("id" = String, Path, description = "Client id"),
-        ("date" = String, Path, description = "Local date, YYYY-MM-DD"),
+        ("date" = NaiveDate, Path, description = "Local date, YYYY-MM-DD"),
     ),
     responses(
         (status = 200, description = "That date", body = super::openapi::DayViewDoc),

@@ -54,6 +54,7 @@ pub struct DeliveryPage {
 #[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
     /// 1-1000, default 100
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 

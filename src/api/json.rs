@@ -59,6 +59,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 
 /// Deserializes `raw`, naming the failing field in the error.
 pub fn parse<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
+    // Every body of this API is a JSON object; serde would also read a struct from an
+    // array of its fields (`[null, null]`), which no client means.
+    let first = raw.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|b| *b != b'{') {
+        return Err(ApiError::BadRequest(
+            "invalid JSON body: the body must be a JSON object".into(),
+        ));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(raw);
     let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
         let path = e.path().to_string();

@@ -99,7 +99,7 @@ pub async fn today(
 /// GET /v1/me/days/{date}
 #[utoipa::path(
     operation_id = "me_day",
-    params(("date" = String, Path, description = "Local date, YYYY-MM-DD")),
+    params(("date" = chrono::NaiveDate, Path, description = "Local date, YYYY-MM-DD")),
     responses(
         (status = 200, description = "That date", body = super::openapi::DayViewDoc),
         (status = 422, description = "Not a date", body = super::openapi::ProblemDoc,

@@ -14,5 +14,6 @@ mod onboarding;
 mod peers;
 mod preview;
 mod push;
+mod push_subscriptions;
 mod startup;
 mod use_cases;

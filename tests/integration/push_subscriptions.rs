@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use smp_aftercare::db::push_subscriptions;
 
 use crate::db_test;
-use crate::engine::onboard;
+use crate::engine::{onboard, utc};
 use crate::helpers::*;
 use crate::peers::PushPeer;
 
@@ -72,3 +72,44 @@ db_test!(an_endpoint_of_another_client_is_never_taken_over, |app| {
     assert_eq!(stored.client_id, ana_id);
     assert_eq!(items(&app, &bea).await[0]["id"], registered["id"]);
 });
+
+db_test!(
+    a_gone_subscription_is_listed_disabled_until_registered_again,
+    |app| {
+        let push = PushPeer::start();
+        let (_, token) = onboard(&app, "ana@client.test", "UTC", json!(["2026-03-02"])).await;
+        let me = app.clinic_client(&token);
+        me.patch("/v1/me/preferences", json!({"channels": {"email": false}}))
+            .await;
+        let device = push.subscribe("410").await;
+        let created: Value = me.post(PATH, device.clone()).await.json().await.unwrap();
+        assert_eq!(created["status"], "active", "{created}");
+        assert_eq!(created["disabled_at"], Value::Null);
+
+        // The push service says 410 Gone: the engine disables the subscription.
+        let report = app.engine().run_once(utc(2026, 3, 2, 8, 0)).await.unwrap();
+        assert_eq!(report.dispatched.failed, 1, "{report:?}");
+        let listed = items(&app, &token).await;
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0]["id"], created["id"]);
+        assert_eq!(listed[0]["status"], "disabled", "{listed:?}");
+        assert_eq!(listed[0]["disabled_at"], "2026-03-02T08:00:00Z");
+        assert!(
+            listed[0]["disabled_reason"]
+                .as_str()
+                .unwrap()
+                .contains("410"),
+            "{listed:?}"
+        );
+
+        // The app subscribes again with the same endpoint: the same row, active again.
+        let again = me.post(PATH, device).await;
+        assert_eq!(again.status(), 200);
+        let again: Value = again.json().await.unwrap();
+        assert_eq!(again["id"], created["id"]);
+        assert_eq!(again["status"], "active", "{again}");
+        assert_eq!(again["disabled_at"], Value::Null);
+        assert_eq!(again["disabled_reason"], Value::Null);
+        assert_eq!(items(&app, &token).await[0]["status"], "active");
+    }
+);

@@ -8,6 +8,10 @@ use crate::domain::{EmailAddress, ReminderKind, ReminderTime, Zone};
 /// Sessions more than this far from today are typing mistakes, not plans.
 pub const MAX_SESSION_DISTANCE_DAYS: i64 = 2 * 366;
 
+/// Most sessions one client may have. SMP takes two to four, touch-ups included; far
+/// more is a mistake, and every session adds to each planning pass and day view.
+pub const MAX_SESSIONS_PER_CLIENT: usize = 20;
+
 /// Longest free text a clinic may attach to a session.
 pub const MAX_NOTES_CHARS: usize = 2000;
 
@@ -85,6 +89,18 @@ pub fn session_date(field: &str, date: NaiveDate, today: NaiveDate) -> Result<Na
         return Err(Error::invalid(field, "year out of range"));
     }
     Ok(date)
+}
+
+/// A client's number of sessions, once `count` are recorded: at most
+/// [`MAX_SESSIONS_PER_CLIENT`].
+pub fn session_count(field: &str, count: usize) -> Result<(), Error> {
+    if count > MAX_SESSIONS_PER_CLIENT {
+        return Err(Error::invalid(
+            field,
+            format!("a client has at most {MAX_SESSIONS_PER_CLIENT} sessions, not {count}"),
+        ));
+    }
+    Ok(())
 }
 
 pub fn notes(field: &str, notes: &str) -> Result<String, Error> {

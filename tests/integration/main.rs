@@ -9,6 +9,7 @@ mod concurrency;
 mod email;
 mod engine;
 mod foundation;
+mod limits;
 mod migrations;
 mod onboarding;
 mod peers;

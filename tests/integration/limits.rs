@@ -1,0 +1,61 @@
+//! Limits on what one request may ask for, and on what an error echoes back.
+
+use chrono::{Duration, NaiveDate};
+use serde_json::{json, Value};
+
+use crate::db_test;
+use crate::helpers::*;
+
+/// `count` consecutive dates from 2026-03-02 (the tests' today).
+fn dates(count: usize) -> Value {
+    let first = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+    (0..count)
+        .map(|i| (first + Duration::days(i as i64)).to_string())
+        .collect()
+}
+
+/// The problem's `errors` names exactly `field`.
+async fn assert_names(response: reqwest::Response, field: &str) -> Value {
+    let body = assert_problem(response, 422).await;
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .map(|errors| errors.iter().filter_map(|e| e["field"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(fields, [field], "{body}");
+    body
+}
+
+db_test!(a_client_has_at_most_twenty_sessions, |app| {
+    let (_, key) = app.create_clinic("Northside SMP", "front@northside.test");
+    let clinic = app.clinic_client(&key);
+    let client = |email: &str, sessions: Value| {
+        let mut body = json!({"name": "Ana", "timezone": "UTC", "sessions": sessions});
+        body["email"] = json!(email);
+        body
+    };
+    for count in [21, 1400] {
+        let refused = clinic
+            .post("/v1/clients", client("many@client.test", dates(count)))
+            .await;
+        assert_names(refused, "sessions").await;
+    }
+    let listed: Value = clinic.get("/v1/clients").await.json().await.unwrap();
+    assert!(listed["items"].as_array().unwrap().is_empty(), "{listed}");
+
+    let created = clinic
+        .post("/v1/clients", client("ana@client.test", dates(20)))
+        .await;
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await.unwrap();
+    let id = created["id"].as_str().unwrap();
+    let path = format!("/v1/clients/{id}/sessions");
+    let twenty_first = clinic.post(&path, json!({"date": "2026-04-30"})).await;
+    assert_names(twenty_first, "sessions").await;
+    let client: Value = clinic
+        .get(&format!("/v1/clients/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(client["sessions"].as_array().unwrap().len(), 20);
+});

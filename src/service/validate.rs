@@ -3,7 +3,7 @@
 use chrono::{Datelike, NaiveDate};
 
 use super::Error;
-use crate::domain::{EmailAddress, ReminderKind, ReminderTime, Zone};
+use crate::domain::{echo, EmailAddress, ReminderKind, ReminderTime, Zone};
 
 /// Sessions more than this far from today are typing mistakes, not plans.
 pub const MAX_SESSION_DISTANCE_DAYS: i64 = 2 * 366;
@@ -62,7 +62,10 @@ pub fn locale(field: &str, value: &str) -> Result<String, Error> {
     } else {
         Err(Error::invalid(
             field,
-            format!("{value:?} is not a language tag such as \"en\" or \"en-GB\""),
+            format!(
+                "{} is not a language tag such as \"en\" or \"en-GB\"",
+                echo::quoted(value)
+            ),
         ))
     }
 }
@@ -120,7 +123,8 @@ pub fn muted(field: &str, values: &[String]) -> Result<Vec<ReminderKind>, Error>
             Error::invalid(
                 format!("{field}[{i}]"),
                 format!(
-                    "{value:?} is not a reminder kind ({})",
+                    "{} is not a reminder kind ({})",
+                    echo::quoted(value),
                     ReminderKind::IDS.join(", ")
                 ),
             )
@@ -136,7 +140,10 @@ pub fn date(field: &str, value: &str) -> Result<NaiveDate, Error> {
     NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| {
         Error::invalid(
             field,
-            format!("{value:?} is not a calendar date as YYYY-MM-DD"),
+            format!(
+                "{} is not a calendar date as YYYY-MM-DD",
+                echo::quoted(value)
+            ),
         )
     })
 }

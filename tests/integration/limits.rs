@@ -59,3 +59,85 @@ db_test!(a_client_has_at_most_twenty_sessions, |app| {
         .unwrap();
     assert_eq!(client["sessions"].as_array().unwrap().len(), 20);
 });
+
+/// The longest run of `x` in `text`.
+fn longest_run(text: &str) -> usize {
+    text.split(|c| c != 'x').map(str::len).max().unwrap_or(0)
+}
+
+db_test!(a_long_invalid_value_is_cut_in_the_error, |app| {
+    let long = "x".repeat(60_000);
+    let (_, token) =
+        crate::engine::onboard(&app, "ana@client.test", "UTC", json!(["2026-03-02"])).await;
+    let (_, key) = app.create_clinic("Southside SMP", "front@southside.test");
+    let clinic = app.clinic_client(&key);
+    let me = app.clinic_client(&token);
+    let client = json!({"email": "bo@client.test", "name": "Bo", "timezone": "UTC"});
+    let with = |field: &str, value: Value| {
+        let mut body = client.clone();
+        body[field] = value;
+        body
+    };
+    let mut unknown = client.clone();
+    unknown[long.as_str()] = json!(1);
+    let cases = [
+        (
+            "timezone",
+            clinic
+                .post("/v1/clients", with("timezone", json!(long)))
+                .await,
+        ),
+        (
+            "email",
+            clinic.post("/v1/clients", with("email", json!(long))).await,
+        ),
+        (
+            "locale",
+            clinic
+                .post("/v1/clients", with("locale", json!(long)))
+                .await,
+        ),
+        (
+            "planned_sessions (serde)",
+            clinic
+                .post("/v1/clients", with("planned_sessions", json!(long)))
+                .await,
+        ),
+        (
+            "unknown field (serde)",
+            clinic.post("/v1/clients", unknown).await,
+        ),
+        (
+            "reminder_time",
+            me.patch("/v1/me/preferences", json!({"reminder_time": long}))
+                .await,
+        ),
+        (
+            "muted",
+            me.patch("/v1/me/preferences", json!({"muted": [long]}))
+                .await,
+        ),
+        (
+            "protocol rule id",
+            clinic
+                .put(
+                    "/v1/clinic/protocol",
+                    json!({"rules": {long.as_str(): {"from": 1}}}),
+                )
+                .await,
+        ),
+    ];
+    let mut faults = Vec::new();
+    for (case, response) in cases {
+        let status = response.status().as_u16();
+        let body = response.text().await.unwrap();
+        let run = longest_run(&body);
+        if !(400..500).contains(&status) || run > 200 || body.len() >= 2_000 {
+            faults.push(format!(
+                "{case}: {status}, {} bytes, {run} x echoed",
+                body.len()
+            ));
+        }
+    }
+    assert!(faults.is_empty(), "{faults:#?}");
+});

@@ -1,16 +1,17 @@
-//! Readiness: does the database answer, within a bound of its own?
+//! Readiness: does the database answer, and accept writes, within a bound of its own?
 
 use std::time::Duration;
 
 use super::{Error, Services};
-use crate::db;
+use crate::db::{self, StoreError};
 
 /// How long /readyz waits for the database: well under the 2 s a health checker
 /// commonly allows, so it sees our 503 rather than its own timeout. Not the pool's
 /// connect timeout (5 s by default), which is for requests that may wait.
 pub const READY_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// Ok when the database answers within [`READY_TIMEOUT`].
+/// Ok when the database answers and accepts writes within [`READY_TIMEOUT`]. A
+/// database that only reads is not ready: every write request would fail.
 pub async fn ready(s: &Services) -> Result<(), Error> {
     let pool = s.pool.clone();
     let timed_out = |why: String| {
@@ -26,7 +27,11 @@ pub async fn ready(s: &Services) -> Result<(), Error> {
         let mut conn = pool
             .get_timeout(READY_TIMEOUT)
             .map_err(|e| timed_out(format!(": {}", e.to_string().trim())))?;
-        db::ping(&mut conn).map_err(Error::from)
+        db::ping(&mut conn)?;
+        db::check_writable(&mut conn).map_err(|e| match e {
+            StoreError::ReadOnly(_) => Error::from(e),
+            other => Error::Unavailable(format!("database unavailable: {other}")),
+        })
     });
     match tokio::time::timeout(READY_TIMEOUT, check).await {
         Ok(Ok(answer)) => answer,

@@ -16,5 +16,6 @@ mod peers;
 mod preview;
 mod push;
 mod push_subscriptions;
+mod read_only;
 mod startup;
 mod use_cases;

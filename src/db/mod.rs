@@ -9,6 +9,7 @@ pub mod columns;
 pub mod deliveries;
 pub mod push_subscriptions;
 pub mod schema;
+pub mod unsubscribe_tokens;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -54,6 +55,11 @@ pub enum DbError {
     ReadOnly { url: String, message: String },
 }
 
+diesel::define_sql_function! {
+    /// Hex SHA-256 of a text, as `tokens::hash` computes it (SQLite only).
+    fn smp_sha256_hex(value: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
 /// Opens connections the way each backend needs: real errors from PostgreSQL (the
 /// derived `establish` hides them) and per-connection pragmas on SQLite.
 #[derive(Debug)]
@@ -84,6 +90,12 @@ impl DbManager {
                      PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON;",
                     self.sqlite_busy_timeout_ms
                 ))
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                // SQLite has no SHA-256; migration 2026-11-22-000004 hashes the
+                // plaintext unsubscribe tokens it replaces with this.
+                smp_sha256_hex_utils::register_impl(&mut conn, |value: String| {
+                    crate::tokens::hash(&value)
+                })
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
                 Ok(DbConnection::Sqlite(conn))
             }

@@ -103,7 +103,6 @@ pub async fn onboard(
                     updated_at: at,
                     // Plan at once: a session today gets today's reminder.
                     next_plan_at: Some(at),
-                    unsubscribe_token: Some(crate::tokens::random_secret()),
                 };
                 clients::insert(conn, &client)?;
                 for date in &input.sessions {

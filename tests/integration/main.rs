@@ -18,4 +18,5 @@ mod push;
 mod push_subscriptions;
 mod read_only;
 mod startup;
+mod unsubscribe;
 mod use_cases;

@@ -10,6 +10,7 @@ pub mod error;
 pub mod health;
 pub mod invitations;
 pub mod json;
+pub mod logging;
 pub mod me;
 pub mod middleware;
 pub mod openapi;

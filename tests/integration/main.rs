@@ -10,6 +10,7 @@ mod email;
 mod engine;
 mod foundation;
 mod limits;
+mod logs;
 mod migrations;
 mod onboarding;
 mod peers;

@@ -4,6 +4,7 @@
 //! OpenAPI document from the same registration that serves the routes.
 
 pub mod auth;
+pub mod client_ip;
 pub mod clients;
 pub mod deliveries;
 pub mod error;

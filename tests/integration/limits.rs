@@ -141,3 +141,58 @@ db_test!(a_long_invalid_value_is_cut_in_the_error, |app| {
     }
     assert!(faults.is_empty(), "{faults:#?}");
 });
+
+/// Accept attempts from `forwarded_for` (as X-Forwarded-For); the statuses.
+async fn accepts(app: &TestApp, forwarded_for: &str, count: usize) -> Vec<u16> {
+    let token = "smpi_0123456789abcdef_Zq8VwT3xYb5Nc7Md9Pf1Hg2Jk4Lm6Np8Qr0St2Uv4Wx";
+    let mut statuses = Vec::new();
+    for _ in 0..count {
+        let response = app
+            .client
+            .post(app.url(&format!("/v1/invitations/{token}/accept")))
+            .header("x-forwarded-for", forwarded_for)
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    statuses
+}
+
+/// The accept limit counts each client behind a trusted proxy on its own, and
+/// believes X-Forwarded-For from nobody else. Not a database matter: SQLite only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_accept_limit_counts_clients_behind_a_trusted_proxy() {
+    let behind_proxy = spawn_app_with(Backend::Sqlite, |s| {
+        s.invitations.accepts_per_minute = 2;
+        s.server.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()];
+    })
+    .await
+    .unwrap();
+    // The proxy appends the address it saw; the client may have sent its own guess.
+    assert_eq!(
+        accepts(&behind_proxy, "198.51.100.1, 203.0.113.7", 3).await,
+        [404, 404, 429]
+    );
+    assert_eq!(accepts(&behind_proxy, "203.0.113.8", 2).await, [404, 404]);
+    // Proxies in a chain are skipped: the rightmost untrusted hop is the client.
+    assert_eq!(
+        accepts(&behind_proxy, "203.0.113.9, 127.0.0.5", 2).await,
+        [404, 404]
+    );
+    assert_eq!(accepts(&behind_proxy, "203.0.113.9", 1).await, [429]);
+
+    let exposed = spawn_app_with(Backend::Sqlite, |s| s.invitations.accepts_per_minute = 2)
+        .await
+        .unwrap();
+    let spoofed = [
+        accepts(&exposed, "203.0.113.10", 1).await,
+        accepts(&exposed, "203.0.113.11", 1).await,
+        accepts(&exposed, "203.0.113.12", 1).await,
+    ];
+    assert_eq!(
+        spoofed,
+        [[404], [404], [429]],
+        "a header from an untrusted peer is ignored"
+    );
+}

@@ -77,7 +77,6 @@ fn main() {
                 created_at: at,
                 updated_at: at,
                 next_plan_at: Some(at),
-                unsubscribe_token: Some(format!("u{i}")),
             },
         )
         .unwrap();

@@ -13,6 +13,7 @@ use tokio_cron_scheduler::JobScheduler;
 use tracing_actix_web::TracingLogger;
 use utoipa_scalar::{Scalar, Servable};
 
+use crate::api::logging::RedactedRootSpan;
 use crate::api::middleware::{self, RouteTable};
 use crate::api::{AcceptLimiter, AppState};
 use crate::clock::SharedClock;
@@ -170,7 +171,7 @@ impl Application {
                 .default_service(web::to(middleware::not_found))
                 .wrap(ErrorHandlers::new().default_handler(middleware::problem_for_bare_errors))
                 .wrap(actix_web::middleware::from_fn(middleware::echo_request_id))
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<RedactedRootSpan>::new())
         })
         .shutdown_timeout(server_settings.shutdown_timeout_secs)
         .listen(listener)

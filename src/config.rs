@@ -162,6 +162,28 @@ pub struct ServerSettings {
     pub body_limit_bytes: usize,
     pub shutdown_timeout_secs: u64,
     pub workers: usize,
+    /// Proxies whose `X-Forwarded-For` is believed (CIDRs; a bare address is one host).
+    #[serde(deserialize_with = "networks")]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+/// A list of CIDRs, or addresses meaning one host, naming the entry that is neither.
+fn networks<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<ipnet::IpNet>, D::Error> {
+    let entries = Vec::<String>::deserialize(d)?;
+    entries
+        .iter()
+        .map(|entry| {
+            let entry = entry.trim();
+            entry
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    serde::de::Error::custom(format!(
+                        "{entry:?} is not a CIDR such as 10.0.0.0/8 or an IP address"
+                    ))
+                })
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -258,7 +280,8 @@ impl Settings {
                     .separator("__")
                     .try_parsing(true)
                     .list_separator(",")
-                    .with_list_parse_key("push.allowed_insecure_endpoints"),
+                    .with_list_parse_key("push.allowed_insecure_endpoints")
+                    .with_list_parse_key("server.trusted_proxies"),
             );
         if let Some(file) = explicit_file {
             if !file.is_file() {

@@ -1,4 +1,5 @@
-//! Bearer tokens (clinic API keys, client access tokens, invitation tokens).
+//! Bearer tokens (clinic API keys, client access tokens, invitation tokens) and the
+//! capabilities in unsubscribe links.
 //!
 //! A token reads `{kind}_{id}_{secret}`: the `id` is public and indexed, so a lookup
 //! is one equality on a unique column; the secret is 32 random bytes. Only the
@@ -37,13 +38,6 @@ pub fn issue(kind: &str) -> IssuedToken {
     let token = format!("{kind}_{id}_{}", URL_SAFE_NO_PAD.encode(secret));
     let hash = hash(&token);
     IssuedToken { token, id, hash }
-}
-
-/// 32 random bytes, base64url: an unguessable capability (e.g. an unsubscribe link).
-pub fn random_secret() -> String {
-    let mut secret = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut secret);
-    URL_SAFE_NO_PAD.encode(secret)
 }
 
 /// The public id of a well-formed token of `kind`, or None.

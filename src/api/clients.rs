@@ -22,6 +22,8 @@ pub struct CreateClient {
     pub timezone: String,
     pub locale: Option<String>,
     pub planned_sessions: Option<u32>,
+    /// At most 20 (`service::validate::MAX_SESSIONS_PER_CLIENT`).
+    #[schema(max_items = 20)]
     pub sessions: Option<Vec<NaiveDate>>,
 }
 

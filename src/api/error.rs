@@ -7,6 +7,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+use crate::domain::echo;
 use crate::service;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -56,10 +57,12 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    /// A validation problem about a single field.
+    /// A validation problem about a single field. Quoted input in the field or the
+    /// message is cut (services cut what they echo; this also covers names the
+    /// sender chose, such as a protocol entry's key).
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> ApiError {
-        let field = field.into();
-        let message = message.into();
+        let field = echo::cut_quoted(&field.into());
+        let message = echo::cut_quoted(&message.into());
         ApiError::Validation {
             detail: format!("{field}: {message}"),
             errors: vec![FieldError { field, message }],

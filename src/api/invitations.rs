@@ -8,11 +8,13 @@ use actix_web::{post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 
 use super::views::ClientView;
-use super::{ApiError, AppState};
+use super::{client_ip, ApiError, AppState};
 use crate::service::invitations;
 
-/// Per-source-address limit on invitation accepts: guessing tokens is hopeless
+/// Per-client-address limit on invitation accepts: guessing tokens is hopeless
 /// (256 bits), but a flood still costs database work. Kept in memory per replica.
+/// Behind a trusted proxy the address is the forwarded one (`client_ip`), so clients
+/// do not share the proxy's bucket.
 #[derive(Debug, Default)]
 pub struct AcceptLimiter {
     windows: Mutex<HashMap<IpAddr, (DateTime<Utc>, u32)>>,
@@ -56,10 +58,7 @@ pub async fn accept(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let services = &state.services;
-    let ip = req
-        .peer_addr()
-        .map(|a| a.ip())
-        .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    let ip = client_ip::of(&req, &services.settings.server.trusted_proxies);
     let per_minute = services.settings.invitations.accepts_per_minute;
     if !state.accept_limiter.allow(ip, services.now(), per_minute) {
         return Err(ApiError::TooManyRequests(

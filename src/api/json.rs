@@ -13,6 +13,7 @@ use actix_web::{web, FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
 
 use super::{ApiError, FieldError};
+use crate::domain::echo;
 
 pub struct JsonBody<T> {
     pub value: T,
@@ -69,12 +70,14 @@ pub fn parse<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
     }
     let mut deserializer = serde_json::Deserializer::from_slice(raw);
     let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-        let path = e.path().to_string();
+        // A path may hold a map key and serde's message the value itself: both are
+        // the sender's input, cut so a huge value is not sent back (twice).
+        let path = echo::cut(&e.path().to_string());
         let inner = e.into_inner();
         if inner.is_syntax() || inner.is_eof() {
             return ApiError::BadRequest(format!("malformed JSON: {inner}"));
         }
-        let message = strip_position(&inner.to_string());
+        let message = echo::cut_quoted(&strip_position(&inner.to_string()));
         if path == "." || path.is_empty() {
             ApiError::BadRequest(format!("invalid JSON body: {message}"))
         } else {

@@ -4,12 +4,14 @@
 //! OpenAPI document from the same registration that serves the routes.
 
 pub mod auth;
+pub mod client_ip;
 pub mod clients;
 pub mod deliveries;
 pub mod error;
 pub mod health;
 pub mod invitations;
 pub mod json;
+pub mod logging;
 pub mod me;
 pub mod middleware;
 pub mod openapi;

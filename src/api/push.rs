@@ -36,14 +36,15 @@ pub async fn vapid_public_key(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "public_key": state.services.vapid_public_key }))
 }
 
-/// POST /v1/me/push-subscriptions: 201 for a new endpoint, 200 when the same endpoint
-/// is registered again (its keys are refreshed, never duplicated).
+/// POST /v1/me/push-subscriptions: 201 for a new endpoint, 200 when the caller
+/// registers its endpoint again (keys refreshed, never duplicated). An endpoint another
+/// client registered is a new registration for the caller: never moved, never shown.
 #[utoipa::path(
     operation_id = "push_subscribe",
     request_body(content = SubscriptionJson, description = "PushSubscription.toJSON()"),
     responses(
         (status = 201, description = "Registered", body = SubscriptionView),
-        (status = 200, description = "Same endpoint registered again: updated", body = SubscriptionView),
+        (status = 200, description = "The caller's endpoint registered again: updated", body = SubscriptionView),
     ),
     security(("client_token" = [])),
     tag = "client"

@@ -152,12 +152,26 @@ impl From<Timeline> for TimelineView {
     }
 }
 
+/// Whether reminders still go to a subscription.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SubscriptionStatus {
+    Active,
+    /// The push service said the subscription is gone (404/410): the app should
+    /// subscribe again; registering the same endpoint makes it active again.
+    Disabled,
+}
+
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SubscriptionView {
     pub id: String,
     pub endpoint: String,
     #[serde(rename = "expirationTime")]
     pub expiration_time: Option<DateTime<Utc>>,
+    pub status: SubscriptionStatus,
+    /// Why it was disabled (the push service's answer), while it is.
+    pub disabled_reason: Option<String>,
+    pub disabled_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -168,6 +182,13 @@ impl From<&PushSubscription> for SubscriptionView {
             id: s.id.clone(),
             endpoint: s.endpoint.clone(),
             expiration_time: s.expiration_time.map(utc),
+            status: if s.disabled_at.is_some() {
+                SubscriptionStatus::Disabled
+            } else {
+                SubscriptionStatus::Active
+            },
+            disabled_reason: s.disabled_reason.clone(),
+            disabled_at: s.disabled_at.map(utc),
             created_at: utc(s.created_at),
             updated_at: utc(s.updated_at),
         }

@@ -39,7 +39,6 @@ pub struct Client {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub next_plan_at: Option<NaiveDateTime>,
-    pub unsubscribe_token: Option<String>,
 }
 
 /// A new client: defaults for everything the client chooses later.
@@ -62,7 +61,6 @@ pub struct NewClient {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub next_plan_at: Option<NaiveDateTime>,
-    pub unsubscribe_token: Option<String>,
 }
 
 /// A treatment session row.
@@ -172,17 +170,6 @@ pub fn find_by_invitation_id(
         .filter(clients::invitation_token_id.eq(token_id))
         .into_boxed();
     one(conn, &format!("with invitation {token_id}"), query)
-}
-
-pub fn find_by_unsubscribe_token(
-    conn: &mut DbConnection,
-    token: &str,
-) -> QueryResult<Option<String>> {
-    clients::table
-        .filter(clients::unsubscribe_token.eq(token))
-        .select(clients::id)
-        .first(conn)
-        .optional()
 }
 
 pub fn find_by_access_id(

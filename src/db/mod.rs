@@ -9,6 +9,7 @@ pub mod columns;
 pub mod deliveries;
 pub mod push_subscriptions;
 pub mod schema;
+pub mod unsubscribe_tokens;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -50,6 +51,13 @@ pub enum DbError {
     Connect { url: String, message: String },
     #[error("migrations failed: {0}")]
     Migration(String),
+    #[error("database {url} does not accept writes: {message}")]
+    ReadOnly { url: String, message: String },
+}
+
+diesel::define_sql_function! {
+    /// Hex SHA-256 of a text, as `tokens::hash` computes it (SQLite only).
+    fn smp_sha256_hex(value: diesel::sql_types::Text) -> diesel::sql_types::Text;
 }
 
 /// Opens connections the way each backend needs: real errors from PostgreSQL (the
@@ -83,6 +91,12 @@ impl DbManager {
                     self.sqlite_busy_timeout_ms
                 ))
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                // SQLite has no SHA-256; migration 2026-11-22-000004 hashes the
+                // plaintext unsubscribe tokens it replaces with this.
+                smp_sha256_hex_utils::register_impl(&mut conn, |value: String| {
+                    crate::tokens::hash(&value)
+                })
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
                 Ok(DbConnection::Sqlite(conn))
             }
         }
@@ -107,17 +121,28 @@ impl ManageConnection for DbManager {
     }
 }
 
-/// Builds the pool. Opens one connection first so a wrong URL, an unreachable server
-/// or an unwritable data folder fails here with the real reason.
+/// Builds the pool. Opens one connection first so a wrong URL, an unreachable server,
+/// an unwritable data folder or a database that refuses writes fails here with the
+/// real reason (a read-only database would otherwise start, and fail every write).
 pub fn connect(settings: &DatabaseSettings) -> Result<DbPool, DbError> {
     let url = settings.backend().map_err(DbError::BadUrl)?;
     if let DatabaseUrl::Sqlite(path) = &url {
         ensure_parent_folder(path)?;
     }
     let manager = DbManager::new(url, settings.sqlite_busy_timeout_ms);
-    manager.open().map_err(|e| DbError::Connect {
+    let mut first = manager.open().map_err(|e| DbError::Connect {
         url: settings.redacted_url(),
         message: e.to_string().trim().to_string(),
+    })?;
+    check_writable(&mut first).map_err(|e| {
+        let url = settings.redacted_url();
+        match e {
+            StoreError::ReadOnly(message) => DbError::ReadOnly { url, message },
+            other => DbError::Connect {
+                url,
+                message: other.to_string(),
+            },
+        }
     })?;
     Ok(r2d2::Pool::builder()
         .max_size(settings.pool_size)
@@ -195,6 +220,9 @@ pub enum StoreError {
     /// A stored value that cannot be read (an unknown status, a broken zone or JSON).
     #[error("unreadable stored data: {0}")]
     Corrupt(String),
+    /// The database answers but refuses writes.
+    #[error("database does not accept writes: {0}")]
+    ReadOnly(String),
     /// The blocking task running the work panicked or was cancelled.
     #[error("database task failed: {0}")]
     Task(String),
@@ -236,6 +264,59 @@ where
     })
     .await
     .unwrap_or_else(|e| Err(StoreError::Task(e.to_string()).into()))
+}
+
+/// Whether the database accepts writes, without writing: a read-only SQLite file (the
+/// folder may be writable) or a read-only PostgreSQL session (a standby, or
+/// `default_transaction_read_only`) answers reads and refuses every write.
+pub fn check_writable(conn: &mut DbConnection) -> Result<(), StoreError> {
+    #[derive(diesel::QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        value: String,
+    }
+    #[derive(diesel::QueryableByName)]
+    struct BusyTimeout {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        timeout: i32,
+    }
+    let read_only = |why: String| StoreError::ReadOnly(why);
+    match conn {
+        DbConnection::Postgresql(_) => {
+            let setting: Setting =
+                diesel::sql_query("SELECT current_setting('transaction_read_only') AS value")
+                    .get_result(conn)?;
+            if setting.value == "on" {
+                return Err(read_only("the session is read-only".into()));
+            }
+            Ok(())
+        }
+        DbConnection::Sqlite(_) => {
+            // Only a write proves the file writable (in WAL mode even BEGIN IMMEDIATE
+            // succeeds on a read-only file): create a table and roll it back. Without
+            // waiting for the lock (busy_timeout 0): held by another writer, it proves
+            // the same.
+            let BusyTimeout { timeout } =
+                diesel::sql_query("PRAGMA busy_timeout").get_result(conn)?;
+            conn.batch_execute("PRAGMA busy_timeout = 0")?;
+            let attempt = conn
+                .batch_execute("BEGIN IMMEDIATE")
+                .and_then(|()| conn.batch_execute("CREATE TABLE smp_write_probe (x INTEGER)"));
+            // SQLite may have ended the transaction itself after a failed write.
+            let rollback = conn.batch_execute("ROLLBACK");
+            conn.batch_execute(&format!("PRAGMA busy_timeout = {timeout}"))?;
+            if let Err(e) = rollback {
+                if attempt.is_ok() || !e.to_string().contains("no transaction is active") {
+                    return Err(e.into());
+                }
+            }
+            match attempt {
+                Ok(()) => Ok(()),
+                Err(e) if e.to_string().contains("database is locked") => Ok(()),
+                Err(e) => Err(read_only(e.to_string())),
+            }
+        }
+    }
 }
 
 /// Whether the database answers a trivial query.

@@ -32,43 +32,54 @@ pub fn list_for_client(
         .load(conn)
 }
 
-pub fn find_by_endpoint(
+/// The client's own registration of `endpoint`, if any.
+pub fn find_for_client(
     conn: &mut DbConnection,
+    client_id: &str,
     endpoint: &str,
 ) -> QueryResult<Option<PushSubscription>> {
     push_subscriptions::table
+        .filter(push_subscriptions::client_id.eq(client_id))
         .filter(push_subscriptions::endpoint.eq(endpoint))
         .select(PushSubscription::as_select())
         .first(conn)
         .optional()
 }
 
-/// Registers an endpoint, or refreshes it when the browser registers it again (keys
-/// rotate; a device may change hands between clients). Returns the stored row and
-/// whether it is new. Runs in the caller's transaction.
+/// Registers an endpoint for `new.client_id`, or refreshes that client's own
+/// registration of it (keys rotate; a disabled one is enabled again). Keyed on
+/// (client, endpoint): another client's row with the same endpoint is never read,
+/// moved or revealed. Returns the stored row and whether it is new. Runs in the
+/// caller's transaction.
 pub fn upsert(
     conn: &mut DbConnection,
     new: PushSubscription,
 ) -> QueryResult<(PushSubscription, bool)> {
-    match find_by_endpoint(conn, &new.endpoint)? {
-        Some(existing) => {
-            let updated = PushSubscription {
-                id: existing.id,
-                created_at: existing.created_at,
-                ..new
-            };
-            diesel::update(push_subscriptions::table.find(&updated.id))
-                .set(&updated)
-                .execute(conn)?;
-            Ok((updated, false))
-        }
-        None => {
-            diesel::insert_into(push_subscriptions::table)
-                .values(&new)
-                .execute(conn)?;
-            Ok((new, true))
-        }
+    // Insert first so two concurrent registrations of one endpoint by one client
+    // meet at the unique key instead of both inserting; the loser refreshes.
+    let inserted = match conn {
+        DbConnection::Postgresql(pg) => diesel::insert_into(push_subscriptions::table)
+            .values(&new)
+            .on_conflict_do_nothing()
+            .execute(pg)?,
+        DbConnection::Sqlite(lite) => diesel::insert_or_ignore_into(push_subscriptions::table)
+            .values(&new)
+            .execute(lite)?,
+    };
+    if inserted == 1 {
+        return Ok((new, true));
     }
+    let existing = find_for_client(conn, &new.client_id, &new.endpoint)?
+        .ok_or(diesel::result::Error::NotFound)?;
+    let updated = PushSubscription {
+        id: existing.id,
+        created_at: existing.created_at,
+        ..new
+    };
+    diesel::update(push_subscriptions::table.find(&updated.id))
+        .set(&updated)
+        .execute(conn)?;
+    Ok((updated, false))
 }
 
 pub fn delete_for_client(conn: &mut DbConnection, client_id: &str, id: &str) -> QueryResult<bool> {

@@ -38,7 +38,6 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         next_plan_at -> Nullable<Timestamp>,
-        unsubscribe_token -> Nullable<Text>,
     }
 }
 
@@ -95,6 +94,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    unsubscribe_tokens (id) {
+        id -> Text,
+        client_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     idempotency_keys (clinic_id, idempotency_key) {
         clinic_id -> Text,
         idempotency_key -> Text,
@@ -109,10 +117,12 @@ diesel::joinable!(clients -> clinics (clinic_id));
 diesel::joinable!(sessions -> clients (client_id));
 diesel::joinable!(push_subscriptions -> clients (client_id));
 diesel::joinable!(deliveries -> clients (client_id));
+diesel::joinable!(unsubscribe_tokens -> clients (client_id));
 diesel::allow_tables_to_appear_in_same_query!(
     clinics,
     clients,
     sessions,
     push_subscriptions,
+    unsubscribe_tokens,
     idempotency_keys
 );

@@ -7,6 +7,8 @@ use std::str::FromStr;
 
 use serde::{Serialize, Serializer};
 
+use super::echo;
+
 /// A syntactically valid address with a dotted domain, trimmed and lower-cased.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct EmailAddress(String);
@@ -25,7 +27,7 @@ impl FromStr for EmailAddress {
     type Err = String;
 
     fn from_str(value: &str) -> Result<Self, Self::Err> {
-        let bad = || format!("{value:?} is not an email address");
+        let bad = || format!("{} is not an email address", echo::quoted(value));
         let normalized = value.trim().to_lowercase();
         if normalized.len() > 254
             || normalized

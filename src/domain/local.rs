@@ -8,6 +8,8 @@ use chrono::NaiveTime;
 use chrono_tz::Tz;
 use serde::{Serialize, Serializer};
 
+use super::echo;
+
 /// An IANA time zone, such as `Europe/London`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Zone(pub Tz);
@@ -38,10 +40,12 @@ impl FromStr for Zone {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        s.trim()
-            .parse::<Tz>()
-            .map(Zone)
-            .map_err(|_| format!("{s:?} is not an IANA time zone (for example \"Europe/London\")"))
+        s.trim().parse::<Tz>().map(Zone).map_err(|_| {
+            format!(
+                "{} is not an IANA time zone (for example \"Europe/London\")",
+                echo::quoted(s)
+            )
+        })
     }
 }
 
@@ -78,7 +82,12 @@ impl FromStr for ReminderTime {
     type Err = String;
 
     fn from_str(value: &str) -> Result<Self, Self::Err> {
-        let bad = || format!("{value:?} is not a time of day as \"HH:MM\" (00:00-23:59)");
+        let bad = || {
+            format!(
+                "{} is not a time of day as \"HH:MM\" (00:00-23:59)",
+                echo::quoted(value)
+            )
+        };
         let (h, m) = value.split_once(':').ok_or_else(bad)?;
         if h.len() != 2 || m.len() != 2 {
             return Err(bad());

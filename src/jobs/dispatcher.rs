@@ -383,9 +383,9 @@ async fn send_email(
         )));
     }
     let clinic_name = clinic.as_ref().map(|c| c.name.clone()).unwrap_or_default();
-    let unsubscribe_url = policy
-        .links
-        .unsubscribe(client.unsubscribe_token.as_deref().unwrap_or_default());
+    let unsubscribe_url = policy.links.unsubscribe(
+        &db::unsubscribe_tokens::issue_for_email(pool, &client.id, now.naive_utc()).await?,
+    );
     let rendered = match templates::render_reminder(&ReminderEmail {
         client_name: client.name.clone(),
         clinic_name: clinic_name.clone(),

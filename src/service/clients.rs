@@ -56,6 +56,8 @@ pub async fn onboard(
             .planned_sessions
             .unwrap_or_else(|| Protocol::default_protocol().planned_sessions()),
     )?;
+    // Counted before each date is checked, so a huge list gets one clear answer.
+    validate::session_count("sessions", input.sessions.len())?;
     let today = now.with_timezone(&zone.tz()).date_naive();
     for (i, date) in input.sessions.iter().enumerate() {
         validate::session_date(&format!("sessions[{i}]"), *date, today)?;
@@ -101,7 +103,6 @@ pub async fn onboard(
                     updated_at: at,
                     // Plan at once: a session today gets today's reminder.
                     next_plan_at: Some(at),
-                    unsubscribe_token: Some(crate::tokens::random_secret()),
                 };
                 clients::insert(conn, &client)?;
                 for date in &input.sessions {

@@ -43,6 +43,7 @@ impl From<StoreError> for Error {
                 Error::Unavailable(format!("database unavailable: {why}"))
             }
             StoreError::Query(e) => e.into(),
+            read_only @ StoreError::ReadOnly(_) => Error::Unavailable(read_only.to_string()),
             other => Error::Internal(other.to_string()),
         }
     }
@@ -55,6 +56,20 @@ impl From<diesel::result::Error> for Error {
             Diesel::NotFound => Error::NotFound("not found".to_string()),
             Diesel::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
                 Error::Conflict(format!("already exists ({})", info.message()))
+            }
+            // A database that turned read-only (a failover to a standby, a read-only
+            // file) refuses writes: an outage to retry later, not a bug of ours.
+            Diesel::DatabaseError(DatabaseErrorKind::ReadOnlyTransaction, info) => {
+                Error::Unavailable(format!(
+                    "database does not accept writes: {}",
+                    info.message()
+                ))
+            }
+            Diesel::DatabaseError(_, info) if info.message().contains("readonly database") => {
+                Error::Unavailable(format!(
+                    "database does not accept writes: {}",
+                    info.message()
+                ))
             }
             Diesel::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
                 Error::Unavailable(format!("database connection lost: {}", info.message()))

@@ -1,17 +1,41 @@
-//! Readiness: does the database answer?
+//! Readiness: does the database answer, and accept writes, within a bound of its own?
 
 use std::time::Duration;
 
 use super::{Error, Services};
-use crate::db;
+use crate::db::{self, StoreError};
 
-/// Ok when the database answers a trivial query within the connect timeout (+1 s).
+/// How long /readyz waits for the database: well under the 2 s a health checker
+/// commonly allows, so it sees our 503 rather than its own timeout. Not the pool's
+/// connect timeout (5 s by default), which is for requests that may wait.
+pub const READY_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Ok when the database answers and accepts writes within [`READY_TIMEOUT`]. A
+/// database that only reads is not ready: every write request would fail.
 pub async fn ready(s: &Services) -> Result<(), Error> {
-    let limit = Duration::from_secs(s.settings.database.connect_timeout_secs + 1);
-    match tokio::time::timeout(limit, s.db(|conn| Ok(db::ping(conn)?))).await {
-        Ok(answer) => answer,
-        Err(_) => Err(Error::Unavailable(
-            "database did not answer in time".to_string(),
-        )),
+    let pool = s.pool.clone();
+    let timed_out = |why: String| {
+        Error::Unavailable(format!(
+            "database did not answer within {} s{why}",
+            READY_TIMEOUT.as_secs()
+        ))
+    };
+    // The pool wait has the same bound, so a blocking thread is not held for the
+    // pool's longer timeout after the answer went out; the outer bound also covers
+    // a query that hangs on a connection already taken.
+    let check = tokio::task::spawn_blocking(move || {
+        let mut conn = pool
+            .get_timeout(READY_TIMEOUT)
+            .map_err(|e| timed_out(format!(": {}", e.to_string().trim())))?;
+        db::ping(&mut conn)?;
+        db::check_writable(&mut conn).map_err(|e| match e {
+            StoreError::ReadOnly(_) => Error::from(e),
+            other => Error::Unavailable(format!("database unavailable: {other}")),
+        })
+    });
+    match tokio::time::timeout(READY_TIMEOUT, check).await {
+        Ok(Ok(answer)) => answer,
+        Ok(Err(task)) => Err(Error::internal(task)),
+        Err(_) => Err(timed_out(String::new())),
     }
 }

@@ -5,7 +5,7 @@ use crate::db;
 use super::replan::{self, Affected};
 use super::{validate, ClientBundle, Error, Services};
 use crate::db::clients::{self, PreferencesChange};
-use crate::db::deliveries;
+use crate::db::{deliveries, unsubscribe_tokens};
 use crate::domain::SpfFrequency;
 
 /// What the client asked to change (None: unchanged).
@@ -76,7 +76,7 @@ pub async fn unsubscribe(s: &Services, token: String) -> Result<(), Error> {
     let now = s.now();
     s.db(move |conn| {
         db::write_transaction(conn, |conn| {
-            let Some(client_id) = clients::find_by_unsubscribe_token(conn, &token)? else {
+            let Some(client_id) = unsubscribe_tokens::find_client(conn, &token)? else {
                 return Err(Error::NotFound("this unsubscribe link is not valid".into()));
             };
             clients::disable_email(conn, &client_id, now.naive_utc())?;

@@ -22,7 +22,8 @@ pub struct SubscriptionInput {
     pub auth: String,
 }
 
-/// Registers (or refreshes) a subscription of `client_id`; true when it is new.
+/// Registers (or refreshes) `client_id`'s own subscription of an endpoint; true when
+/// it is new. Another client's registration of the same endpoint is left alone.
 pub async fn register(
     s: &Services,
     client_id: String,

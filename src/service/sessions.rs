@@ -53,6 +53,7 @@ pub async fn add(
             if bundle.sessions.iter().any(|s| s.date == input.date) {
                 return Err(one_per_date(input.date));
             }
+            validate::session_count("sessions", bundle.sessions.len() + 1)?;
             let number = bundle
                 .sessions
                 .iter()

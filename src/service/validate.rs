@@ -3,10 +3,14 @@
 use chrono::{Datelike, NaiveDate};
 
 use super::Error;
-use crate::domain::{EmailAddress, ReminderKind, ReminderTime, Zone};
+use crate::domain::{echo, EmailAddress, ReminderKind, ReminderTime, Zone};
 
 /// Sessions more than this far from today are typing mistakes, not plans.
 pub const MAX_SESSION_DISTANCE_DAYS: i64 = 2 * 366;
+
+/// Most sessions one client may have. SMP takes two to four, touch-ups included; far
+/// more is a mistake, and every session adds to each planning pass and day view.
+pub const MAX_SESSIONS_PER_CLIENT: usize = 20;
 
 /// Longest free text a clinic may attach to a session.
 pub const MAX_NOTES_CHARS: usize = 2000;
@@ -58,7 +62,10 @@ pub fn locale(field: &str, value: &str) -> Result<String, Error> {
     } else {
         Err(Error::invalid(
             field,
-            format!("{value:?} is not a language tag such as \"en\" or \"en-GB\""),
+            format!(
+                "{} is not a language tag such as \"en\" or \"en-GB\"",
+                echo::quoted(value)
+            ),
         ))
     }
 }
@@ -87,6 +94,18 @@ pub fn session_date(field: &str, date: NaiveDate, today: NaiveDate) -> Result<Na
     Ok(date)
 }
 
+/// A client's number of sessions, once `count` are recorded: at most
+/// [`MAX_SESSIONS_PER_CLIENT`].
+pub fn session_count(field: &str, count: usize) -> Result<(), Error> {
+    if count > MAX_SESSIONS_PER_CLIENT {
+        return Err(Error::invalid(
+            field,
+            format!("a client has at most {MAX_SESSIONS_PER_CLIENT} sessions, not {count}"),
+        ));
+    }
+    Ok(())
+}
+
 pub fn notes(field: &str, notes: &str) -> Result<String, Error> {
     if notes.chars().count() > MAX_NOTES_CHARS {
         return Err(Error::invalid(
@@ -104,7 +123,8 @@ pub fn muted(field: &str, values: &[String]) -> Result<Vec<ReminderKind>, Error>
             Error::invalid(
                 format!("{field}[{i}]"),
                 format!(
-                    "{value:?} is not a reminder kind ({})",
+                    "{} is not a reminder kind ({})",
+                    echo::quoted(value),
                     ReminderKind::IDS.join(", ")
                 ),
             )
@@ -120,7 +140,10 @@ pub fn date(field: &str, value: &str) -> Result<NaiveDate, Error> {
     NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| {
         Error::invalid(
             field,
-            format!("{value:?} is not a calendar date as YYYY-MM-DD"),
+            format!(
+                "{} is not a calendar date as YYYY-MM-DD",
+                echo::quoted(value)
+            ),
         )
     })
 }

@@ -53,7 +53,6 @@ async fn seed(app: &TestApp, push: &PushPeer) {
             created_at: at,
             updated_at: at,
             next_plan_at: Some(at),
-            unsubscribe_token: Some(format!("u{i}")),
         };
         clients::insert(&mut conn, &client).unwrap();
         let session = SessionRow {

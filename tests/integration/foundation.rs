@@ -40,14 +40,8 @@ db_test!(unknown_routes_and_wrong_methods_get_problem_bodies, |app| {
     assert_eq!(body["type"], "/problems/method-not-allowed");
 });
 
-/// PostgreSQL stops accepting connections and every pooled connection is cut:
-/// /readyz says 503 with a problem body, then recovers by itself.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn readyz_reports_a_postgres_outage_and_recovers() {
-    let Some(app) = spawn_app(Backend::Postgres).await else {
-        eprintln!("postgres: skipped, TEST_DATABASE_URL is not set");
-        return;
-    };
+/// PostgreSQL stops accepting connections and every pooled connection is cut.
+fn cut_off_postgres(app: &TestApp) {
     let TestDatabase::Postgres { admin_url, name } = &app.db else {
         unreachable!()
     };
@@ -61,13 +55,31 @@ async fn readyz_reports_a_postgres_outage_and_recovers() {
     ))
     .execute(&mut admin)
     .unwrap();
+}
 
-    let body = assert_problem(app.get("/readyz").await, 503).await;
-    assert_eq!(body["type"], "/problems/service-unavailable");
-
+fn reconnect_postgres(app: &TestApp) {
+    let TestDatabase::Postgres { admin_url, name } = &app.db else {
+        unreachable!()
+    };
+    use diesel::{Connection, RunQueryDsl};
+    let mut admin = diesel::PgConnection::establish(admin_url).unwrap();
     diesel::sql_query(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"))
         .execute(&mut admin)
         .unwrap();
+}
+
+/// During an outage /readyz says 503 with a problem body, then recovers by itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_reports_a_postgres_outage_and_recovers() {
+    let Some(app) = spawn_app(Backend::Postgres).await else {
+        eprintln!("postgres: skipped, TEST_DATABASE_URL is not set");
+        return;
+    };
+    cut_off_postgres(&app);
+    let body = assert_problem(app.get("/readyz").await, 503).await;
+    assert_eq!(body["type"], "/problems/service-unavailable");
+
+    reconnect_postgres(&app);
     let mut recovered = false;
     for _ in 0..20 {
         if app.get("/readyz").await.status() == 200 {
@@ -80,6 +92,25 @@ async fn readyz_reports_a_postgres_outage_and_recovers() {
         recovered,
         "readyz did not recover after the database came back"
     );
+}
+
+/// /readyz has its own bound (READY_TIMEOUT, 1 s), not the pool's connect timeout
+/// (30 s here): a health checker with a 2 s timeout sees our 503, not its timeout.
+/// The bound is structural; the test checks the 503 says which bound it hit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_gives_up_on_a_down_postgres_after_its_own_timeout() {
+    let Some(app) =
+        spawn_app_with(Backend::Postgres, |s| s.database.connect_timeout_secs = 30).await
+    else {
+        eprintln!("postgres: skipped, TEST_DATABASE_URL is not set");
+        return;
+    };
+    assert_eq!(smp_aftercare::service::health::READY_TIMEOUT.as_secs(), 1);
+    cut_off_postgres(&app);
+    let body = assert_problem(app.get("/readyz").await, 503).await;
+    let detail = body["detail"].as_str().unwrap();
+    assert!(detail.contains("did not answer within 1 s"), "{body}");
+    reconnect_postgres(&app);
 }
 
 /// /openapi.json is a valid OpenAPI 3.1 document (checked by an independent

@@ -27,8 +27,15 @@ pub async fn healthz() -> HttpResponse {
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     health::ready(&state.services).await?;
+    // Ready either way: push is optional; this is where an operator sees it is off.
+    let push = if state.services.settings.push.vapid_subject.is_some() {
+        "configured"
+    } else {
+        "not configured: set push.vapid_subject to send Web Push reminders"
+    };
     Ok(HttpResponse::Ok().json(json!({
         "status": "ready",
         "database": state.services.backend,
+        "push": push,
     })))
 }

@@ -86,8 +86,10 @@ impl DbManager {
                 // WAL lets readers run beside the writer; busy_timeout makes writers
                 // queue instead of failing; foreign keys are off by default in SQLite.
                 conn.batch_execute(&format!(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON;",
+                    // busy_timeout first: switching a new file to WAL takes a lock,
+                    // and two connections opening at once must wait, not fail.
+                    "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
                     self.sqlite_busy_timeout_ms
                 ))
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;

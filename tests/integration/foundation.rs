@@ -18,6 +18,29 @@ db_test!(healthz_and_readyz_answer, |app| {
         Backend::Postgres => "postgresql",
     };
     assert_eq!(body["database"], expected);
+    assert_eq!(body["push"], "configured");
+});
+
+// Without a VAPID subject the service is still ready, and says push is off.
+db_test!(readyz_says_when_push_is_not_configured, |app| {
+    let mut settings = app.settings.clone();
+    settings.push.vapid_subject = None;
+    let clock = std::sync::Arc::new(app.clock.clone());
+    let services =
+        smp_aftercare::service::Services::with_pool(settings, clock, app.pool.clone()).unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = smp_aftercare::app::Application::with_listener(services, listener).unwrap();
+    tokio::spawn(server.run_until_stopped());
+    let ready = reqwest::get(format!("http://127.0.0.1:{port}/readyz"))
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert!(
+        body["push"].as_str().unwrap().starts_with("not configured"),
+        "{body}"
+    );
 });
 
 db_test!(every_response_gets_its_own_request_id, |app| {

@@ -60,11 +60,14 @@ pub struct Delivery {
     pub sent_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// A same-day correction (kind `plan_changed`), not the day's regular message: the
+    /// unique key allows one of each per (client, local date, channel, target).
+    pub correction: bool,
 }
 
-/// Inserts the row unless one with the same (client, local date, channel, target)
-/// exists. Returns whether it was inserted. Races between planners end here: the
-/// unique key lets exactly one insert win, on both backends.
+/// Inserts the row unless one with the same (client, local date, channel, target,
+/// correction) exists. Returns whether it was inserted. Races between planners end
+/// here: the unique key lets exactly one insert win, on both backends.
 pub fn insert_if_absent(conn: &mut DbConnection, row: &Delivery) -> QueryResult<bool> {
     let inserted = match conn {
         DbConnection::Postgresql(pg) => diesel::insert_into(deliveries::table)
@@ -78,7 +81,8 @@ pub fn insert_if_absent(conn: &mut DbConnection, row: &Delivery) -> QueryResult<
     Ok(inserted == 1)
 }
 
-/// The client's reminder rows from `from` on (invitations are not the planner's).
+/// The client's reminder rows from `from` on, regular messages and corrections
+/// (invitations are not the planner's).
 pub fn for_client_from(
     conn: &mut DbConnection,
     client_id: &str,

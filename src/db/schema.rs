@@ -90,6 +90,7 @@ diesel::table! {
         sent_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        correction -> Bool,
     }
 }
 

@@ -103,8 +103,9 @@ stable_id! {
 }
 
 stable_id! {
-    /// What a reminder is about: the daily aftercare message or one milestone.
-    /// Every kind except `DailyAftercare` is also a milestone of the timeline.
+    /// What a reminder is about: the daily aftercare message, one milestone, or the
+    /// correction of a message a same-day change contradicted. Every kind except
+    /// `DailyAftercare` and `PlanChanged` is also a milestone of the timeline.
     ReminderKind, "reminder kind" {
         DailyAftercare => "daily_aftercare",
         GentleWashingAllowed => "gentle_washing_allowed",
@@ -113,6 +114,8 @@ stable_id! {
         NextSessionOverdue => "next_session_overdue",
         HealingComplete => "healing_complete",
         TouchUpDue => "touch_up_due",
+        /// Sent when a same-day change by the clinic contradicts the morning's message.
+        PlanChanged => "plan_changed",
     }
 }
 
@@ -136,7 +139,10 @@ stable_id! {
 impl ReminderKind {
     /// True for the kinds that mark a milestone of the timeline.
     pub fn is_milestone(self) -> bool {
-        self != ReminderKind::DailyAftercare
+        !matches!(
+            self,
+            ReminderKind::DailyAftercare | ReminderKind::PlanChanged
+        )
     }
 }
 

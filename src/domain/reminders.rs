@@ -159,15 +159,7 @@ fn content(day: &DayView, prefs: &Preferences, protocol: &Protocol) -> Option<Co
         .map(|m| m.id)
         .filter(|&kind| !muted(kind))
         .collect();
-    let rules: Vec<RuleId> = if muted(ReminderKind::DailyAftercare) {
-        Vec::new()
-    } else {
-        day.rules
-            .iter()
-            .map(|r| r.id)
-            .filter(|&rule| rule != RuleId::DailySpf || spf_today(day, prefs, protocol))
-            .collect()
-    };
+    let rules = listed_rules(day, prefs, protocol);
     let send_daily = rules.iter().any(|&rule| protocol.rule(rule).reminds_daily);
     let kind = if send_daily {
         ReminderKind::DailyAftercare
@@ -202,6 +194,19 @@ fn content(day: &DayView, prefs: &Preferences, protocol: &Protocol) -> Option<Co
         milestones,
         rules,
     })
+}
+
+/// The rules a message on `day` lists for this client: the day's rules after the SPF
+/// preference, none if the daily message is muted.
+pub(crate) fn listed_rules(day: &DayView, prefs: &Preferences, protocol: &Protocol) -> Vec<RuleId> {
+    if prefs.muted.contains(&ReminderKind::DailyAftercare) {
+        return Vec::new();
+    }
+    day.rules
+        .iter()
+        .map(|r| r.id)
+        .filter(|&rule| rule != RuleId::DailySpf || spf_today(day, prefs, protocol))
+        .collect()
 }
 
 /// Whether today's message lists `daily_spf` under the client's SPF preference.

@@ -7,7 +7,10 @@
 //!    `CATCH_UP_DAYS` back) to the date of the next reminder, with `domain::reminders`;
 //! 3. inserts one row per (local date, channel, target) with conflict-ignore, rewrites
 //!    unsent rows whose content changed, and cancels unsent rows no longer wanted;
-//!    rows of days already over are recorded `expired`, never sent late.
+//!    rows of days already over are recorded `expired`, never sent late;
+//! 4. adds today's correction (`plan_changed`, `domain::correction`) for each target
+//!    already sent a message whose rules a change has since turned into their opposite,
+//!    under the same unique key with `correction` set: one per target and day.
 //!
 //! All of it in one transaction: a crash leaves the client due, and the next tick
 //! plans it again.
@@ -25,12 +28,14 @@ use crate::db::push_subscriptions;
 use crate::db::schema::clients as clients_table;
 use crate::db::{DbConnection, StoreError};
 use crate::domain::schedule;
-use crate::domain::timeline;
-use crate::domain::{reminders, Channel, DeliveryStatus};
+use crate::domain::timeline::{self, DayView};
+use crate::domain::{correction, reminders, Channel, DeliveryStatus, PlannedReminder, RuleId};
 use crate::links::Links;
 
 const PENDING: DeliveryStatus = DeliveryStatus::Pending;
 const RETRY: DeliveryStatus = DeliveryStatus::Retry;
+const SENDING: DeliveryStatus = DeliveryStatus::Sending;
+const SENT: DeliveryStatus = DeliveryStatus::Sent;
 const EXPIRED: DeliveryStatus = DeliveryStatus::Expired;
 const CANCELLED: DeliveryStatus = DeliveryStatus::Cancelled;
 
@@ -133,8 +138,9 @@ fn plan_client(
         let last = schedule::local_date_at(now + LEAD, tz).max(today);
         let earliest = today - Days::new(CATCH_UP_DAYS);
         let first = schedule::local_date_at(claimed.and_utc(), tz).clamp(earliest, today);
-        let desired = desired_rows(conn, &bundle, first, last, now, links)?;
         let existing = deliveries::for_client_from(conn, client_id, first)?;
+        let mut desired = desired_rows(conn, &bundle, first, last, now, links)?;
+        desired.extend(correction_rows(&bundle, &existing, today, now, links)?);
         let mut report = PlanReport {
             clients: 1,
             ..PlanReport::default()
@@ -164,55 +170,129 @@ fn desired_rows(
     for date in first.iter_days().take_while(|d| *d <= last) {
         let day = timeline::day(&plan, &bundle.protocol, date, &bundle.client.locale);
         for reminder in reminders::due(&bundle.client.id, &day, &prefs, &bundle.protocol) {
-            let payload = json!({
-                "title": reminder.title,
-                "body": reminder.body,
-                "kind": reminder.kind,
-                "date": reminder.local_date,
-                "day": day.day,
-                "stage": day.stage,
-                "rules": reminder.rules,
-                "url": links.today(),
-            })
-            .to_string();
-            let (channel, targets) = match reminder.channel {
-                Channel::Push => (Channel::Push, subscriptions.clone()),
-                Channel::Email => (Channel::Email, vec![EMAIL_TARGET.to_string()]),
-            };
-            let status = if reminder.stale_at <= now {
-                EXPIRED
-            } else {
-                PENDING
+            let targets = match reminder.channel {
+                Channel::Push => subscriptions.clone(),
+                Channel::Email => vec![EMAIL_TARGET.to_string()],
             };
             for target in targets {
-                rows.push(Delivery {
-                    id: uuid::Uuid::now_v7().to_string(),
-                    client_id: bundle.client.id.clone(),
-                    local_date: reminder.local_date,
-                    channel,
-                    target,
-                    kind: reminder.kind.as_str().to_string(),
-                    idempotency_key: reminder.idempotency_key.clone(),
-                    title: reminder.title.clone(),
-                    body: reminder.body.clone(),
-                    payload: payload.clone(),
-                    send_at: reminder.send_at.naive_utc(),
-                    stale_at: reminder.stale_at.naive_utc(),
-                    status,
-                    attempts: 0,
-                    next_attempt_at: reminder.send_at.naive_utc(),
-                    lease_until: None,
-                    leased_by: None,
-                    last_error: (status == EXPIRED)
-                        .then(|| "the service was not running that day".to_string()),
-                    sent_at: None,
-                    created_at: now.naive_utc(),
-                    updated_at: now.naive_utc(),
-                });
+                rows.push(to_row(bundle, &reminder, &day, target, now, links, false));
             }
         }
     }
     Ok(rows)
+}
+
+/// Today's corrections: for each regular message of today already handed to a sender
+/// (sent or sending), a `plan_changed` row to the same target when the rules it told
+/// now flip (`domain::correction`). Only messages the client may have seen count, so a
+/// device registered after the morning gets no correction of a message it never had.
+fn correction_rows(
+    bundle: &ClientBundle,
+    existing: &[Delivery],
+    today: NaiveDate,
+    now: DateTime<Utc>,
+    links: &Links,
+) -> Result<Vec<Delivery>, StoreError> {
+    let told_today: Vec<&Delivery> = existing
+        .iter()
+        .filter(|d| !d.correction && d.local_date == today && matches!(d.status, SENT | SENDING))
+        .collect();
+    if told_today.is_empty() {
+        return Ok(Vec::new());
+    }
+    let prefs = bundle.preferences();
+    let plan = bundle.plan()?;
+    let day = timeline::day(&plan, &bundle.protocol, today, &bundle.client.locale);
+    let mut rows = Vec::new();
+    for told in told_today {
+        let rules = told_rules(&told.payload);
+        let key = &bundle.client.id;
+        if let Some(reminder) = correction::correction(
+            key,
+            &day,
+            &prefs,
+            &bundle.protocol,
+            told.channel,
+            &rules,
+            now,
+        ) {
+            rows.push(to_row(
+                bundle,
+                &reminder,
+                &day,
+                told.target.clone(),
+                now,
+                links,
+                true,
+            ));
+        }
+    }
+    Ok(rows)
+}
+
+/// The rule ids a stored message listed (its payload's `rules`); unknown ids and an
+/// unreadable payload tell nothing, so they can never cause a correction.
+fn told_rules(payload: &str) -> Vec<RuleId> {
+    #[derive(serde::Deserialize)]
+    struct Told {
+        #[serde(default)]
+        rules: Vec<String>,
+    }
+    serde_json::from_str::<Told>(payload)
+        .map(|told| told.rules.iter().filter_map(|r| r.parse().ok()).collect())
+        .unwrap_or_default()
+}
+
+/// The delivery row of `reminder` (for `day`) to one target.
+fn to_row(
+    bundle: &ClientBundle,
+    reminder: &PlannedReminder,
+    day: &DayView,
+    target: String,
+    now: DateTime<Utc>,
+    links: &Links,
+    correction: bool,
+) -> Delivery {
+    let payload = json!({
+        "title": reminder.title,
+        "body": reminder.body,
+        "kind": reminder.kind,
+        "date": reminder.local_date,
+        "day": day.day,
+        "stage": day.stage,
+        "rules": reminder.rules,
+        "url": links.today(),
+    })
+    .to_string();
+    let status = if reminder.stale_at <= now {
+        EXPIRED
+    } else {
+        PENDING
+    };
+    Delivery {
+        id: uuid::Uuid::now_v7().to_string(),
+        client_id: bundle.client.id.clone(),
+        local_date: reminder.local_date,
+        channel: reminder.channel,
+        target,
+        kind: reminder.kind.as_str().to_string(),
+        idempotency_key: reminder.idempotency_key.clone(),
+        title: reminder.title.clone(),
+        body: reminder.body.clone(),
+        payload,
+        send_at: reminder.send_at.naive_utc(),
+        stale_at: reminder.stale_at.naive_utc(),
+        status,
+        attempts: 0,
+        next_attempt_at: reminder.send_at.naive_utc(),
+        lease_until: None,
+        leased_by: None,
+        last_error: (status == EXPIRED).then(|| "the service was not running that day".to_string()),
+        sent_at: None,
+        created_at: now.naive_utc(),
+        updated_at: now.naive_utc(),
+        correction,
+    }
 }
 
 fn apply(
@@ -224,20 +304,22 @@ fn apply(
     report: &mut PlanReport,
 ) -> Result<(), StoreError> {
     let at = now.naive_utc();
-    let key = |d: &Delivery| (d.local_date, d.channel, d.target.clone());
+    // A correction is keyed apart from the day's regular message: neither is ever
+    // rewritten or cancelled as if it were the other.
+    let key = |d: &Delivery| (d.local_date, d.channel, d.target.clone(), d.correction);
     let mut by_key: HashMap<_, Delivery> = existing.into_iter().map(|d| (key(&d), d)).collect();
     // A channel that already delivered a day's message gets no new targets that day
     // (a phone registered in the afternoon does not get the morning's message again).
     let delivered: Vec<(NaiveDate, Channel)> = by_key
         .values()
-        .filter(|d| !matches!(d.status, PENDING | RETRY | CANCELLED))
+        .filter(|d| !d.correction && !matches!(d.status, PENDING | RETRY | CANCELLED))
         .map(|d| (d.local_date, d.channel))
         .collect();
 
     for mut row in desired {
         match by_key.remove(&key(&row)) {
             None => {
-                if delivered.contains(&(row.local_date, row.channel)) {
+                if !row.correction && delivered.contains(&(row.local_date, row.channel)) {
                     continue;
                 }
                 if deliveries::insert_if_absent(conn, &row)? {
@@ -249,6 +331,12 @@ fn apply(
                 }
             }
             Some(old) if matches!(old.status, PENDING | RETRY | CANCELLED) => {
+                // A waiting correction is due "now" as of when it was first planned;
+                // re-planning must not keep pushing it back.
+                if row.correction && old.status != CANCELLED {
+                    row.send_at = old.send_at;
+                    row.next_attempt_at = old.next_attempt_at;
+                }
                 let unchanged = old.status != CANCELLED
                     && old.kind == row.kind
                     && old.title == row.title

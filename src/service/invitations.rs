@@ -71,6 +71,7 @@ pub fn issue(conn: &mut DbConnection, client_id: &str, how: &Issue<'_>) -> Resul
         sent_at: None,
         created_at: at,
         updated_at: at,
+        correction: false,
     };
     deliveries::insert_if_absent(conn, &row)?;
     Ok(())

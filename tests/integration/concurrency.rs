@@ -103,6 +103,7 @@ fn seed_due_deliveries(app: &TestApp, client_id: &str, count: u32) {
             sent_at: None,
             created_at: at,
             updated_at: at,
+            correction: false,
         };
         assert!(deliveries::insert_if_absent(&mut conn, &row).unwrap());
     }

@@ -6,6 +6,7 @@ mod bad_input;
 mod clients_api;
 mod clinic_auth;
 mod concurrency;
+mod correction;
 mod email;
 mod engine;
 mod faults;

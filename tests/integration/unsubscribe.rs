@@ -116,7 +116,7 @@ db_test!(links_sent_before_tokens_were_hashed_keep_working, |app| {
     let (client_id, token) = onboard(&app, "ana@client.test", "UTC", json!(["2026-03-02"])).await;
     // Back to the schema that stored the token itself, and a link sent then.
     let mut conn = app.pool.get().unwrap();
-    revert_last_migration(&mut conn);
+    revert_through_hashed_unsubscribe_tokens(&mut conn);
     let legacy = "k3bN0Hn1Zl6Qm-Hx0u5S7y8pWc_2rT9aVdEfGhIjKlM";
     diesel::sql_query("UPDATE clients SET unsubscribe_token = $1 WHERE id = $2")
         .bind::<diesel::sql_types::Text, _>(legacy)
@@ -143,11 +143,19 @@ db_test!(links_sent_before_tokens_were_hashed_keep_working, |app| {
     assert!(!email_enabled(&app, &token).await);
 });
 
-fn revert_last_migration(conn: &mut DbConnection) {
+/// Reverts migrations, newest first, until the one that hashed unsubscribe tokens
+/// (2026-11-22-000004) is undone.
+fn revert_through_hashed_unsubscribe_tokens(conn: &mut DbConnection) {
     use diesel_migrations::MigrationHarness;
-    match conn {
-        DbConnection::Sqlite(c) => c.revert_last_migration(db::SQLITE_MIGRATIONS).map(|_| ()),
-        DbConnection::Postgresql(c) => c.revert_last_migration(db::POSTGRES_MIGRATIONS).map(|_| ()),
+    loop {
+        let reverted = match conn {
+            DbConnection::Sqlite(c) => c.revert_last_migration(db::SQLITE_MIGRATIONS),
+            DbConnection::Postgresql(c) => c.revert_last_migration(db::POSTGRES_MIGRATIONS),
+        }
+        .unwrap()
+        .to_string();
+        if reverted == "20261122000004" {
+            return;
+        }
     }
-    .unwrap();
 }

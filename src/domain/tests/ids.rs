@@ -57,6 +57,7 @@ fn ids_are_the_snake_case_names_of_domain_md() {
             "next_session_overdue",
             "healing_complete",
             "touch_up_due",
+            "plan_changed",
         ],
     );
     assert_round_trips(Channel::ALL, &["push", "email"]);

@@ -1,5 +1,6 @@
 //! The one integration test binary: the real server, real databases, real peers.
 
+mod browser;
 mod helpers;
 
 mod bad_input;
@@ -24,3 +25,4 @@ mod read_only;
 mod startup;
 mod unsubscribe;
 mod use_cases;
+mod web_foundation;

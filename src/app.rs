@@ -144,6 +144,8 @@ impl Application {
         let doc = crate::api::openapi::document();
         let routes = web::Data::new(RouteTable::from_openapi(&doc));
         let doc = web::Data::new(doc);
+        // Pages reach the services directly; the API through its own state.
+        let page_services = web::Data::new(services.clone());
         let state = web::Data::new(AppState {
             services,
             accept_limiter: AcceptLimiter::default(),
@@ -156,6 +158,7 @@ impl Application {
                 .configure(crate::api::routes)
                 .into_app()
                 .app_data(state.clone())
+                .app_data(page_services.clone())
                 .app_data(routes.clone())
                 .app_data(doc.clone())
                 .app_data(middleware::json_config(body_limit))

@@ -168,3 +168,63 @@ pub async fn accept(s: &Services, token: String) -> Result<Accepted, Error> {
         bundle,
     })
 }
+
+/// What an invitation link is, as its landing page tells it. Never changes anything:
+/// mail scanners open links, and only the accept (a POST) spends the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InvitationState {
+    /// Valid until `expires_at`: the page offers the button that accepts it.
+    Open {
+        client_name: String,
+        clinic_name: String,
+        expires_at: DateTime<Utc>,
+    },
+    /// Accepted already (on this device or another).
+    Accepted { clinic_name: String },
+    /// Past its lifetime: the clinic can send a new one.
+    Expired {
+        clinic_name: String,
+        clinic_email: String,
+    },
+    /// Not a link we issued, or one replaced by a newer invitation.
+    Unknown,
+}
+
+/// Looks an invitation link up without spending it.
+pub async fn inspect(s: &Services, token: String) -> Result<InvitationState, Error> {
+    let now = s.now();
+    let Some(token_id) = tokens::parse_id(INVITATION_TOKEN_KIND, &token).map(str::to_string) else {
+        return Ok(InvitationState::Unknown);
+    };
+    s.db(move |conn| {
+        let Some(client) = clients::find_by_invitation_id(conn, &token_id)? else {
+            return Ok(InvitationState::Unknown);
+        };
+        let genuine = client
+            .invitation_token_hash
+            .as_deref()
+            .is_some_and(|stored| tokens::verify(&token, stored));
+        if !genuine {
+            return Ok(InvitationState::Unknown);
+        }
+        let clinic = crate::db::clinics::find(conn, &client.clinic_id)?
+            .ok_or_else(|| Error::internal(format!("clinic of client {} is missing", client.id)))?;
+        let expires_at = client.invitation_expires_at.map(|at| at.and_utc());
+        Ok(match (client.invitation_status, expires_at) {
+            (InvitationStatus::Accepted, _) => InvitationState::Accepted {
+                clinic_name: clinic.name,
+            },
+            (_, Some(at)) if at <= now => InvitationState::Expired {
+                clinic_name: clinic.name,
+                clinic_email: clinic.email,
+            },
+            (_, Some(expires_at)) => InvitationState::Open {
+                client_name: client.name,
+                clinic_name: clinic.name,
+                expires_at,
+            },
+            (_, None) => InvitationState::Unknown,
+        })
+    })
+    .await
+}

@@ -3,6 +3,7 @@
 //! browser loads (styles, scripts, icons, the service worker) is embedded in the binary
 //! and served from our own origin, under one strict Content-Security-Policy.
 
+pub mod app;
 pub mod assets;
 pub mod headers;
 pub mod i18n;
@@ -15,6 +16,7 @@ use actix_web::{web, HttpRequest};
 /// Every page route, in one list.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(assets::serve_asset).service(assets::favicon);
+    app::routes(cfg);
 }
 
 /// Whether a request is a browser's page request (a navigation or a form post), which

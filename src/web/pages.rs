@@ -35,6 +35,7 @@ fn environment() -> &'static Environment<'static> {
             }
         });
         env.add_function("asset", |path: String| super::assets::asset_url(&path));
+        env.add_function("t", translate);
         for name in Templates::iter() {
             let file = Templates::get(&name).expect("listed template exists");
             let source = String::from_utf8(file.data.into_owned())
@@ -45,6 +46,25 @@ fn environment() -> &'static Environment<'static> {
         }
         env
     })
+}
+
+/// `t('key', name=value, ...)`: the text at `key` in the page's `lang` (see `i18n`),
+/// with `{name}` placeholders filled in from the keyword arguments.
+fn translate(
+    state: &minijinja::State,
+    key: String,
+    values: minijinja::value::Kwargs,
+) -> Result<String, minijinja::Error> {
+    let lang = state
+        .lookup("lang")
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(|| super::i18n::FALLBACK.to_string());
+    let mut text = super::i18n::text(&lang, &key);
+    for name in values.args() {
+        let value: Value = values.get(name)?;
+        text = text.replace(&format!("{{{name}}}"), &value.to_string());
+    }
+    Ok(text)
 }
 
 /// Renders `template` with `ctx`.

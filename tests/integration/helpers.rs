@@ -131,12 +131,35 @@ pub async fn spawn_app_with(
     backend: Backend,
     adjust: impl FnOnce(&mut Settings),
 ) -> Option<TestApp> {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+    spawn_app_on(backend, listener, adjust).await
+}
+
+/// `spawn_app_with`, with the links the service hands out (invitations, notifications)
+/// pointing at the test server itself, so a browser can follow them.
+pub async fn spawn_app_serving_links(
+    backend: Backend,
+    adjust: impl FnOnce(&mut Settings),
+) -> Option<TestApp> {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+    let own = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    spawn_app_on(backend, listener, move |s| {
+        s.server.public_url = own.parse().unwrap();
+        adjust(s);
+    })
+    .await
+}
+
+async fn spawn_app_on(
+    backend: Backend,
+    listener: TcpListener,
+    adjust: impl FnOnce(&mut Settings),
+) -> Option<TestApp> {
     let (db, database_url) = TestDatabase::create(backend)?;
     let mut settings = test_settings(&database_url, &db.scratch_dir());
     adjust(&mut settings);
     let clock = FixedClock::new(Utc.with_ymd_and_hms(2026, 3, 2, 7, 0, 0).unwrap());
     let pool = app::prepare_database(&settings).expect("database prepares");
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
     let port = listener.local_addr().unwrap().port();
     let services = Services::with_pool(settings.clone(), Arc::new(clock.clone()), pool.clone())
         .expect("services build");

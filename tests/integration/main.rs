@@ -4,6 +4,7 @@ mod browser;
 mod helpers;
 
 mod bad_input;
+mod client_app;
 mod clients_api;
 mod clinic_auth;
 mod concurrency;

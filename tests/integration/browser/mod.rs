@@ -363,6 +363,24 @@ impl Browser {
         self.workers.lock().await.push(worker);
     }
 
+    /// Evaluates `expression` inside the origin's service worker (awaiting a promise),
+    /// e.g. to dispatch the event a tap on a notification fires.
+    pub async fn in_service_worker(&self, expression: &str) -> Value {
+        let worker_ws = target_ws(&self.debugger, "service_worker", &self.base).await;
+        let worker = Cdp::connect(&worker_ws).await;
+        let result = worker
+            .must(
+                "Runtime.evaluate",
+                json!({"expression": expression, "awaitPromise": true, "returnByValue": true}),
+            )
+            .await;
+        assert!(
+            result.get("exceptionDetails").is_none(),
+            "service worker script failed: {result}"
+        );
+        result["result"]["value"].clone()
+    }
+
     /// Ends the session; the browser and its driver stop.
     pub async fn quit(mut self) {
         let _ = self.driver.clone().quit().await;

@@ -1,0 +1,88 @@
+//! The app shell: one short page for every screen of the client app. The scripts pick
+//! the screen from the path and fill it from the API; the service worker keeps the
+//! shell for when there is no signal.
+
+use actix_web::http::StatusCode;
+use actix_web::{get, web, HttpResponse};
+use minijinja::{context, Value};
+
+use crate::web::pages::{self, ErrorPage, PageError};
+use crate::web::{assets, i18n};
+
+/// What every page of the app carries: the screen, the texts' file, the manifest.
+pub struct AppPage {
+    screen: &'static str,
+    manifest: String,
+}
+
+impl AppPage {
+    pub fn new(screen: &'static str) -> AppPage {
+        AppPage {
+            screen,
+            manifest: "/manifest.webmanifest".to_string(),
+        }
+    }
+
+    /// The page the app opens at when installed from this page.
+    pub fn start_url(mut self, path: &str) -> AppPage {
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("start", path)
+            .finish();
+        self.manifest = format!("/manifest.webmanifest?{query}");
+        self
+    }
+
+    pub fn respond(self, status: StatusCode, template: &str, extra: Value) -> HttpResponse {
+        let lang = i18n::FALLBACK;
+        pages::page(
+            status,
+            template,
+            context! {
+                lang,
+                screen => self.screen,
+                manifest => self.manifest,
+                strings => assets::asset_url(&i18n::asset_path(lang)),
+                ..extra
+            },
+        )
+    }
+}
+
+fn shell(screen: &'static str) -> HttpResponse {
+    AppPage::new(screen).respond(StatusCode::OK, "app/shell.html.j2", context! {})
+}
+
+#[get("/")]
+pub async fn home() -> HttpResponse {
+    shell("today")
+}
+
+#[get("/today")]
+pub async fn today() -> HttpResponse {
+    shell("today")
+}
+
+#[get("/days/{date}")]
+pub async fn day(path: web::Path<String>) -> Result<HttpResponse, PageError> {
+    if path.parse::<chrono::NaiveDate>().is_err() {
+        let lang = i18n::FALLBACK;
+        let page = ErrorPage::new(
+            i18n::text(lang, "errors.no_such_day.title"),
+            i18n::text(lang, "errors.no_such_day.message"),
+            i18n::text(lang, "errors.no_such_day.action"),
+        )
+        .with_link(i18n::text(lang, "nav.today"), "/today");
+        return Err(PageError::Page(StatusCode::NOT_FOUND, page));
+    }
+    Ok(shell("day"))
+}
+
+#[get("/timeline")]
+pub async fn timeline() -> HttpResponse {
+    shell("timeline")
+}
+
+#[get("/settings")]
+pub async fn settings() -> HttpResponse {
+    shell("settings")
+}

@@ -1,0 +1,173 @@
+/* The client's choices: when reminders come and how, which ones, SPF, time zone; the
+   calendar feed; signing this device out. Saved through PATCH /v1/me/preferences, with
+   the API's complaint shown next to the field it names. */
+"use strict";
+(function () {
+  const SMP = window.SMP;
+  const el = SMP.el;
+
+  const KINDS = [
+    "daily_aftercare", "gentle_washing_allowed", "sun_avoidance_over", "next_session_window_open",
+    "next_session_overdue", "healing_complete", "touch_up_due", "plan_changed",
+  ];
+
+  function field(id, label, control, hint) {
+    const hintNode = hint ? el("p", { class: "hint", id: id + "-hint" }, hint) : null;
+    const error = el("p", { class: "error", id: id + "-error", hidden: true });
+    control.id = id;
+    control.setAttribute("aria-describedby", [hint ? id + "-hint" : null, id + "-error"].filter(Boolean).join(" "));
+    return el("div", { class: "field", "data-field": id }, el("label", { for: id }, label), control, hintNode, error);
+  }
+
+  function zones(current) {
+    const all = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
+    const list = all.includes(current) ? all : [current, ...all];
+    return list.map((zone) => el("option", { value: zone, selected: zone === current }, zone.replace(/_/g, " ")));
+  }
+
+  function preferencesForm(me) {
+    const prefs = me.preferences;
+    const form = el("form", { class: "card settings-form", "aria-labelledby": "prefs-title", novalidate: true });
+    const time = el("input", { type: "time", name: "reminder_time", value: prefs.reminder_time, required: true });
+    const push = el("input", { type: "checkbox", name: "push", checked: prefs.channels.push });
+    const email = el("input", { type: "checkbox", name: "email", checked: prefs.channels.email });
+    const spf = el("select", { name: "spf_reminders" },
+      ["daily", "weekly", "off"].map((v) => el("option", { value: v, selected: prefs.spf_reminders === v }, SMP.t("settings.spf_" + v))));
+    const zone = el("select", { name: "timezone" }, zones(prefs.timezone));
+    const muted = el("fieldset", { class: "kinds", id: "muted", "aria-describedby": "muted-error" },
+      el("legend", {}, SMP.t("settings.kinds_legend")),
+      KINDS.map((kind) => el("label", { class: "check" },
+        el("input", { type: "checkbox", name: "kind", value: kind, checked: !prefs.muted.includes(kind) }),
+        SMP.t("kinds." + kind))),
+      el("p", { class: "error", id: "muted-error", hidden: true }));
+    const device = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    const zoneNotice = device && device !== prefs.timezone
+      ? el("div", { class: "notice warn", id: "zone-notice" },
+        el("p", {}, SMP.t("settings.zone_differs", { device, stored: prefs.timezone })),
+        el("button", {
+          type: "button", class: "secondary", id: "use-device-zone",
+          onclick() { zone.value = device; form.requestSubmit(); },
+        }, SMP.t("settings.use_zone", { zone: device })))
+      : null;
+    const saved = el("p", { class: "notice ok", role: "status", hidden: true });
+    form.append(
+      el("h2", { id: "prefs-title" }, SMP.t("settings.reminders_title")),
+      field("reminder_time", SMP.t("settings.time"), time, SMP.t("settings.time_hint")),
+      el("fieldset", { class: "channels" }, el("legend", {}, SMP.t("settings.channels_legend")),
+        el("label", { class: "check" }, push, SMP.t("settings.push")),
+        el("label", { class: "check" }, email, SMP.t("settings.email", { email: me.email }))),
+      field("spf_reminders", SMP.t("settings.spf"), spf, SMP.t("settings.spf_hint")),
+      muted,
+      zoneNotice,
+      field("timezone", SMP.t("settings.zone"), zone, SMP.t("settings.zone_hint")),
+      el("p", {}, el("button", { type: "submit", id: "save-settings" }, SMP.t("settings.save"))),
+      saved);
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      for (const error of form.querySelectorAll(".error")) error.hidden = true;
+      for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+      saved.hidden = true;
+      const body = {
+        reminder_time: time.value,
+        timezone: zone.value,
+        spf_reminders: spf.value,
+        channels: { push: push.checked, email: email.checked },
+        muted: [...form.querySelectorAll('input[name="kind"]')].filter((c) => !c.checked).map((c) => c.value),
+      };
+      try {
+        const updated = await SMP.api("PATCH", "/v1/me/preferences", body);
+        await SMP.store.setProfile(updated);
+        saved.textContent = SMP.t("settings.saved");
+        saved.hidden = false;
+        if (zoneNotice && updated.preferences.timezone === device) zoneNotice.remove();
+      } catch (e) {
+        const errors = (e.problem && e.problem.errors) || [];
+        let placed = 0;
+        for (const { field: name, message } of errors) {
+          const key = name.split(/[.[]/)[0];
+          const target = form.querySelector("#" + CSS.escape(key) + "-error");
+          const input = form.querySelector("#" + CSS.escape(key));
+          if (!target) continue;
+          target.textContent = message;
+          target.hidden = false;
+          if (input) input.setAttribute("aria-invalid", "true");
+          placed += 1;
+        }
+        if (!placed) {
+          saved.className = "notice danger";
+          saved.textContent = e.message;
+          saved.hidden = false;
+        }
+      }
+    });
+    return form;
+  }
+
+  function calendarCard() {
+    const card = el("section", { class: "card calendar", "aria-labelledby": "calendar-title" },
+      el("h2", { id: "calendar-title" }, SMP.icon("calendar"), SMP.t("calendar.title")),
+      el("p", {}, SMP.t("calendar.lead")));
+    const body = el("div", { id: "calendar-body" });
+    card.append(body);
+    const render = (state, url) => {
+      body.replaceChildren();
+      if (url) {
+        const webcal = url.replace(/^https?:/, "webcal:");
+        body.append(
+          el("p", {}, SMP.t("calendar.ready")),
+          el("p", {}, el("a", { class: "button", href: webcal, id: "calendar-subscribe" }, SMP.t("calendar.subscribe"))),
+          el("label", { for: "calendar-url" }, SMP.t("calendar.url_label")),
+          el("input", { id: "calendar-url", type: "url", readonly: true, value: url }),
+          el("p", { class: "hint" }, SMP.t("calendar.secret")));
+      } else if (state && state.active) {
+        body.append(el("p", {}, SMP.t("calendar.active_since", { date: SMP.date.time(state.created_at) })));
+      }
+      const create = el("button", {
+        type: "button", id: "calendar-create", class: state && state.active ? "secondary" : "",
+        async onclick() {
+          const issued = await SMP.api("POST", "/v1/me/calendar");
+          render({ active: true, created_at: issued.created_at }, issued.url);
+        },
+      }, state && state.active ? SMP.t("calendar.new_link") : SMP.t("calendar.add"));
+      body.append(el("p", {}, create));
+      if (state && state.active) {
+        body.append(el("p", {}, el("button", {
+          type: "button", class: "secondary", id: "calendar-revoke",
+          async onclick() {
+            await SMP.api("DELETE", "/v1/me/calendar");
+            render({ active: false }, null);
+            SMP.status(SMP.t("calendar.revoked"), "ok");
+          },
+        }, SMP.t("calendar.revoke"))));
+      }
+    };
+    SMP.api("GET", "/v1/me/calendar").then((state) => render(state, null), () => render(null, null));
+    return card;
+  }
+
+  function signOutCard() {
+    return el("section", { class: "card sign-out", "aria-labelledby": "signout-title" },
+      el("h2", { id: "signout-title" }, SMP.t("settings.sign_out_title")),
+      el("p", {}, SMP.t("settings.sign_out_lead")),
+      el("button", {
+        type: "button", class: "danger", id: "sign-out",
+        async onclick() {
+          if (!window.confirm(SMP.t("settings.sign_out_confirm"))) return;
+          await SMP.push.disableHere().catch(() => {});
+          await SMP.store.forget();
+          SMP.signedOut();
+        },
+      }, SMP.t("settings.sign_out")));
+  }
+
+  SMP.views.settings = async function () {
+    const me = await SMP.api("GET", "/v1/me");
+    await SMP.store.setProfile(me);
+    SMP.show(
+      el("h1", {}, SMP.t("settings.title")),
+      await SMP.push.panel(),
+      preferencesForm(me),
+      calendarCard(),
+      signOutCard());
+  };
+})();

@@ -682,3 +682,127 @@ on_both_backends!(
     invitation_links_that_are_open_used_replaced_or_expired_each_say_what_to_do,
     invitation_pages
 );
+
+/// Headless Chromium has no push service of its own: this stands in for the
+/// browser's, handing out subscriptions created at the local push peer, one per
+/// `subscribe()`, kept across reloads like a real browser keeps them.
+fn stand_in_push_service(subscriptions: &[Value]) -> String {
+    let queue = serde_json::to_string(subscriptions).unwrap();
+    format!(
+        r#"(() => {{
+  const queue = {queue};
+  const key = "stand-in-push";
+  const stored = () => JSON.parse(localStorage.getItem(key) || "null");
+  const wrap = (json) => json && {{
+    endpoint: json.endpoint,
+    expirationTime: null,
+    options: {{ userVisibleOnly: true }},
+    toJSON: () => json,
+    unsubscribe: async () => {{ localStorage.removeItem(key); return true; }},
+  }};
+  PushManager.prototype.getSubscription = async function () {{ return wrap(stored()); }};
+  PushManager.prototype.subscribe = async function () {{
+    const used = Number(localStorage.getItem(key + "-used") || "0");
+    const next = queue[used];
+    if (!next) throw new Error("no more subscriptions");
+    localStorage.setItem(key + "-used", String(used + 1));
+    localStorage.setItem(key, JSON.stringify(next));
+    return wrap(next);
+  }};
+}})();"#
+    )
+}
+
+async fn subscriptions(app: &TestApp, token: &str) -> Vec<Value> {
+    me(app, token, "/v1/me/push-subscriptions").await["items"]
+        .as_array()
+        .cloned()
+        .unwrap()
+}
+
+async fn enable_and_resubscribe(backend: Backend) {
+    let Some(app) = app_for(backend).await else {
+        return;
+    };
+    let peer = PushPeer::start();
+    onboard(&app, &["2026-02-25"]).await;
+    let (first, second) = (peer.subscribe("201").await, peer.subscribe("201").await);
+    let browser = Browser::start(&app.address).await;
+    browser
+        .page
+        .must(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({"source": stand_in_push_service(&[first.clone(), second.clone()])}),
+        )
+        .await;
+    let token = sign_in(&app, &browser).await;
+    browser.grant_notifications().await;
+    browser.goto("/settings").await;
+    browser.click("#enable-reminders").await;
+    browser
+        .wait_text(".push-panel", "Reminders are on for this device")
+        .await;
+    let registered = subscriptions(&app, &token).await;
+    assert_eq!(registered.len(), 1, "{registered:?}");
+    assert_eq!(registered[0]["endpoint"], first["endpoint"]);
+    assert_eq!(registered[0]["status"], "active");
+
+    // The push service forgets the first subscription: the engine's push gets a 410.
+    let first_id = first["endpoint"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    reqwest::Client::new()
+        .patch(peer.url(&format!("/subscriptions/{first_id}")))
+        .json(&json!({"behaviour": "410"}))
+        .send()
+        .await
+        .unwrap();
+    app.engine().run_once(utc(2026, 3, 2, 8, 0)).await.unwrap();
+    let now = subscriptions(&app, &token).await;
+    assert_eq!(now[0]["status"], "disabled", "{now:?}");
+
+    // The next time the app opens, it subscribes again and registers the new one.
+    browser.goto("/today").await;
+    browser.find("#stage-title").await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let now = subscriptions(&app, &token).await;
+        let fresh = now.iter().find(|s| s["endpoint"] == second["endpoint"]);
+        if fresh.is_some_and(|s| s["status"] == "active") {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never registered again: {now:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // Tomorrow's reminder reaches the new subscription.
+    app.engine().run_once(utc(2026, 3, 3, 8, 0)).await.unwrap();
+    let second_id = second["endpoint"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let received: Vec<Value> =
+        reqwest::get(peer.url(&format!("/messages?subscription_id={second_id}")))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert!(received.iter().any(|m| m["status"] == 201), "{received:?}");
+    browser.assert_no_console_errors_besides(&["/v1/me/calendar"]);
+    browser.quit().await;
+}
+
+on_both_backends!(
+    enable_reminders_registers_the_device_and_a_gone_subscription_is_replaced,
+    enable_and_resubscribe
+);

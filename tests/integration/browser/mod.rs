@@ -100,6 +100,7 @@ impl Browser {
         let debugger = format!("127.0.0.1:{debug_port}");
         let page_ws = target_ws(&debugger, "page", "").await;
         let page = Cdp::connect(&page_ws).await;
+        page.must("Page.enable", json!({})).await;
         page.must("Runtime.enable", json!({})).await;
         page.must("Log.enable", json!({})).await;
         // A phone's viewport, whatever the headless window ends up being.

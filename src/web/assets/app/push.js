@@ -42,10 +42,14 @@
     async subscribe() {
       const registration = await navigator.serviceWorker.ready;
       const { public_key: key } = await SMP.api("GET", "/v1/push/vapid-public-key");
-      return registration.pushManager.subscribe({
+      const subscribing = registration.pushManager.subscribe({
         userVisibleOnly: true,
         applicationServerKey: base64UrlToBytes(key),
       });
+      // A browser whose push service cannot be reached may never answer: say so.
+      const gaveUp = new Promise((_, reject) =>
+        setTimeout(() => reject(new Error(SMP.t("push.no_answer"))), 20000));
+      return Promise.race([subscribing, gaveUp]);
     },
 
     register(subscription) {

@@ -66,8 +66,9 @@ impl Services {
         let vapid = load_vapid_keys(&settings)?;
         if settings.push.vapid_subject.is_none() {
             tracing::warn!(
-                "push is off: set push.vapid_subject (SMP__PUSH__VAPID_SUBJECT) to a real mailto: or https: \
-                 contact to send Web Push reminders; email reminders go out meanwhile"
+                "push is off: serve the app over https (server.public_url, which then is the VAPID contact) \
+                 or set push.vapid_subject (SMP__PUSH__VAPID_SUBJECT) to a real mailto: or https: contact \
+                 to send Web Push reminders; email reminders go out meanwhile"
             );
         }
         Ok(Services {

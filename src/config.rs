@@ -292,11 +292,12 @@ impl Settings {
             }
             builder = builder.add_source(File::from(file.to_path_buf()).format(FileFormat::Toml));
         }
-        let settings: Settings = builder
+        let mut settings: Settings = builder
             .build()
             .and_then(Config::try_deserialize)
             .map_err(|e| ConfigError(e.to_string()))?;
         settings.validate()?;
+        settings.push.vapid_subject = settings.vapid_subject();
         Ok(settings)
     }
 
@@ -341,6 +342,20 @@ impl Settings {
         Ok(())
     }
 
+    /// The VAPID contact: `push.vapid_subject`, or else the service's own https address
+    /// (RFC 8292 allows an https: URL of the sender), so a service that clients reach
+    /// over https sends push without one more setting. On plain http (the embedded
+    /// default on one machine, which phones cannot use for an app anyway) push stays
+    /// off until a subject is set.
+    pub fn vapid_subject(&self) -> Option<String> {
+        if self.push.vapid_subject.is_some() {
+            return self.push.vapid_subject.clone();
+        }
+        let public = &self.server.public_url;
+        let origin = public.origin().ascii_serialization();
+        (public.scheme() == "https" && push::validate_subject(&origin).is_ok()).then_some(origin)
+    }
+
     pub fn default_config_dir() -> PathBuf {
         PathBuf::from("config")
     }
@@ -365,6 +380,24 @@ pub fn redact_url(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_https_service_is_its_own_vapid_contact() {
+        let mut settings = Settings::load(Path::new("/nonexistent"), None).unwrap();
+        assert_eq!(settings.vapid_subject(), None, "plain http: push stays off");
+        settings.server.public_url = "https://aftercare.northside-smp.co.uk/app/".parse().unwrap();
+        assert_eq!(
+            settings.vapid_subject().as_deref(),
+            Some("https://aftercare.northside-smp.co.uk")
+        );
+        settings.server.public_url = "https://aftercare.clinic.test".parse().unwrap();
+        assert_eq!(settings.vapid_subject(), None, "a reserved domain is nobody's contact");
+        settings.push.vapid_subject = Some("mailto:ops@northside-smp.co.uk".into());
+        assert_eq!(
+            settings.vapid_subject().as_deref(),
+            Some("mailto:ops@northside-smp.co.uk")
+        );
+    }
 
     #[test]
     fn redacts_passwords() {

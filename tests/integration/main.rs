@@ -3,6 +3,7 @@
 mod helpers;
 
 mod bad_input;
+mod calendar;
 mod clients_api;
 mod clinic_auth;
 mod concurrency;

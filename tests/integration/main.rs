@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod app_links;
 mod bad_input;
 mod calendar;
 mod clients_api;

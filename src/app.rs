@@ -74,7 +74,7 @@ impl Services {
         Ok(Services {
             pool,
             clock,
-            links: Links::new(&settings.server.public_url),
+            links: Links::from_settings(&settings),
             backend,
             vapid_public_key: vapid.public_key_base64url(),
             mailer,

@@ -30,6 +30,19 @@ pub struct Settings {
     pub push: PushSettings,
     pub invitations: InvitationSettings,
     pub jobs: JobSettings,
+    #[serde(default)]
+    pub links: LinkSettings,
+}
+
+/// Where the links we hand out point.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkSettings {
+    /// The client app: invitation links and the day pages of notifications and
+    /// reminder emails. Unset, the app this service serves at `server.public_url`; a
+    /// clinic with a native app of its own points it there. Unsubscribe links, the
+    /// calendar feed and the API stay on `server.public_url`.
+    pub app_url: Option<url::Url>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -264,6 +277,14 @@ pub struct LogSettings {
 pub struct ConfigError(String);
 
 impl Settings {
+    /// Where invitation and day links go: `links.app_url`, else `server.public_url`.
+    pub fn app_url(&self) -> &url::Url {
+        self.links
+            .app_url
+            .as_ref()
+            .unwrap_or(&self.server.public_url)
+    }
+
     /// Loads the layered settings. `config_dir` holds the optional `{env}.toml` overlay.
     pub fn load(config_dir: &Path, explicit_file: Option<&Path>) -> Result<Settings, ConfigError> {
         let environment = std::env::var("SMP_ENV").unwrap_or_else(|_| "local".to_string());
@@ -316,6 +337,11 @@ impl Settings {
         if !matches!(self.server.public_url.scheme(), "http" | "https") {
             return fail("server.public_url", "must be an http:// or https:// URL");
         }
+        if let Some(app_url) = &self.links.app_url {
+            if let Err(why) = link_base(app_url) {
+                return fail("links.app_url", &why);
+            }
+        }
         if let Err(why) = self.database.backend() {
             return fail("database.url", &why);
         }
@@ -359,6 +385,24 @@ impl Settings {
     pub fn default_config_dir() -> PathBuf {
         PathBuf::from("config")
     }
+}
+
+/// A base that links are built on by appending a path: http(s), no credentials (they
+/// would show in every email), no query or fragment (the path would land inside them).
+fn link_base(url: &url::Url) -> Result<(), String> {
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err("must be an http:// or https:// URL".to_string());
+    }
+    if url.host().is_none() {
+        return Err("must name a host".to_string());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("must not carry credentials (every email would show them)".to_string());
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("must not have a query or fragment (links append a path)".to_string());
+    }
+    Ok(())
 }
 
 /// Replaces the password of a URL with `***`; leaves anything unparsable alone
@@ -475,6 +519,39 @@ mod tests {
             settings.push.allowed_insecure_endpoints,
             vec!["http://127.0.0.1:*".parse::<OriginPattern>().unwrap()]
         );
+    }
+
+    #[test]
+    fn app_links_default_to_the_public_url() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("links.toml");
+        std::fs::write(
+            &file,
+            "[server]\npublic_url = \"https://care.clinic.example\"\n",
+        )
+        .unwrap();
+        let settings = Settings::load(Path::new("/nonexistent"), Some(&file)).unwrap();
+        assert_eq!(settings.app_url().as_str(), "https://care.clinic.example/");
+
+        std::fs::write(
+            &file,
+            "[server]\npublic_url = \"https://care.clinic.example\"\n\
+             [links]\napp_url = \"https://app.clinic.example/smp\"\n",
+        )
+        .unwrap();
+        let settings = Settings::load(Path::new("/nonexistent"), Some(&file)).unwrap();
+        assert_eq!(
+            settings.app_url().as_str(),
+            "https://app.clinic.example/smp"
+        );
+        assert_eq!(
+            settings.server.public_url.as_str(),
+            "https://care.clinic.example/"
+        );
+
+        std::fs::write(&file, "[links]\napp_url = \"mailto:ops@clinic.example\"\n").unwrap();
+        let err = Settings::load(Path::new("/nonexistent"), Some(&file)).unwrap_err();
+        assert!(err.to_string().contains("links.app_url"), "{err}");
     }
 
     #[test]

@@ -96,6 +96,36 @@ pub fn parse<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
+/// A nested JSON object, and only an object: serde's derived structs also read an
+/// array of their fields (`"channels": [null, null]`), which no client means. The
+/// top level is checked in `parse`; a field holding a struct is declared `Object<T>`.
+/// Field paths stay whole (`channels.push`): the struct reads the same map access.
+#[derive(Debug)]
+pub struct Object<T>(pub T);
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Object<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct OnlyMaps<T>(std::marker::PhantomData<T>);
+
+        impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for OnlyMaps<T> {
+            type Value = Object<T>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Object<T>, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Object)
+            }
+        }
+
+        deserializer.deserialize_map(OnlyMaps(std::marker::PhantomData))
+    }
+}
+
 /// serde_json appends " at line 1 column 42"; the field path says more.
 fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
@@ -121,6 +151,42 @@ mod tests {
             ApiError::Validation { errors, .. } => errors[0].field.clone(),
             other => panic!("expected a validation error, got {other:?}"),
         }
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Outer {
+        inner: Option<Object<Inner>>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        push: Option<bool>,
+    }
+
+    #[test]
+    fn nested_structs_are_objects_only() {
+        let ok = parse::<Outer>(br#"{"inner": {"push": true}}"#).unwrap();
+        assert_eq!(ok.inner.unwrap().0.push, Some(true));
+        assert!(parse::<Outer>(br#"{"inner": null}"#)
+            .unwrap()
+            .inner
+            .is_none());
+        for refused in [
+            r#"{"inner": [true]}"#,
+            r#"{"inner": [null, null]}"#,
+            r#"{"inner": 1}"#,
+        ] {
+            let e = parse::<Outer>(refused.as_bytes()).unwrap_err();
+            assert_eq!(field_of(e), "inner", "{refused}");
+        }
+        let e = parse::<Outer>(br#"{"inner": {"push": "yes"}}"#).unwrap_err();
+        assert_eq!(field_of(e), "inner.push");
+        let e = parse::<Outer>(br#"{"inner": {"pull": true}}"#).unwrap_err();
+        assert_eq!(field_of(e), "inner.pull");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The root span of every request, with the fields tracing-actix-web's default gives
-//! it, but with capabilities redacted: invitation and unsubscribe tokens travel in
-//! paths, and a log line must not hand out what the URL grants (an unused invitation
+//! it, but with capabilities redacted: invitation, unsubscribe and calendar feed
+//! tokens travel in paths, and a log line must not hand out what the URL grants (an unused invitation
 //! token in a log is an account for whoever reads the log).
 
 use actix_web::body::MessageBody;
@@ -11,12 +11,12 @@ use tracing::Span;
 use tracing_actix_web::{RequestId, RootSpanBuilder};
 
 /// Our token kinds (`{kind}_{id}_{secret}`): clinic keys, client access tokens,
-/// invitations, unsubscribe links.
-const TOKEN_PREFIXES: [&str; 4] = ["smpk_", "smpc_", "smpi_", "smpu_"];
+/// invitations, unsubscribe links, calendar feeds.
+const TOKEN_PREFIXES: [&str; 5] = ["smpk_", "smpc_", "smpi_", "smpu_", "smpf_"];
 
 /// Path segments whose next segment is a capability, whatever it looks like (links
 /// sent before tokens had a prefix, a mistyped token).
-const CAPABILITY_PARENTS: [&str; 3] = ["invitations", "invite", "unsubscribe"];
+const CAPABILITY_PARENTS: [&str; 4] = ["invitations", "invite", "unsubscribe", "calendar"];
 
 const REDACTED: &str = "[redacted]";
 
@@ -26,7 +26,7 @@ fn is_token_char(c: char) -> bool {
 
 /// `text` (a request target, an error message) with every token replaced: a word
 /// starting with a token prefix keeps the prefix only, and the segment after
-/// `/invitations/`, `/invite/` or `/unsubscribe/` is replaced whole.
+/// `/invitations/`, `/invite/`, `/unsubscribe/` or `/calendar/` is replaced whole.
 pub fn redact(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let (mut previous, mut separator) = ("", "");
@@ -171,6 +171,16 @@ mod tests {
                 "NotFound(\"no route for GET /unsubscribe/[redacted]/extra\")",
             ),
             ("Bearer smpk_0123_abc", "Bearer smpk_[redacted]"),
+            (
+                "/calendar/smpf_0123456789abcdef_c2VjcmV0.ics",
+                "/calendar/[redacted].ics",
+            ),
+            ("/calendar/not-a-token.ics", "/calendar/[redacted].ics"),
+            (
+                "/invite/smpi_0123456789abcdef_c2VjcmV0",
+                "/invite/[redacted]",
+            ),
+            ("GET /x?feed=smpf_0123_abc", "GET /x?feed=smpf_[redacted]"),
             ("/v1/clients/0192/invitation", "/v1/clients/0192/invitation"),
             (
                 "/v1/me/today?date=2026-03-02",

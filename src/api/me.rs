@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::auth::AuthenticatedClient;
 use super::clients::RangeQuery;
-use super::json::JsonBody;
+use super::json::{JsonBody, Object};
 use super::views::{ClientView, TimelineView};
 use super::{ApiError, AppState};
 use crate::domain::SpfFrequency;
@@ -18,7 +18,8 @@ pub struct UpdatePreferences {
     pub timezone: Option<String>,
     #[schema(example = "07:30")]
     pub reminder_time: Option<String>,
-    pub channels: Option<PartialChannels>,
+    #[schema(value_type = Option<PartialChannels>)]
+    pub channels: Option<Object<PartialChannels>>,
     #[schema(value_type = Option<String>, example = "weekly")]
     pub spf_reminders: Option<SpfFrequency>,
     pub locale: Option<String>,
@@ -67,7 +68,7 @@ pub async fn update_preferences(
     body: JsonBody<UpdatePreferences>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.value;
-    let channels = input.channels;
+    let channels = input.channels.map(|c| c.0);
     let input = PreferencesInput {
         timezone: input.timezone,
         reminder_time: input.reminder_time,

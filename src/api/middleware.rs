@@ -87,11 +87,30 @@ impl RouteTable {
                     && template
                         .iter()
                         .zip(&parts)
-                        .all(|(t, p)| (t.starts_with('{') && !p.is_empty()) || t == p)
+                        .all(|(t, p)| segment_matches(t, p))
             })
             .map(|(_, methods)| methods.as_slice())
     }
 }
+
+/// Whether a path segment fits a template segment: literally, or around one
+/// `{parameter}` that takes at least one character (`{token}.ics` fits `abc.ics`, not
+/// `.ics` or `abc`).
+fn segment_matches(template: &str, segment: &str) -> bool {
+    let (Some(open), Some(close)) = (template.find('{'), template.rfind('}')) else {
+        return template == segment;
+    };
+    let (prefix, suffix) = (&template[..open], &template[close + 1..]);
+    segment.len() > prefix.len() + suffix.len()
+        && segment.starts_with(prefix)
+        && segment.ends_with(suffix)
+}
+
+/// Marks an error answer whose body is already what its reader needs (the calendar
+/// feed's plain-text 404, which calendar apps show): `problem_for_bare_errors` leaves
+/// it as it is.
+#[derive(Debug, Clone, Copy)]
+pub struct OwnErrorBody;
 
 /// The default service: 405 with `Allow` on a known path, 404 otherwise.
 pub async fn not_found(
@@ -127,7 +146,8 @@ pub fn problem_for_bare_errors<B>(
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
-    if is_problem {
+    let deliberate = res.response().extensions().get::<OwnErrorBody>().is_some();
+    if is_problem || deliberate {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let status = res.status();
@@ -178,4 +198,21 @@ pub async fn echo_request_id(
         }
     }
     Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::segment_matches;
+
+    #[test]
+    fn template_segments_match_around_their_parameter() {
+        assert!(segment_matches("clients", "clients"));
+        assert!(!segment_matches("clients", "client"));
+        assert!(segment_matches("{id}", "abc"));
+        assert!(!segment_matches("{id}", ""));
+        assert!(segment_matches("{token}.ics", "smpf_x.ics"));
+        assert!(!segment_matches("{token}.ics", ".ics"));
+        assert!(!segment_matches("{token}.ics", "smpf_x"));
+        assert!(!segment_matches("{token}.ics", "smpf_x.ics.txt"));
+    }
 }

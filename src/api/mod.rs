@@ -4,11 +4,13 @@
 //! OpenAPI document from the same registration that serves the routes.
 
 pub mod auth;
+pub mod calendar;
 pub mod client_ip;
 pub mod clients;
 pub mod deliveries;
 pub mod error;
 pub mod health;
+pub mod ics;
 pub mod invitations;
 pub mod json;
 pub mod logging;
@@ -66,6 +68,10 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
         .service(push::subscribe)
         .service(push::unsubscribe)
         .service(push::vapid_public_key)
+        .service(calendar::status)
+        .service(calendar::issue)
+        .service(calendar::revoke)
+        .service(calendar::feed)
         .service(deliveries::unsubscribe_page)
         .service(deliveries::unsubscribe);
 }

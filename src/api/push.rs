@@ -5,7 +5,7 @@ use actix_web::{delete, get, post, web, HttpResponse};
 use serde::Deserialize;
 
 use super::auth::AuthenticatedClient;
-use super::json::JsonBody;
+use super::json::{JsonBody, Object};
 use super::views::SubscriptionView;
 use super::{ApiError, AppState};
 use crate::service::push::{self, SubscriptionInput};
@@ -15,7 +15,8 @@ use crate::service::push::{self, SubscriptionInput};
 pub struct SubscriptionJson {
     pub endpoint: String,
     pub expiration_time: Option<f64>,
-    pub keys: SubscriptionKeys,
+    #[schema(value_type = SubscriptionKeys)]
+    pub keys: Object<SubscriptionKeys>,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -59,8 +60,8 @@ pub async fn subscribe(
     let input = SubscriptionInput {
         endpoint: input.endpoint,
         expiration_time: input.expiration_time,
-        p256dh: input.keys.p256dh,
-        auth: input.keys.auth,
+        p256dh: input.keys.0.p256dh,
+        auth: input.keys.0.auth,
     };
     let (stored, created) = push::register(&state.services, me.0.id, input).await?;
     let view = SubscriptionView::from(&stored);

@@ -3,6 +3,7 @@
 //! calls off the async executor.
 
 pub mod bundle;
+pub mod calendar_feeds;
 pub mod clients;
 pub mod clinics;
 pub mod columns;

@@ -104,6 +104,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    calendar_feeds (client_id) {
+        client_id -> Text,
+        token_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     idempotency_keys (clinic_id, idempotency_key) {
         clinic_id -> Text,
         idempotency_key -> Text,
@@ -119,11 +128,13 @@ diesel::joinable!(sessions -> clients (client_id));
 diesel::joinable!(push_subscriptions -> clients (client_id));
 diesel::joinable!(deliveries -> clients (client_id));
 diesel::joinable!(unsubscribe_tokens -> clients (client_id));
+diesel::joinable!(calendar_feeds -> clients (client_id));
 diesel::allow_tables_to_appear_in_same_query!(
     clinics,
     clients,
     sessions,
     push_subscriptions,
     unsubscribe_tokens,
+    calendar_feeds,
     idempotency_keys
 );

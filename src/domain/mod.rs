@@ -4,6 +4,7 @@
 //! Nothing here performs I/O or reads a clock: every function takes the dates and
 //! instants it needs, so the same inputs always give the same answer.
 
+pub mod calendar;
 pub mod correction;
 pub mod echo;
 pub mod email;

@@ -124,7 +124,12 @@ pub struct ReminderDef {
 }
 
 /// Phrase ids the protocol must define.
-pub const PHRASES: &[&str] = &["session_tomorrow"];
+pub const PHRASES: &[&str] = &[
+    "session_tomorrow",
+    "calendar_name",
+    "calendar_session",
+    "calendar_next_session_window",
+];
 
 /// The validated aftercare protocol. Serializes as its complete source document (the
 /// same shape as [`ProtocolOverrides`]), so what a clinic reads back is what it may edit.

@@ -391,7 +391,7 @@ async fn send_email(
         clinic_name: clinic_name.clone(),
         title: delivery.title.clone(),
         body: delivery.body.clone(),
-        day_url: policy.links.today(),
+        day_url: policy.links.day(delivery.local_date),
         unsubscribe_url: unsubscribe_url.clone(),
     }) {
         Ok(rendered) => rendered,

@@ -88,7 +88,7 @@ impl Engine {
                 backoff_base: Duration::seconds(jobs.backoff_base_secs as i64),
                 backoff_max: Duration::seconds(jobs.backoff_max_secs as i64),
                 concurrency: jobs.concurrency,
-                links: Links::new(&settings.server.public_url),
+                links: Links::from_settings(settings),
             },
             worker_id: format!("{}-{}", hostname(), uuid::Uuid::new_v4().simple()),
             plan_batch: i64::from(jobs.batch_size),

@@ -5,6 +5,7 @@
 //! input into domain types, does its work in one transaction where it writes, and
 //! answers with an [`Error`] that names the field at fault.
 
+pub mod calendar;
 pub mod clients;
 pub mod clinics;
 pub mod days;

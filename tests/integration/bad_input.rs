@@ -271,6 +271,16 @@ db_test!(bad_preferences_and_push_subscriptions, |app| {
         "channels.push",
     )
     .await;
+    // An object's fields as an array are no object (serde would read them in order).
+    for channels in [json!([null, null]), json!([true, false])] {
+        assert_field(
+            me.patch("/v1/me/preferences", json!({ "channels": channels }))
+                .await,
+            422,
+            "channels",
+        )
+        .await;
+    }
 
     let ok = me
         .patch("/v1/me/preferences", json!({"timezone": "America/New_York", "reminder_time": "07:30", "channels": {"email": false}, "spf_reminders": "weekly", "muted": ["touch_up_due"]}))
@@ -316,6 +326,16 @@ db_test!(bad_preferences_and_push_subscriptions, |app| {
         .await,
         422,
         "keys.p256dh",
+    )
+    .await;
+    assert_field(
+        me.post(
+            "/v1/me/push-subscriptions",
+            json!({"endpoint": "https://push.example.net/x", "keys": [valid_p256dh(), good_auth]}),
+        )
+        .await,
+        422,
+        "keys",
     )
     .await;
     let not_on_curve = format!("BA{}", "A".repeat(85));

@@ -85,10 +85,12 @@ async fn tokens_in_paths_never_reach_the_logs() {
     let invitation = "smpi_0123456789abcdef_Zq8VwT3xYb5Nc7Md9Pf1Hg2Jk4Lm6Np8Qr0St2Uv4Wx";
     let unsubscribe = "smpu_fedcba9876543210_Aa1Bb2Cc3Dd4Ee5Ff6Gg7Hh8Ii9Jj0Kk1Ll2Mm3Nn4O";
     let legacy_unsubscribe = "Pq7Rs8Tu9Vw0Xy1Za2Bc3De4Fg5Hi6Jk7Lm8No9Qr0S";
+    let feed = "smpf_0a1b2c3d4e5f6789_Cc9Dd8Ee7Ff6Gg5Hh4Ii3Jj2Kk1Ll0Mm9Nn8Oo7Pp6Q";
     let secrets = [
         "Zq8VwT3xYb5Nc7Md9Pf1Hg2Jk4Lm6Np8Qr0St2Uv4Wx",
         "Aa1Bb2Cc3Dd4Ee5Ff6Gg7Hh8Ii9Jj0Kk1Ll2Mm3Nn4O",
         legacy_unsubscribe,
+        "Cc9Dd8Ee7Ff6Gg5Hh4Ii3Jj2Kk1Ll0Mm9Nn8Oo7Pp6Q",
     ];
     // Unknown, then refused by the rate limit: both are logged as refused.
     for _ in 0..3 {
@@ -108,9 +110,21 @@ async fn tokens_in_paths_never_reach_the_logs() {
             .await
             .unwrap();
     }
+    // The calendar feed (an unknown token: its plain-text 404), a path under it that
+    // is no route, and one under the app's invitation landing page.
+    for path in [
+        format!("/calendar/{feed}.ics"),
+        format!("/calendar/{feed}.ics/extra"),
+        format!("/invite/{invitation}/extra"),
+    ] {
+        http.get(served.url(&path)).send().await.unwrap();
+    }
     let logs = served.stop();
     assert!(
-        logs.contains("/v1/invitations/") && logs.contains("/unsubscribe/"),
+        logs.contains("/v1/invitations/")
+            && logs.contains("/unsubscribe/")
+            && logs.contains("/calendar/[redacted].ics")
+            && logs.contains("/invite/[redacted]"),
         "the requests were logged: {logs}"
     );
     assert!(
@@ -120,8 +134,7 @@ async fn tokens_in_paths_never_reach_the_logs() {
     for secret in secrets {
         assert!(!logs.contains(secret), "{secret} in the logs:\n{logs}");
     }
-    assert!(
-        !logs.contains("0123456789abcdef"),
-        "token ids are redacted too"
-    );
+    for id in ["0123456789abcdef", "0a1b2c3d4e5f6789"] {
+        assert!(!logs.contains(id), "token ids are redacted too: {id}");
+    }
 }

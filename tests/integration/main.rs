@@ -3,7 +3,9 @@
 mod browser;
 mod helpers;
 
+mod app_links;
 mod bad_input;
+mod calendar;
 mod client_app;
 mod clients_api;
 mod clinic_auth;

@@ -133,7 +133,8 @@ fn reminder_payload() -> Vec<u8> {
         "day": 3,
         "stage": "fresh",
         "rules": ["no_washing", "avoid_sun"],
-        "url": "https://app.hairline-studio.co.uk/me/days/2026-03-05",
+        "milestones": [],
+        "url": "https://app.hairline-studio.co.uk/days/2026-03-05",
     }))
     .unwrap()
 }

@@ -105,6 +105,23 @@ fn malformed_values_name_the_key() {
     assert_one_line_failure(&out, 2, "database.pool_size");
 }
 
+/// `links.app_url` must be a base links can be built on; anything else stops the start
+/// with exit code 2 naming the key (and never echoes a password).
+#[test]
+fn a_bad_app_url_is_refused_at_start() {
+    for bad in [
+        "not a url",
+        "ftp://app.clinic.example",
+        "https://user:hunter2@app.clinic.example",
+        "https://app.clinic.example/?utm=x",
+        "https://app.clinic.example/#today",
+    ] {
+        let out = run_cli(&["migrate"], &[("SMP__LINKS__APP_URL", bad)]);
+        assert_one_line_failure(&out, 2, "links.app_url");
+        assert!(!stderr(&out).contains("hunter2"), "{}", stderr(&out));
+    }
+}
+
 #[test]
 fn malformed_config_file_is_reported() {
     let dir = tempfile::tempdir().unwrap();

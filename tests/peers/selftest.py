@@ -5,7 +5,8 @@
 
 Starts smtp_server.py and push_service.py as subprocesses and talks to them
 with smtplib (SMTP) and pywebpush / py_vapid / http_ece (Web Push), so a bug
-in a peer cannot be masked by the same code on both sides. Prints one line per
+in a peer cannot be masked by the same code on both sides; and feeds
+ics_parse.py hand-written calendars, good and broken. Prints one line per
 check and ends with ``N passed, M failed``; exits non-zero on any failure.
 """
 
@@ -664,8 +665,59 @@ def push_checks() -> None:
         open_peer.stop()
 
 
+def ics_parse(text: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(HERE / "ics_parse.py")],
+        input=text.encode(), capture_output=True, timeout=30,
+    )
+
+
+def ics_checks() -> None:
+    good = "\r\n".join([
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//selftest//EN",
+        "REFRESH-INTERVAL;VALUE=DURATION:PT1H", "X-PUBLISHED-TTL:PT1H",
+        "BEGIN:VEVENT", "UID:a@selftest", "DTSTAMP:20260302T070000Z",
+        "DTSTART;VALUE=DATE:20260319", "DTEND;VALUE=DATE:20260327",
+        "SUMMARY:Window\\, for session 3", "URL:https://app.test/days/2026-03-19",
+        "END:VEVENT",
+        "BEGIN:VEVENT", "UID:b@selftest", "DTSTAMP:20260302T070000Z",
+        "DTSTART:20260320T090000Z", "SUMMARY:timed", "END:VEVENT",
+        "END:VCALENDAR", "",
+    ])
+
+    @check("ics: reads a calendar as icalendar sees it")
+    def _():
+        out = ics_parse(good)
+        expect(out.returncode == 0, out.stderr)
+        parsed = json.loads(out.stdout)
+        expect(parsed["calendar"]["REFRESH-INTERVAL"] == "PT1H", parsed["calendar"])
+        window, timed = parsed["events"]
+        expect(window["summary"] == "Window, for session 3", window)
+        expect((window["dtstart"], window["dtend"]) == ("2026-03-19", "2026-03-27"), window)
+        expect(window["all_day"] is True and timed["all_day"] is False, parsed["events"])
+        expect(window["dtstamp"] == "2026-03-02T07:00:00Z", window)
+        expect(parsed["content_lines"] == {"crlf": True, "longest_octets": 36}, parsed["content_lines"])
+
+    @check("ics: LF line ends are reported")
+    def _():
+        out = ics_parse(good.replace("\r\n", "\n"))
+        expect(out.returncode == 0, out.stderr)
+        expect(json.loads(out.stdout)["content_lines"]["crlf"] is False)
+
+    @check("ics: refuses what a calendar app could not use")
+    def _():
+        for broken in (
+            "not a calendar",
+            good.replace("UID:a@selftest\r\n", ""),
+            good.replace("DTSTAMP:20260302T070000Z\r\nDTSTART;", "DTSTAMP:20260302T070000\r\nDTSTART;"),
+        ):
+            out = ics_parse(broken)
+            expect(out.returncode == 1, (broken, out.stdout))
+            expect(out.stderr.startswith(b"ics_parse: "), out.stderr)
+
+
 def main() -> int:
-    for section in (smtp_checks, push_checks):
+    for section in (smtp_checks, push_checks, ics_checks):
         try:
             section()
         except Exception as err:  # a peer that did not start fails the run

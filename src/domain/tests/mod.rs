@@ -1,5 +1,6 @@
 //! Unit tests of the domain core, one file per concern.
 
+mod calendar;
 mod correction;
 mod ids;
 mod properties;

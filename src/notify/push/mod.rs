@@ -33,26 +33,32 @@
 //!
 //! ```json
 //! {
-//!   "title": "Day 3 of your aftercare",
-//!   "body": "Keep your scalp dry today.\n- no_washing\n- avoid_sun",
+//!   "title": "Your aftercare today (day 7)",
+//!   "body": "Today's aftercare:\n- You may wash your scalp gently: ...\n\nFrom today ...",
 //!   "kind": "daily_aftercare",
-//!   "date": "2026-03-05",
-//!   "day": 3,
-//!   "stage": "fresh",
-//!   "rules": ["no_washing", "avoid_sun"],
-//!   "url": "https://app.example-clinic.com/me/days/2026-03-05"
+//!   "date": "2026-03-09",
+//!   "day": 7,
+//!   "stage": "settled",
+//!   "rules": ["gentle_washing_ok", "avoid_sun"],
+//!   "milestones": ["gentle_washing_allowed", "next_session_window_open"],
+//!   "url": "https://app.example-clinic.com/days/2026-03-09"
 //! }
 //! ```
 //!
-//! - `title`, `body`: the notification's text, in the client's language.
-//! - `kind`: the `ReminderKind` id (`daily_aftercare`, `gentle_washing_allowed`, ...);
-//!   it is also the message's `Topic`, so a newer reminder of one kind replaces an
+//! - `title`, `body`: the notification's text, in the client's language; the body
+//!   lists the rules, then a paragraph per milestone.
+//! - `kind`: the `ReminderKind` id (`daily_aftercare`, `gentle_washing_allowed`, ...):
+//!   `daily_aftercare` whenever the day's rules are listed, else the first milestone's.
+//!   It is also the message's `Topic`, so a newer reminder of one kind replaces an
 //!   undelivered older one at the push service.
 //! - `date`: the client's local date the reminder is for (`YYYY-MM-DD`).
 //! - `day`: the day number of the healing timeline on that date.
 //! - `stage`: the `Stage` id on that date (`fresh`, `settling`, ...).
 //! - `rules`: the `RuleId` ids the message lists.
-//! - `url`: the page the notification opens when tapped.
+//! - `milestones`: the `ReminderKind` ids of every milestone the message announces
+//!   (their texts are in `body`); `[]` on a day without one.
+//! - `url`: the page the notification opens when tapped: that day's page of the client
+//!   app, `{links.app_url}/days/{date}` (built by `Links::day`).
 //!
 //! It must stay under [`MAX_PAYLOAD_BYTES`]; a bigger payload is refused as
 //! [`PushOutcome::Permanent`] without contacting the push service.

@@ -429,13 +429,19 @@ mod tests {
     fn an_https_service_is_its_own_vapid_contact() {
         let mut settings = Settings::load(Path::new("/nonexistent"), None).unwrap();
         assert_eq!(settings.vapid_subject(), None, "plain http: push stays off");
-        settings.server.public_url = "https://aftercare.northside-smp.co.uk/app/".parse().unwrap();
+        settings.server.public_url = "https://aftercare.northside-smp.co.uk/app/"
+            .parse()
+            .unwrap();
         assert_eq!(
             settings.vapid_subject().as_deref(),
             Some("https://aftercare.northside-smp.co.uk")
         );
         settings.server.public_url = "https://aftercare.clinic.test".parse().unwrap();
-        assert_eq!(settings.vapid_subject(), None, "a reserved domain is nobody's contact");
+        assert_eq!(
+            settings.vapid_subject(),
+            None,
+            "a reserved domain is nobody's contact"
+        );
         settings.push.vapid_subject = Some("mailto:ops@northside-smp.co.uk".into());
         assert_eq!(
             settings.vapid_subject().as_deref(),

@@ -184,6 +184,12 @@ self.addEventListener("push", (event) => {
   event.waitUntil(Promise.all([show, refreshDays().catch(() => {})]));
 });
 
+/** `event.waitUntil(work)`, for a tap the browser reports; an event made by a script
+    (DevTools, a test) may not wait, and the work goes on without it. */
+function keepAlive(event, work) {
+  if (event.isTrusted) event.waitUntil(work);
+}
+
 /** The path of `url` when it is ours (so the open window can go there), else the URL. */
 function target(url) {
   const parsed = new URL(url, self.location.origin);
@@ -193,7 +199,7 @@ function target(url) {
 self.addEventListener("notificationclick", (event) => {
   event.notification.close();
   const url = target((event.notification.data && event.notification.data.url) || "/today");
-  event.waitUntil((async () => {
+  keepAlive(event, (async () => {
     const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
     const open = windows.find((w) => new URL(w.url).origin === self.location.origin);
     if (open) {

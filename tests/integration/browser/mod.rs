@@ -237,10 +237,26 @@ impl Browser {
         path
     }
 
-    /// Console errors, uncaught exceptions and CSP violations seen so far.
+    /// Starts listening to the service worker's console too (its errors then count in
+    /// `console_errors`); the worker must be running.
+    pub async fn watch_service_worker(&self) {
+        let worker_ws = target_ws(&self.debugger, "service_worker", &self.base).await;
+        let worker = Cdp::connect(&worker_ws).await;
+        worker.must("Runtime.enable", json!({})).await;
+        worker.must("Log.enable", json!({})).await;
+        self.workers.lock().await.push(worker);
+    }
+
+    /// Console errors, uncaught exceptions and CSP violations seen so far (the page's,
+    /// and the service worker's once watched).
     pub fn console_errors(&self) -> Vec<String> {
-        self.page
-            .events()
+        let mut events = self.page.events();
+        if let Ok(workers) = self.workers.try_lock() {
+            for worker in workers.iter() {
+                events.extend(worker.events());
+            }
+        }
+        events
             .iter()
             .filter_map(|event| {
                 let params = &event["params"];

@@ -109,10 +109,10 @@
       el("p", {}, SMP.t("calendar.lead")));
     const body = el("div", { id: "calendar-body" });
     card.append(body);
-    const render = (state, url) => {
+    const render = (state, url, webcalUrl) => {
       body.replaceChildren();
       if (url) {
-        const webcal = url.replace(/^https?:/, "webcal:");
+        const webcal = webcalUrl || url.replace(/^https?:/, "webcal:");
         body.append(
           el("p", {}, SMP.t("calendar.ready")),
           el("p", {}, el("a", { class: "button", href: webcal, id: "calendar-subscribe" }, SMP.t("calendar.subscribe"))),
@@ -126,7 +126,7 @@
         type: "button", id: "calendar-create", class: state && state.active ? "secondary" : "",
         async onclick() {
           const issued = await SMP.api("POST", "/v1/me/calendar");
-          render({ active: true, created_at: issued.created_at }, issued.url);
+          render({ active: true, created_at: issued.created_at }, issued.url, issued.webcal_url);
         },
       }, state && state.active ? SMP.t("calendar.new_link") : SMP.t("calendar.add"));
       body.append(el("p", {}, create));

@@ -5,6 +5,7 @@
 //! configuration and usage errors, 1 for anything else); never a panic backtrace.
 
 pub mod preview;
+pub mod status;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -116,6 +117,17 @@ pub enum JobsCommand {
         #[arg(long, value_name = "RFC3339")]
         at: Option<chrono::DateTime<chrono::FixedOffset>>,
     },
+    /// Whether reminders go out: the queue by status and channel with the oldest due
+    /// age, what was settled and what failed (grouped by reason) in the last 24 hours,
+    /// and the push subscriptions disabled in that time. Reads only.
+    Status {
+        /// As of this instant (RFC 3339) instead of now.
+        #[arg(long, value_name = "RFC3339")]
+        at: Option<chrono::DateTime<chrono::FixedOffset>>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -194,6 +206,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Serve(args) => serve(settings, &args),
         Command::Worker(clock_args) => worker(settings, &clock_args),
         Command::Jobs(JobsCommand::RunOnce { at }) => run_once(settings, at),
+        Command::Jobs(JobsCommand::Status { at, json }) => jobs_status(settings, at, json),
         Command::Migrate => migrate(&settings),
         Command::Clinic(command) => clinic(&settings, command),
         Command::Preview(args) => preview::command(&args),
@@ -317,6 +330,29 @@ fn run_once(
             println!("  {status} ({count}): {reason}");
         }
         println!("push: {}", push_status(&services));
+        Ok(())
+    })
+}
+
+fn jobs_status(
+    settings: Settings,
+    at: Option<chrono::DateTime<chrono::FixedOffset>>,
+    json: bool,
+) -> Result<(), Failure> {
+    let now = match at {
+        Some(at) => at.with_timezone(&chrono::Utc),
+        None => SystemClock.now(),
+    };
+    runtime()?.block_on(async move {
+        let report = app::queue_status(&settings, now)
+            .await
+            .map_err(Failure::runtime)?;
+        if json {
+            let text = serde_json::to_string_pretty(&report).map_err(Failure::runtime)?;
+            println!("{text}");
+        } else {
+            print!("{}", status::render(&report));
+        }
         Ok(())
     })
 }

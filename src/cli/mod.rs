@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::app::{self, Application, Worker};
+use crate::app::{self, Application, MetricsServer, Worker};
 use crate::clock::{AcceleratedClock, Clock, FixedClock, SharedClock, SystemClock};
 use crate::config::Settings;
 use crate::db;
@@ -252,6 +252,7 @@ fn serve(mut settings: Settings, args: &ServeArgs) -> Result<(), Failure> {
         let url = settings.database.redacted_url();
         let services = Services::build(settings, clock).map_err(Failure::runtime)?;
         let app = Application::build(services.clone()).map_err(Failure::runtime)?;
+        let metrics = start_metrics(&services)?;
         let worker = if no_scheduler {
             None
         } else {
@@ -261,6 +262,9 @@ fn serve(mut settings: Settings, args: &ServeArgs) -> Result<(), Failure> {
         app.run_until_stopped().await.map_err(Failure::runtime)?;
         if let Some(worker) = worker {
             worker.stop().await;
+        }
+        if let Some(metrics) = metrics {
+            metrics.stop().await;
         }
         tracing::info!("stopped");
         Ok(())
@@ -274,12 +278,28 @@ fn worker(mut settings: Settings, args: &ClockArgs) -> Result<(), Failure> {
     runtime()?.block_on(async move {
         let services = Services::build(settings, clock).map_err(Failure::runtime)?;
         let worker = Worker::start(&services).await.map_err(Failure::runtime)?;
+        let metrics = start_metrics(&services)?;
         tracing::info!("smp-aftercare worker running; Ctrl-C or SIGTERM stops it");
         shutdown_signal().await;
         worker.stop().await;
+        if let Some(metrics) = metrics {
+            metrics.stop().await;
+        }
         tracing::info!("stopped");
         Ok(())
     })
+}
+
+/// The metrics listener, when `metrics.bind` is set.
+fn start_metrics(services: &Services) -> Result<Option<MetricsServer>, Failure> {
+    let metrics = MetricsServer::start(services).map_err(Failure::runtime)?;
+    if let Some(metrics) = &metrics {
+        tracing::info!(
+            port = metrics.port(),
+            "metrics at GET /metrics (metrics.bind)"
+        );
+    }
+    Ok(metrics)
 }
 
 async fn shutdown_signal() {

@@ -7,6 +7,7 @@ mod clients_api;
 mod clinic_auth;
 mod concurrency;
 mod correction;
+mod docs;
 mod email;
 mod engine;
 mod faults;

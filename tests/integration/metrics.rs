@@ -236,3 +236,56 @@ db_test!(a_failing_push_service_shows_in_the_metrics, |app| {
     assert_eq!(after.value("smp_queue_depth{status=\"retry\"}"), 1.0);
     metrics.stop().await;
 });
+
+/// A bad `metrics.bind` stops the start naming the key (exit 2), and a real `worker`
+/// process serves `/metrics` on it, off the API's address.
+#[tokio::test]
+async fn a_worker_process_serves_metrics_on_metrics_bind() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/smp.db", dir.path().display());
+    let bad = run_cli(
+        &["migrate"],
+        &[
+            ("SMP__DATABASE__URL", url.as_str()),
+            ("SMP__METRICS__BIND", "localhost"),
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    assert!(stderr(&bad).contains("metrics.bind"), "{}", stderr(&bad));
+
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let bind = format!("127.0.0.1:{port}");
+    let vapid = dir.path().join("vapid.pem");
+    let mut worker = std::process::Command::new(env!("CARGO_BIN_EXE_smp-aftercare"))
+        .arg("worker")
+        .current_dir(dir.path())
+        .env("SMP__LOG__LEVEL", "warn")
+        .env("SMP__DATABASE__URL", &url)
+        .env("SMP__PUSH__VAPID_KEY_FILE", &vapid)
+        .env("SMP__EMAIL__FILE_DIR", dir.path().join("mail"))
+        .env("SMP__METRICS__BIND", &bind)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut text = None;
+    for _ in 0..100 {
+        if let Ok(response) = reqwest::get(format!("http://{bind}/metrics")).await {
+            text = Some(response.text().await.unwrap());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let _ = worker.kill();
+    let _ = worker.wait();
+    let text = text.expect("the worker serves /metrics on metrics.bind");
+    assert!(text.contains("smp_ready 1"), "{text}");
+    assert!(
+        text.contains("# TYPE smp_queue_oldest_due_age_seconds gauge"),
+        "{text}"
+    );
+}

@@ -173,9 +173,11 @@ impl Application {
                 )
                 .route("/openapi.json", web::get().to(crate::api::openapi_json))
                 .configure(crate::api::docs::routes)
-                .default_service(web::to(middleware::not_found))
-                .wrap(ErrorHandlers::new().default_handler(middleware::problem_for_bare_errors))
+                .configure(crate::web::routes)
+                .default_service(web::to(not_found))
+                .wrap(ErrorHandlers::new().default_handler(bare_error))
                 .wrap(actix_web::middleware::from_fn(middleware::echo_request_id))
+                .wrap(crate::web::headers::security_headers())
                 .wrap(actix_web::middleware::from_fn(middleware::record_metrics))
                 .wrap(TracingLogger::<RedactedRootSpan>::new())
         })
@@ -202,6 +204,29 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// Nothing matched: a page for a browser's navigation, a problem body for the API
+/// (405 with `Allow` on a known API path).
+async fn not_found(
+    req: actix_web::HttpRequest,
+    table: web::Data<RouteTable>,
+) -> Result<actix_web::HttpResponse, crate::api::ApiError> {
+    if crate::web::wants_page(&req) {
+        return Ok(crate::web::pages::not_found_page(&req));
+    }
+    middleware::not_found(req, table).await
+}
+
+/// An error answer without a body of ours (actix's own, a payload error): a page for
+/// page requests, a problem body for everything else.
+fn bare_error<B>(
+    res: actix_web::dev::ServiceResponse<B>,
+) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
+    if crate::web::wants_page(res.request()) {
+        return Ok(crate::web::pages::page_for_bare_error(res));
+    }
+    middleware::problem_for_bare_errors(res)
 }
 
 /// `GET /metrics` on `metrics.bind`: an HTTP server of its own, so the metrics are

@@ -14,3 +14,4 @@ pub mod notify;
 pub mod service;
 pub mod telemetry;
 pub mod tokens;
+pub mod web;

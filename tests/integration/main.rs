@@ -1,5 +1,6 @@
 //! The one integration test binary: the real server, real databases, real peers.
 
+mod browser;
 mod helpers;
 
 mod bad_input;
@@ -28,3 +29,4 @@ mod read_only;
 mod startup;
 mod unsubscribe;
 mod use_cases;
+mod web_foundation;

@@ -1,20 +1,14 @@
 //! `/docs`: the browsable API docs, Swagger UI on `/openapi.json`, every file served
 //! from the binary (vendored from npm's `swagger-ui-dist`, licence beside it in
 //! `vendor/swagger-ui/`), so the page works on a closed network and under the strict
-//! CSP of the web faces: no CDN, no inline script, no inline `<style>`.
+//! CSP every response carries (`web::headers`): no CDN, no inline script, no inline
+//! `<style>`.
 //!
 //! Embedded with `include_bytes!` rather than `utoipa-swagger-ui`, whose build script
 //! downloads the Swagger UI zip (no build may download here).
 
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header;
 use actix_web::{web, HttpResponse};
-
-/// The policy of the web faces. Set here on the docs' own responses until the shared
-/// security-headers middleware of `src/web/` covers every page.
-pub const CONTENT_SECURITY_POLICY: &str =
-    "default-src 'self'; script-src 'self'; style-src 'self'; \
-    img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; \
-    form-action 'self'; frame-ancestors 'none'";
 
 /// Swagger UI's version, as vendored (`vendor/swagger-ui/README.md`).
 pub const SWAGGER_UI_VERSION: &str = "5.35.0";
@@ -80,34 +74,17 @@ async fn asset(path: web::Path<String>) -> HttpResponse {
     match ASSETS.iter().find(|a| a.name == path.as_str()) {
         // Not fingerprinted: an hour, so an upgrade shows within one.
         Some(asset) => respond(asset.content_type, asset.body, "public, max-age=3600"),
-        None => {
-            let mut response = HttpResponse::NotFound()
-                .content_type("text/plain; charset=utf-8")
-                .body("no such file under /docs/");
-            secure(response.headers_mut());
-            response
-        }
+        None => HttpResponse::NotFound()
+            .content_type("text/plain; charset=utf-8")
+            .body("no such file under /docs/"),
     }
 }
 
 fn respond(content_type: &'static str, body: &'static [u8], cache: &'static str) -> HttpResponse {
-    let mut response = HttpResponse::Ok()
+    HttpResponse::Ok()
         .content_type(content_type)
         .insert_header((header::CACHE_CONTROL, cache))
-        .body(body);
-    secure(response.headers_mut());
-    response
-}
-
-fn secure(headers: &mut header::HeaderMap) {
-    let pairs = [
-        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
-        (header::REFERRER_POLICY, "no-referrer"),
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-    ];
-    for (name, value) in pairs {
-        headers.insert(name, HeaderValue::from_static(value));
-    }
+        .body(body)
 }
 
 #[cfg(test)]

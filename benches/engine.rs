@@ -108,7 +108,15 @@ fn main() {
     let clock = FixedClock::new(start);
     let mailer = Mailer::new(&settings.email).unwrap();
     let vapid = VapidKeys::load_or_generate(&settings.push.vapid_key_file).unwrap();
-    let engine = Engine::new(&settings, pool.clone(), Arc::new(clock), mailer, vapid);
+    let metrics = smp_aftercare::metrics::Metrics::new();
+    let engine = Engine::new(
+        &settings,
+        pool.clone(),
+        Arc::new(clock),
+        mailer,
+        vapid,
+        metrics,
+    );
 
     runtime.block_on(async {
         let t = Instant::now();

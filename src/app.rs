@@ -11,7 +11,6 @@ use actix_web::middleware::ErrorHandlers;
 use actix_web::{web, App, HttpServer};
 use tokio_cron_scheduler::JobScheduler;
 use tracing_actix_web::TracingLogger;
-use utoipa_scalar::{Scalar, Servable};
 
 use crate::api::logging::RedactedRootSpan;
 use crate::api::middleware::{self, RouteTable};
@@ -21,8 +20,10 @@ use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::jobs::{scheduler, Engine, RunReport};
 use crate::links::Links;
+use crate::metrics::Metrics;
 use crate::notify::email::Mailer;
 use crate::notify::vapid::VapidKeys;
+use crate::service::queue::{self, QueueStatus};
 use crate::service::Services;
 
 /// A startup failure, phrased for the operator.
@@ -41,6 +42,8 @@ pub enum StartupError {
     },
     #[error("scheduler: {0}")]
     Scheduler(String),
+    #[error(transparent)]
+    Store(#[from] db::StoreError),
 }
 
 impl Services {
@@ -81,6 +84,7 @@ impl Services {
             vapid,
             settings: Arc::new(settings),
             outbox: Arc::new(tokio::sync::Notify::new()),
+            metrics: Metrics::new(),
         })
     }
 
@@ -92,6 +96,7 @@ impl Services {
             self.clock.clone(),
             self.mailer.clone(),
             self.vapid.clone(),
+            self.metrics.clone(),
         )
     }
 }
@@ -171,12 +176,13 @@ impl Application {
                     web::QueryConfig::default().error_handler(|e, _| middleware::bad_request(e)),
                 )
                 .route("/openapi.json", web::get().to(crate::api::openapi_json))
-                .service(Scalar::with_url("/docs", doc.get_ref().clone()))
+                .configure(crate::api::docs::routes)
                 .configure(crate::web::routes)
                 .default_service(web::to(not_found))
                 .wrap(ErrorHandlers::new().default_handler(bare_error))
                 .wrap(actix_web::middleware::from_fn(middleware::echo_request_id))
                 .wrap(crate::web::headers::security_headers())
+                .wrap(actix_web::middleware::from_fn(middleware::record_metrics))
                 .wrap(TracingLogger::<RedactedRootSpan>::new())
         })
         .shutdown_timeout(server_settings.shutdown_timeout_secs)
@@ -225,6 +231,66 @@ fn bare_error<B>(
         return Ok(crate::web::pages::page_for_bare_error(res));
     }
     middleware::problem_for_bare_errors(res)
+}
+
+/// `GET /metrics` on `metrics.bind`: an HTTP server of its own, so the metrics are
+/// never served on the API's (public) address by accident.
+pub struct MetricsServer {
+    handle: actix_web::dev::ServerHandle,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    port: u16,
+}
+
+impl MetricsServer {
+    /// Listens on `metrics.bind`, or returns None when it is blank (metrics off).
+    pub fn start(services: &Services) -> Result<Option<MetricsServer>, StartupError> {
+        let bind = &services.settings.metrics;
+        let Some(address) = bind.address().ok().flatten() else {
+            return Ok(None);
+        };
+        let listener = TcpListener::bind(address).map_err(|source| StartupError::Bind {
+            address: format!("{address} (metrics.bind)"),
+            source,
+        })?;
+        MetricsServer::with_listener(services, listener).map(Some)
+    }
+
+    pub fn with_listener(
+        services: &Services,
+        listener: TcpListener,
+    ) -> Result<MetricsServer, StartupError> {
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
+        let services = web::Data::new(services.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(services.clone())
+                .route("/metrics", web::get().to(crate::api::metrics::scrape))
+        })
+        .workers(1)
+        // Stopped by its owner, after the API and the engine: scrapes see the drain.
+        .disable_signals()
+        .listen(listener)
+        .map_err(|source| StartupError::Bind {
+            address: format!("port {port} (metrics.bind)"),
+            source,
+        })?
+        .run();
+        let handle = server.handle();
+        Ok(MetricsServer {
+            handle,
+            task: tokio::spawn(server),
+            port,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn stop(self) {
+        self.handle.stop(true).await;
+        let _ = self.task.await;
+    }
 }
 
 /// The reminder engine running on cron wake-ups, plus an immediate wake-up whenever a
@@ -276,4 +342,20 @@ impl Worker {
 pub async fn run_once(services: &Services) -> Result<RunReport, db::StoreError> {
     let engine = services.engine();
     engine.run_once(services.clock.now()).await
+}
+
+/// `jobs status`: the queue on the configured database as of `now` (reads only; it
+/// applies pending migrations first, as every command that opens the database does).
+pub async fn queue_status(
+    settings: &Settings,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<QueueStatus, StartupError> {
+    let pool = prepare_database(settings)?;
+    let backend = settings
+        .database
+        .backend()
+        .map_err(db::DbError::BadUrl)?
+        .backend_name();
+    let push_configured = settings.push.vapid_subject.is_some();
+    Ok(queue::status(&pool, now, backend, push_configured).await?)
 }

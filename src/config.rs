@@ -32,6 +32,7 @@ pub struct Settings {
     pub jobs: JobSettings,
     #[serde(default)]
     pub links: LinkSettings,
+    pub metrics: MetricsSettings,
 }
 
 /// Where the links we hand out point.
@@ -43,6 +44,27 @@ pub struct LinkSettings {
     /// clinic with a native app of its own points it there. Unsubscribe links, the
     /// calendar feed and the API stay on `server.public_url`.
     pub app_url: Option<url::Url>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Where `GET /metrics` listens (`IP:PORT`), on a listener of its own so it is never
+    /// public by accident; blank (the default) serves no metrics.
+    pub bind: String,
+}
+
+impl MetricsSettings {
+    /// The address to listen on, or None when metrics are off.
+    pub fn address(&self) -> Result<Option<std::net::SocketAddr>, String> {
+        let bind = self.bind.trim();
+        if bind.is_empty() {
+            return Ok(None);
+        }
+        bind.parse().map(Some).map_err(|_| {
+            format!("{bind:?} is not IP:PORT, e.g. 127.0.0.1:9464 (blank turns metrics off)")
+        })
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -355,6 +377,9 @@ impl Settings {
             if let Err(why) = push::validate_subject(subject) {
                 return fail("push.vapid_subject", &why);
             }
+        }
+        if let Err(why) = self.metrics.address() {
+            return fail("metrics.bind", &why);
         }
         if self.invitations.valid_days == 0 || self.invitations.valid_days > 90 {
             return fail("invitations.valid_days", "must be between 1 and 90");

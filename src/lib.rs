@@ -9,6 +9,7 @@ pub mod db;
 pub mod domain;
 pub mod jobs;
 pub mod links;
+pub mod metrics;
 pub mod notify;
 pub mod service;
 pub mod telemetry;

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::views::ClientView;
 use super::{client_ip, ApiError, AppState};
+use crate::metrics::InvitationOutcome;
 use crate::service::invitations;
 
 /// Per-client-address limit on invitation accepts: guessing tokens is hopeless
@@ -61,6 +62,7 @@ pub async fn accept(
     let ip = client_ip::of(&req, &services.settings.server.trusted_proxies);
     let per_minute = services.settings.invitations.accepts_per_minute;
     if !state.accept_limiter.allow(ip, services.now(), per_minute) {
+        services.metrics.invitation(InvitationOutcome::RateLimited);
         return Err(ApiError::TooManyRequests(
             "too many invitation attempts from this address; try again in a minute".into(),
         ));

@@ -200,6 +200,31 @@ pub async fn echo_request_id(
     Ok(res)
 }
 
+/// Counts and times every request by route template (`/v1/clients/{id}`), method and
+/// final status. Never the raw path: tokens travel in paths (`/invite/...`,
+/// `/unsubscribe/...`), and ids would make a label per client.
+pub async fn record_metrics(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> actix_web::Result<ServiceResponse<impl actix_web::body::MessageBody>> {
+    // A stopwatch for the latency histogram, not a reading of "now".
+    let started = std::time::Instant::now();
+    let method = req.method().as_str().to_string();
+    let metrics = req
+        .app_data::<web::Data<super::AppState>>()
+        .map(|state| state.services.metrics.clone());
+    let result = next.call(req).await;
+    if let Some(metrics) = metrics {
+        let (route, status) = match &result {
+            Ok(res) => (res.request().match_pattern(), res.status()),
+            Err(e) => (None, e.as_response_error().status_code()),
+        };
+        let route = route.unwrap_or_else(|| "unmatched".to_string());
+        metrics.http_request(&method, &route, status.as_u16(), started.elapsed());
+    }
+    result
+}
+
 #[cfg(test)]
 mod tests {
     use super::segment_matches;

@@ -28,8 +28,8 @@ use super::views;
     )),
     modifiers(&BearerSchemes),
     tags(
-        (name = "clinic", description = "Clinic endpoints: Authorization: Bearer <clinic API key>"),
-        (name = "client", description = "Client endpoints: Authorization: Bearer <client access token>"),
+        (name = "clinic", description = "Clinic endpoints: `Authorization: Bearer smpk_...` (the clinic's API key)"),
+        (name = "client", description = "Client endpoints: `Authorization: Bearer smpc_...` (an access token)"),
         (name = "service", description = "Health and public keys"),
     )
 )]

@@ -5,6 +5,7 @@
 //! configuration and usage errors, 1 for anything else); never a panic backtrace.
 
 pub mod preview;
+pub mod status;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,7 +13,7 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::app::{self, Application, Worker};
+use crate::app::{self, Application, MetricsServer, Worker};
 use crate::clock::{AcceleratedClock, Clock, FixedClock, SharedClock, SystemClock};
 use crate::config::Settings;
 use crate::db;
@@ -116,6 +117,17 @@ pub enum JobsCommand {
         #[arg(long, value_name = "RFC3339")]
         at: Option<chrono::DateTime<chrono::FixedOffset>>,
     },
+    /// Whether reminders go out: the queue by status and channel with the oldest due
+    /// age, what was settled and what failed (grouped by reason) in the last 24 hours,
+    /// and the push subscriptions disabled in that time. Reads only.
+    Status {
+        /// As of this instant (RFC 3339) instead of now.
+        #[arg(long, value_name = "RFC3339")]
+        at: Option<chrono::DateTime<chrono::FixedOffset>>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -194,6 +206,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Serve(args) => serve(settings, &args),
         Command::Worker(clock_args) => worker(settings, &clock_args),
         Command::Jobs(JobsCommand::RunOnce { at }) => run_once(settings, at),
+        Command::Jobs(JobsCommand::Status { at, json }) => jobs_status(settings, at, json),
         Command::Migrate => migrate(&settings),
         Command::Clinic(command) => clinic(&settings, command),
         Command::Preview(args) => preview::command(&args),
@@ -239,6 +252,7 @@ fn serve(mut settings: Settings, args: &ServeArgs) -> Result<(), Failure> {
         let url = settings.database.redacted_url();
         let services = Services::build(settings, clock).map_err(Failure::runtime)?;
         let app = Application::build(services.clone()).map_err(Failure::runtime)?;
+        let metrics = start_metrics(&services)?;
         let worker = if no_scheduler {
             None
         } else {
@@ -248,6 +262,9 @@ fn serve(mut settings: Settings, args: &ServeArgs) -> Result<(), Failure> {
         app.run_until_stopped().await.map_err(Failure::runtime)?;
         if let Some(worker) = worker {
             worker.stop().await;
+        }
+        if let Some(metrics) = metrics {
+            metrics.stop().await;
         }
         tracing::info!("stopped");
         Ok(())
@@ -261,12 +278,28 @@ fn worker(mut settings: Settings, args: &ClockArgs) -> Result<(), Failure> {
     runtime()?.block_on(async move {
         let services = Services::build(settings, clock).map_err(Failure::runtime)?;
         let worker = Worker::start(&services).await.map_err(Failure::runtime)?;
+        let metrics = start_metrics(&services)?;
         tracing::info!("smp-aftercare worker running; Ctrl-C or SIGTERM stops it");
         shutdown_signal().await;
         worker.stop().await;
+        if let Some(metrics) = metrics {
+            metrics.stop().await;
+        }
         tracing::info!("stopped");
         Ok(())
     })
+}
+
+/// The metrics listener, when `metrics.bind` is set.
+fn start_metrics(services: &Services) -> Result<Option<MetricsServer>, Failure> {
+    let metrics = MetricsServer::start(services).map_err(Failure::runtime)?;
+    if let Some(metrics) = &metrics {
+        tracing::info!(
+            port = metrics.port(),
+            "metrics at GET /metrics (metrics.bind)"
+        );
+    }
+    Ok(metrics)
 }
 
 async fn shutdown_signal() {
@@ -317,6 +350,29 @@ fn run_once(
             println!("  {status} ({count}): {reason}");
         }
         println!("push: {}", push_status(&services));
+        Ok(())
+    })
+}
+
+fn jobs_status(
+    settings: Settings,
+    at: Option<chrono::DateTime<chrono::FixedOffset>>,
+    json: bool,
+) -> Result<(), Failure> {
+    let now = match at {
+        Some(at) => at.with_timezone(&chrono::Utc),
+        None => SystemClock.now(),
+    };
+    runtime()?.block_on(async move {
+        let report = app::queue_status(&settings, now)
+            .await
+            .map_err(Failure::runtime)?;
+        if json {
+            let text = serde_json::to_string_pretty(&report).map_err(Failure::runtime)?;
+            println!("{text}");
+        } else {
+            print!("{}", status::render(&report));
+        }
         Ok(())
     })
 }

@@ -130,26 +130,32 @@ pub fn set_status_if_unsent(
 }
 
 /// Marks every unsent row whose local day is over as expired: a "do not wash today"
-/// is never sent late. Includes rows whose sender crashed (lease expired).
-pub fn expire_stale(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(
-        deliveries::table
-            .filter(deliveries::stale_at.le(now))
-            .filter(
-                deliveries::status
-                    .eq_any([PENDING, RETRY])
-                    .or(deliveries::status
-                        .eq(SENDING)
-                        .and(deliveries::lease_until.le(now))),
-            ),
-    )
-    .set((
+/// is never sent late. Includes rows whose sender crashed (lease expired). Returns the
+/// kind and channel of each row expired (for the metrics).
+pub fn expire_stale(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<(String, Channel)>> {
+    let stale = deliveries::table
+        .filter(deliveries::stale_at.le(now))
+        .filter(
+            deliveries::status
+                .eq_any([PENDING, RETRY])
+                .or(deliveries::status
+                    .eq(SENDING)
+                    .and(deliveries::lease_until.le(now))),
+        );
+    let expire = diesel::update(stale).set((
         deliveries::status.eq(EXPIRED),
         deliveries::lease_until.eq(None::<NaiveDateTime>),
         deliveries::leased_by.eq(None::<String>),
         deliveries::updated_at.eq(now),
-    ))
-    .execute(conn)
+    ));
+    let returned = (deliveries::kind, deliveries::channel);
+    match conn {
+        DbConnection::Postgresql(pg) => expire.returning(returned).get_results(pg),
+        DbConnection::Sqlite(lite) => expire.returning(returned).get_results(lite),
+    }
 }
 
 /// Claims up to `limit` due rows for `worker` until `lease_until`: pending or retry
@@ -301,15 +307,56 @@ pub fn replace_payload(conn: &mut DbConnection, id: &str, payload: &str) -> Quer
         .map(|_| ())
 }
 
-/// A client's reminder history, newest first (invitations are shown on the client).
-pub fn history(conn: &mut DbConnection, client_id: &str, limit: i64) -> QueryResult<Vec<Delivery>> {
-    deliveries::table
+/// Which of a client's reminders a history page shows.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryFilter {
+    /// Any of these statuses (all when empty).
+    pub statuses: Vec<DeliveryStatus>,
+    pub channel: Option<Channel>,
+    /// Local dates, both ends included.
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    /// The page starts after this row: (local date, id) of the previous page's last.
+    pub after: Option<(NaiveDate, String)>,
+}
+
+/// One page of a client's reminder history, newest first: local date descending, then
+/// id descending (ids are UUIDv7, so later rows of a day come first). Keyset paging on
+/// that order (`deliveries_client_history`), so a row is never skipped or repeated
+/// while rows are added. Invitations are shown on the client, not here.
+pub fn history_page(
+    conn: &mut DbConnection,
+    client_id: &str,
+    filter: &HistoryFilter,
+    limit: i64,
+) -> QueryResult<Vec<Delivery>> {
+    let mut query = deliveries::table
         .filter(deliveries::client_id.eq(client_id))
         .filter(deliveries::kind.ne(INVITATION_KIND))
-        .order((deliveries::local_date.desc(), deliveries::channel.asc()))
+        .order((deliveries::local_date.desc(), deliveries::id.desc()))
         .limit(limit)
         .select(Delivery::as_select())
-        .load(conn)
+        .into_boxed();
+    if !filter.statuses.is_empty() {
+        query = query.filter(deliveries::status.eq_any(filter.statuses.clone()));
+    }
+    if let Some(channel) = filter.channel {
+        query = query.filter(deliveries::channel.eq(channel));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(deliveries::local_date.ge(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(deliveries::local_date.le(to));
+    }
+    if let Some((date, id)) = &filter.after {
+        query = query.filter(
+            deliveries::local_date.lt(*date).or(deliveries::local_date
+                .eq(*date)
+                .and(deliveries::id.lt(id.clone()))),
+        );
+    }
+    query.load(conn)
 }
 
 /// Deletes settled rows older than `before` (the daily prune).

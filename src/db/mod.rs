@@ -9,10 +9,12 @@ pub mod clinics;
 pub mod columns;
 pub mod deliveries;
 pub mod push_subscriptions;
+pub mod queue;
 pub mod schema;
 pub mod unsubscribe_tokens;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -68,6 +70,21 @@ pub struct DbManager {
     url: DatabaseUrl,
     sqlite_busy_timeout_ms: u32,
 }
+
+/// What r2d2 does not tell: callers of `run` waiting for a connection, and the waits
+/// that timed out. r2d2 exposes neither its waiters nor its manager, so the count is
+/// kept beside `run`, the one checkout path of async work, per process (a process has
+/// one pool; tests that spawn several services in one process share it, and assert
+/// none of it).
+struct Checkouts {
+    waiting: AtomicI64,
+    timeouts: AtomicU64,
+}
+
+static CHECKOUTS: Checkouts = Checkouts {
+    waiting: AtomicI64::new(0),
+    timeouts: AtomicU64::new(0),
+};
 
 impl DbManager {
     pub fn new(url: DatabaseUrl, sqlite_busy_timeout_ms: u32) -> DbManager {
@@ -255,9 +272,14 @@ where
 {
     let pool = pool.clone();
     tokio::task::spawn_blocking(move || {
-        let mut conn = pool
-            .get()
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let checkouts = &CHECKOUTS;
+        checkouts.waiting.fetch_add(1, Ordering::Relaxed);
+        let conn = pool.get();
+        checkouts.waiting.fetch_sub(1, Ordering::Relaxed);
+        let mut conn = conn.map_err(|e| {
+            checkouts.timeouts.fetch_add(1, Ordering::Relaxed);
+            StoreError::Unavailable(e.to_string())
+        })?;
         match work(&mut conn) {
             Err(e) if e.is_store_failure() && ping(&mut conn).is_err() => {
                 Err(StoreError::Unavailable(e.to_string()).into())
@@ -267,6 +289,21 @@ where
     })
     .await
     .unwrap_or_else(|e| Err(StoreError::Task(e.to_string()).into()))
+}
+
+/// The pool for the metrics: connections in use and idle (r2d2's count), callers of
+/// `run` waiting for one and the checkouts that timed out (this process's, see
+/// `Checkouts`).
+pub fn pool_gauges(pool: &DbPool) -> crate::metrics::PoolGauges {
+    let state = pool.state();
+    let checkouts = &CHECKOUTS;
+    crate::metrics::PoolGauges {
+        in_use: i64::from(state.connections.saturating_sub(state.idle_connections)),
+        idle: i64::from(state.idle_connections),
+        max: i64::from(pool.max_size()),
+        waiting: checkouts.waiting.load(Ordering::Relaxed).max(0),
+        timeouts: checkouts.timeouts.load(Ordering::Relaxed),
+    }
 }
 
 /// Whether the database accepts writes, without writing: a read-only SQLite file (the

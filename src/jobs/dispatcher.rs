@@ -19,7 +19,8 @@ use crate::db::deliveries::{self, Delivery, Settlement, INVITATION_KIND};
 use crate::db::{self, clients, clinics, push_subscriptions, DbPool, StoreError};
 use crate::domain::{Channel, DeliveryStatus};
 use crate::links::Links;
-use crate::notify::email::{Mailer, OutgoingEmail, Recipient, SendError};
+use crate::metrics::Metrics;
+use crate::notify::email::{Mailer, OutgoingEmail, Recipient, SendError, SentEmail};
 use crate::notify::push::{PushMessage, PushOutcome, PushSender, PushTarget, PushUrgency};
 use crate::notify::templates::{self, ReminderEmail};
 
@@ -90,6 +91,31 @@ impl DispatchReport {
 pub struct Channels {
     pub mailer: Mailer,
     pub push: Option<PushSender>,
+    pub metrics: Metrics,
+}
+
+impl Channels {
+    /// Sends an email, timed for the metrics.
+    pub(super) async fn email(&self, email: &OutgoingEmail) -> Result<SentEmail, SendError> {
+        let started = std::time::Instant::now();
+        let sent = self.mailer.send(email).await;
+        self.metrics.send_took(Channel::Email, started.elapsed());
+        sent
+    }
+
+    /// Sends a push message, timed and its answer counted for the metrics.
+    async fn push(
+        &self,
+        sender: &PushSender,
+        to: &PushTarget,
+        message: &PushMessage,
+    ) -> PushOutcome {
+        let started = std::time::Instant::now();
+        let outcome = sender.send(to, message).await;
+        self.metrics.send_took(Channel::Push, started.elapsed());
+        self.metrics.push_answered(outcome.status());
+        outcome
+    }
 }
 
 /// What one pass needs besides the channels and the policy.
@@ -124,8 +150,13 @@ pub async fn dispatch_once(
         Ok((expired, claimed))
     })
     .await?;
+    for (kind, channel) in &expired {
+        channels
+            .metrics
+            .delivery_settled(kind, *channel, DeliveryStatus::Expired);
+    }
     let mut report = DispatchReport {
-        expired,
+        expired: expired.len(),
         claimed: claimed.len(),
         ..DispatchReport::default()
     };
@@ -322,7 +353,7 @@ async fn send_push(
         p256dh: subscription.p256dh,
         auth: subscription.auth,
     };
-    Ok(match sender.send(&target, &message).await {
+    Ok(match channels.push(sender, &target, &message).await {
         PushOutcome::Sent { .. } => settled(done(SENT, None, Some(now.naive_utc()))),
         PushOutcome::Gone { status, reason } => {
             let why = format!("push service says the subscription is gone ({status}): {reason}");
@@ -406,7 +437,7 @@ async fn send_email(
         html: rendered.html,
         list_unsubscribe: url::Url::parse(&unsubscribe_url).ok(),
     };
-    Ok(match channels.mailer.send(&email).await {
+    Ok(match channels.email(&email).await {
         Ok(_) => settled(done(SENT, None, Some(now.naive_utc()))),
         Err(SendError::Permanent(reason)) => {
             tracing::error!(delivery = %delivery.id, %reason, "email rejected permanently");

@@ -97,7 +97,7 @@ pub(super) async fn send(
         html: rendered.html,
         list_unsubscribe: None,
     };
-    Ok(match channels.mailer.send(&email).await {
+    Ok(match channels.email(&email).await {
         Ok(_) => settled(done(DeliveryStatus::Sent, None, Some(now.naive_utc()))),
         Err(SendError::Permanent(reason)) => {
             tracing::warn!(client = %bundle.client.id, %reason, "invitation email refused");

@@ -23,6 +23,7 @@ use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
 use crate::db::{self, DbPool, StoreError};
 use crate::links::Links;
+use crate::metrics::{self, Metrics};
 use crate::notify::email::Mailer;
 use crate::notify::push::PushSender;
 use crate::notify::vapid::VapidKeys;
@@ -51,6 +52,7 @@ pub struct Engine {
     unsettled: settle::Unsettled,
     /// Shutdown asked: claim nothing more.
     stopping: AtomicBool,
+    pub metrics: Metrics,
 }
 
 impl Engine {
@@ -60,6 +62,7 @@ impl Engine {
         clock: SharedClock,
         mailer: Mailer,
         vapid: VapidKeys,
+        metrics: Metrics,
     ) -> Engine {
         let jobs = &settings.jobs;
         // Push services check the VAPID token against real time, even when the engine
@@ -80,7 +83,11 @@ impl Engine {
         Engine {
             pool,
             clock,
-            channels: dispatcher::Channels { mailer, push },
+            channels: dispatcher::Channels {
+                mailer,
+                push,
+                metrics: metrics.clone(),
+            },
             policy: DispatchPolicy {
                 batch_size: jobs.batch_size as i32,
                 lease: Duration::seconds(jobs.lease_secs as i64),
@@ -95,13 +102,31 @@ impl Engine {
             retention_days: jobs.retention_days,
             planning: AtomicBool::new(false),
             dispatching: AtomicBool::new(false),
-            unsettled: settle::Unsettled::default(),
+            unsettled: settle::Unsettled::new(metrics.clone()),
             stopping: AtomicBool::new(false),
+            metrics,
         }
     }
 
-    /// Plans every client due at `now`, batch after batch.
+    /// Plans every client due at `now`, batch after batch; counted in the metrics.
     pub async fn plan(&self, now: DateTime<Utc>) -> Result<PlanReport, StoreError> {
+        // A stopwatch for the metrics, not a reading of "now".
+        let started = std::time::Instant::now();
+        let planned = self.plan_batches(now).await;
+        if let Ok(report) = &planned {
+            self.metrics.planned(metrics::PlannedRows {
+                inserted: report.inserted,
+                updated: report.updated,
+                cancelled: report.cancelled,
+                expired: report.expired,
+            });
+            let took = started.elapsed();
+            self.metrics.tick(metrics::Job::Plan, took, report.clients);
+        }
+        planned
+    }
+
+    async fn plan_batches(&self, now: DateTime<Utc>) -> Result<PlanReport, StoreError> {
         let mut total = PlanReport::default();
         loop {
             let (batch, links) = (self.plan_batch, self.policy.links.clone());
@@ -121,8 +146,20 @@ impl Engine {
         }
     }
 
-    /// Dispatches everything due at `now`, batch after batch.
+    /// Dispatches everything due at `now`, batch after batch; timed in the metrics
+    /// (each outcome is counted where it is stored).
     pub async fn dispatch(&self, now: DateTime<Utc>) -> Result<DispatchReport, StoreError> {
+        let started = std::time::Instant::now();
+        let dispatched = self.dispatch_batches(now).await;
+        if let Ok(report) = &dispatched {
+            let rows = report.claimed + report.expired;
+            let took = started.elapsed();
+            self.metrics.tick(metrics::Job::Dispatch, took, rows);
+        }
+        dispatched
+    }
+
+    async fn dispatch_batches(&self, now: DateTime<Utc>) -> Result<DispatchReport, StoreError> {
         let mut total = DispatchReport::default();
         loop {
             let pass = dispatcher::Pass {

@@ -20,6 +20,7 @@ use super::dispatcher::Settled;
 use crate::db::deliveries::{self, Delivery, Settlement, INVITATION_KIND};
 use crate::db::{self, push_subscriptions, DbPool, StoreError};
 use crate::domain::DeliveryStatus;
+use crate::metrics::Metrics;
 
 /// An outcome to write: the row, how it ended, and when.
 pub(super) struct Outcome {
@@ -38,13 +39,28 @@ pub enum Written {
 }
 
 /// Outcomes waiting for the database. Never more than one claimed batch: nothing is
-/// claimed while any are waiting.
-#[derive(Default)]
+/// claimed while any are waiting. Every outcome stored passes through here, so this is
+/// where the metrics count them.
 pub struct Unsettled {
     queue: Mutex<VecDeque<Outcome>>,
+    metrics: Metrics,
 }
 
 impl Unsettled {
+    pub fn new(metrics: Metrics) -> Unsettled {
+        Unsettled {
+            queue: Mutex::default(),
+            metrics,
+        }
+    }
+
+    /// An outcome is in the database: count it.
+    fn stored(&self, outcome: &Outcome) {
+        let (delivery, status) = (&outcome.delivery, outcome.settled.settlement.status);
+        self.metrics
+            .delivery_settled(&delivery.kind, delivery.channel, status);
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Outcome>> {
         self.queue.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -65,7 +81,12 @@ impl Unsettled {
                 return Ok(written);
             };
             match write(pool, worker, &outcome).await {
-                Ok(_) => written += 1,
+                Ok(stored) => {
+                    if stored {
+                        self.stored(&outcome);
+                    }
+                    written += 1;
+                }
                 Err(e) => {
                     self.lock().push_front(outcome);
                     return Err(e);
@@ -78,6 +99,7 @@ impl Unsettled {
     pub(super) async fn settle(&self, pool: &DbPool, worker: &str, outcome: Outcome) -> Written {
         match write(pool, worker, &outcome).await {
             Ok(true) => {
+                self.stored(&outcome);
                 let settlement = outcome.settled.settlement;
                 Written::Stored(settlement.status, settlement.last_error)
             }

@@ -135,6 +135,8 @@ pub async fn onboard(
     match outcome {
         Ok(done) => {
             if matches!(done, Onboarded::Created { .. }) {
+                s.metrics
+                    .invitation(crate::metrics::InvitationOutcome::Issued);
                 s.outbox.notify_one();
             }
             Ok(done)

@@ -10,6 +10,7 @@ use crate::db::deliveries::{self, Delivery, INVITATION_KIND};
 use crate::db::{clients, DbConnection};
 use crate::domain::{Channel, DeliveryStatus, InvitationStatus};
 use crate::links::Links;
+use crate::metrics::InvitationOutcome;
 use crate::tokens;
 
 /// Prefix of invitation tokens (in the emailed link).
@@ -99,6 +100,7 @@ pub async fn resend(
             })
         })
         .await?;
+    s.metrics.invitation(InvitationOutcome::Issued);
     s.outbox.notify_one();
     Ok(bundle)
 }
@@ -110,8 +112,23 @@ pub struct Accepted {
 }
 
 /// Exchanges an invitation token for an access token. Unknown, used and expired links
-/// each say what to do.
+/// each say what to do; each outcome is counted in the metrics.
 pub async fn accept(s: &Services, token: String) -> Result<Accepted, Error> {
+    let accepted = exchange(s, token).await;
+    let outcome = match &accepted {
+        Ok(_) => Some(InvitationOutcome::Accepted),
+        Err(Error::NotFound(_)) => Some(InvitationOutcome::Invalid),
+        Err(Error::Conflict(_)) => Some(InvitationOutcome::AlreadyAccepted),
+        Err(Error::Gone(_)) => Some(InvitationOutcome::Expired),
+        Err(_) => None,
+    };
+    if let Some(outcome) = outcome {
+        s.metrics.invitation(outcome);
+    }
+    accepted
+}
+
+async fn exchange(s: &Services, token: String) -> Result<Accepted, Error> {
     let now = s.now();
     let unknown = || Error::NotFound("this invitation link is not valid".into());
     let token_id = tokens::parse_id(INVITATION_TOKEN_KIND, &token)

@@ -14,8 +14,10 @@ pub mod health;
 pub mod history;
 pub mod idempotency;
 pub mod invitations;
+pub mod metrics;
 pub mod preferences;
 pub mod push;
+pub mod queue;
 pub mod replan;
 pub mod sessions;
 pub mod validate;
@@ -29,6 +31,7 @@ use crate::config::Settings;
 pub use crate::db::bundle::ClientBundle;
 use crate::db::{self, DbConnection, DbPool};
 pub use crate::links::Links;
+use crate::metrics::Metrics;
 use crate::notify::email::Mailer;
 use crate::notify::vapid::VapidKeys;
 pub use error::Error;
@@ -50,6 +53,8 @@ pub struct Services {
     /// Wakes the dispatcher when something was queued (an invitation) so it goes out
     /// now rather than at the next tick.
     pub outbox: Arc<tokio::sync::Notify>,
+    /// This service's metrics (its own registry; shared with its engine).
+    pub metrics: Metrics,
 }
 
 impl Services {

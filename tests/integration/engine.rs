@@ -24,6 +24,17 @@ pub async fn onboard(
     timezone: &str,
     sessions: Value,
 ) -> (String, String) {
+    let (client_id, token, _) = onboard_with_key(app, email, timezone, sessions).await;
+    (client_id, token)
+}
+
+/// `onboard`, also returning the clinic's API key.
+pub async fn onboard_with_key(
+    app: &TestApp,
+    email: &str,
+    timezone: &str,
+    sessions: Value,
+) -> (String, String, String) {
     let (_, key) = app.create_clinic("Northside SMP", "front@northside.test");
     let clinic = app.clinic_client(&key);
     let created = clinic
@@ -35,7 +46,7 @@ pub async fn onboard(
     assert_eq!(created.status(), 201);
     let created: Value = created.json().await.unwrap();
     let token = accept_latest_invitation(app).await;
-    (created["id"].as_str().unwrap().to_string(), token)
+    (created["id"].as_str().unwrap().to_string(), token, key)
 }
 
 pub async fn register_push(app: &TestApp, token: &str, push: &PushPeer, behaviour: &str) -> String {

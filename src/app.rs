@@ -223,11 +223,16 @@ async fn not_found(
 }
 
 /// An error answer without a body of ours (actix's own, a payload error): a page for
-/// page requests, a problem body for everything else.
+/// page requests, a problem body for everything else. A page answers as a page
+/// whoever asked (a mail client's one-click unsubscribe, curl).
 fn bare_error<B>(
     res: actix_web::dev::ServiceResponse<B>,
 ) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
-    if crate::web::wants_page(res.request()) {
+    let is_page = res
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if is_page || crate::web::wants_page(res.request()) {
         return Ok(crate::web::pages::page_for_bare_error(res));
     }
     middleware::problem_for_bare_errors(res)

@@ -1,6 +1,7 @@
-//! Reminder history for clients and clinics, and the one-click email unsubscribe.
+//! Reminder history for clients and clinics. (The one-click unsubscribe pages are the
+//! client app's: `web::app::unsubscribe`.)
 
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -9,7 +10,6 @@ use super::{ApiError, AppState};
 use crate::db::deliveries::Delivery;
 use crate::domain::{Channel, DeliveryStatus};
 use crate::service::history::{self, Whose};
-use crate::service::preferences;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DeliveryView {
@@ -144,49 +144,5 @@ pub async fn of_client(
     let whose = Whose::OfClinic(clinic.0, path.into_inner());
     Ok(page(
         history::page(&state.services, whose, query.into_inner().into()).await?,
-    ))
-}
-
-/// GET /unsubscribe/{token}: a confirmation page whose button POSTs (mail scanners
-/// follow GET links; only the POST unsubscribes, as RFC 8058 intends).
-#[utoipa::path(
-    operation_id = "unsubscribe_email_page",
-    params(("token" = String, Path, description = "From the reminder email")),
-    responses((status = 200, description = "A page with the button that unsubscribes", content_type = "text/html")),
-    tag = "client"
-)]
-#[get("/unsubscribe/{token}")]
-pub async fn unsubscribe_page(path: web::Path<String>) -> HttpResponse {
-    let token: String = path
-        .into_inner()
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect();
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Stop reminder emails</title>\
-         </head><body><h1>Stop aftercare reminder emails?</h1><p>Push notifications on your phone continue.</p>\
-         <form method=\"post\" action=\"/unsubscribe/{token}\"><button type=\"submit\">Stop reminder emails</button>\
-         </form></body></html>"
-    ))
-}
-
-/// POST /unsubscribe/{token}: one-click unsubscribe (RFC 8058). Turns off email
-/// reminders only; idempotent; needs no login (the token is the capability).
-#[utoipa::path(
-    operation_id = "unsubscribe_email",
-    params(("token" = String, Path, description = "From the reminder email")),
-    responses((status = 200, description = "Email reminders are off (also when they already were)")),
-    tag = "client"
-)]
-#[post("/unsubscribe/{token}")]
-pub async fn unsubscribe(
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    preferences::unsubscribe(&state.services, path.into_inner()).await?;
-    Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Unsubscribed</title></head>\
-         <body><h1>You will get no more reminder emails.</h1>\
-         <p>Push notifications continue; you can turn email back on in the app.</p></body></html>",
     ))
 }

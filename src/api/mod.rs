@@ -73,9 +73,7 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
         .service(calendar::status)
         .service(calendar::issue)
         .service(calendar::revoke)
-        .service(calendar::feed)
-        .service(deliveries::unsubscribe_page)
-        .service(deliveries::unsubscribe);
+        .service(calendar::feed);
 }
 
 /// The clinic a key belongs to: lets a clinic's IT check its key works.

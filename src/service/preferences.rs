@@ -92,6 +92,13 @@ pub async fn unsubscribe(s: &Services, token: String) -> Result<(), Error> {
     .await
 }
 
+/// Whether an unsubscribe link is one we issued (its page offers the button only then).
+/// Reads only: the page is what mail scanners open.
+pub async fn unsubscribe_link_is_valid(s: &Services, token: String) -> Result<bool, Error> {
+    s.db(move |conn| Ok(unsubscribe_tokens::find_client(conn, &token)?.is_some()))
+        .await
+}
+
 /// The signed-in client with everything needed to show them.
 pub async fn profile(
     s: &Services,

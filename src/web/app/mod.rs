@@ -7,12 +7,14 @@
 //! Routes: `/invite/{token}` (landing: never accepts on GET), `/`, `/today`,
 //! `/days/{date}`, `/timeline`, `/settings` (the shell), `/sw.js` (the service worker,
 //! at the root so its scope is the whole app), `/manifest.webmanifest`, and
-//! `/app/timeline.svg` (the picture, for the signed-in client).
+//! `/app/timeline.svg` (the picture, for the signed-in client), and the reminder
+//! emails' `/unsubscribe/{token}`.
 
 mod auth;
 mod invite;
 mod picture;
 mod shell;
+mod unsubscribe;
 mod worker;
 
 use actix_web::web;
@@ -26,5 +28,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(shell::settings)
         .service(worker::service_worker)
         .service(worker::manifest)
-        .service(picture::timeline_svg);
+        .service(picture::timeline_svg)
+        .service(unsubscribe::confirm)
+        .service(unsubscribe::unsubscribe);
 }

@@ -1,0 +1,45 @@
+//! `/unsubscribe/{token}`: the link at the foot of every reminder email and its
+//! `List-Unsubscribe` header. The GET shows a page with one button (mail scanners open
+//! links); the POST, which is also what mail clients send for one-click unsubscribe
+//! (RFC 8058), turns email reminders off. Both answer with a page, whoever asks.
+
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, HttpResponse};
+use minijinja::context;
+
+use super::shell::AppPage;
+use crate::service::{preferences, Error, Services};
+use crate::web::pages::PageError;
+
+fn page(status: StatusCode, view: &str, token: Option<String>) -> HttpResponse {
+    AppPage::new("unsubscribe").respond(
+        status,
+        "app/unsubscribe.html.j2",
+        context! { view, token },
+    )
+}
+
+#[get("/unsubscribe/{token}")]
+pub async fn confirm(
+    services: web::Data<Services>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let token = path.into_inner();
+    Ok(if preferences::unsubscribe_link_is_valid(&services, token.clone()).await? {
+        page(StatusCode::OK, "confirm", Some(token))
+    } else {
+        page(StatusCode::NOT_FOUND, "unknown", None)
+    })
+}
+
+#[post("/unsubscribe/{token}")]
+pub async fn unsubscribe(
+    services: web::Data<Services>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    match preferences::unsubscribe(&services, path.into_inner()).await {
+        Ok(()) => Ok(page(StatusCode::OK, "done", None)),
+        Err(Error::NotFound(_)) => Ok(page(StatusCode::NOT_FOUND, "unknown", None)),
+        Err(other) => Err(other.into()),
+    }
+}

@@ -9,6 +9,7 @@ pub mod columns;
 pub mod deliveries;
 pub mod push_subscriptions;
 pub mod schema;
+mod sqlite_plans;
 pub mod unsubscribe_tokens;
 
 use std::path::{Path, PathBuf};
@@ -82,6 +83,7 @@ impl DbManager {
                 PgConnection::establish(url).map(DbConnection::Postgresql)
             }
             DatabaseUrl::Sqlite(path) => {
+                sqlite_plans::stable_plans_for_new_connections();
                 let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
                 // WAL lets readers run beside the writer; busy_timeout makes writers
                 // queue instead of failing; foreign keys are off by default in SQLite.
@@ -149,6 +151,12 @@ pub fn connect(settings: &DatabaseSettings) -> Result<DbPool, DbError> {
     Ok(r2d2::Pool::builder()
         .max_size(settings.pool_size)
         .min_idle(Some(1))
+        // No `SELECT 1` before every checkout (r2d2's default): it doubled the round
+        // trips of a short request. A connection the server dropped is not handed out
+        // again anyway: libpq reports it bad at its first failed query, diesel then
+        // marks it broken, and r2d2 discards it when it comes back (`has_broken`);
+        // `run` answers that one request `Unavailable`. SQLite's are never dropped.
+        .test_on_check_out(false)
         .connection_timeout(Duration::from_secs(settings.connect_timeout_secs))
         .build_unchecked(manager))
 }

@@ -352,6 +352,29 @@ pub fn sessions_of(conn: &mut DbConnection, client_id: &str) -> QueryResult<Vec<
         .load(conn)
 }
 
+/// The sessions of each of `client_ids`, in date order, in one query.
+pub fn sessions_of_many(
+    conn: &mut DbConnection,
+    client_ids: &[&str],
+) -> QueryResult<std::collections::HashMap<String, Vec<SessionRow>>> {
+    let mut by_client = std::collections::HashMap::<String, Vec<SessionRow>>::new();
+    if client_ids.is_empty() {
+        return Ok(by_client);
+    }
+    let rows: Vec<SessionRow> = sessions::table
+        .filter(sessions::client_id.eq_any(client_ids))
+        .order((sessions::client_id.asc(), sessions::date.asc()))
+        .select(SessionRow::as_select())
+        .load(conn)?;
+    for row in rows {
+        by_client
+            .entry(row.client_id.clone())
+            .or_default()
+            .push(row);
+    }
+    Ok(by_client)
+}
+
 pub fn insert_session(conn: &mut DbConnection, session: &SessionRow) -> QueryResult<()> {
     diesel::insert_into(sessions::table)
         .values(session)

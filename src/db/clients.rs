@@ -135,6 +135,41 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Client>, StoreEr
     )
 }
 
+/// The clients with these ids, in one query (an id without one is left out). An
+/// unreadable row fails the whole read as `Corrupt`; read one by one to find it.
+pub fn find_many(conn: &mut DbConnection, ids: &[&str]) -> Result<Vec<Client>, StoreError> {
+    clients::table
+        .filter(clients::id.eq_any(ids))
+        .select(Client::as_select())
+        .load(conn)
+        .map_err(|e| match e {
+            diesel::result::Error::DeserializationError(why) => {
+                StoreError::Corrupt(format!("a client among {} read together: {why}", ids.len()))
+            }
+            other => StoreError::Query(other),
+        })
+}
+
+/// The clients due for planning at `now` (id, `next_plan_at`), earliest first, at most
+/// `limit`, for a writing transaction. PostgreSQL locks them until it ends and skips
+/// those another planner holds, so racing planners take disjoint batches; SQLite's
+/// writing transaction holds the database's write lock, so no other planner runs.
+pub fn claim_due_for_planning(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<(String, NaiveDateTime)>> {
+    let due = clients::table
+        .filter(clients::next_plan_at.le(now))
+        .order(clients::next_plan_at.asc())
+        .limit(limit)
+        .select((clients::id, clients::next_plan_at.assume_not_null()));
+    match conn {
+        DbConnection::Postgresql(pg) => due.for_update().skip_locked().load(pg),
+        DbConnection::Sqlite(lite) => due.load(lite),
+    }
+}
+
 pub fn find_for_clinic(
     conn: &mut DbConnection,
     clinic_id: &str,

@@ -6,6 +6,8 @@
 //! exhausted); `pending`/`retry` -> `expired` once the local day is over;
 //! `pending`/`retry` -> `cancelled` when a re-plan no longer wants the message.
 
+use std::collections::HashMap;
+
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text, Timestamp};
@@ -94,6 +96,28 @@ pub fn for_client_from(
         .filter(deliveries::kind.ne(INVITATION_KIND))
         .select(Delivery::as_select())
         .load(conn)
+}
+
+/// [`for_client_from`] for many clients in one query, by client.
+pub fn for_clients_from(
+    conn: &mut DbConnection,
+    client_ids: &[&str],
+    from: NaiveDate,
+) -> QueryResult<HashMap<String, Vec<Delivery>>> {
+    let rows: Vec<Delivery> = deliveries::table
+        .filter(deliveries::client_id.eq_any(client_ids))
+        .filter(deliveries::local_date.ge(from))
+        .filter(deliveries::kind.ne(INVITATION_KIND))
+        .select(Delivery::as_select())
+        .load(conn)?;
+    let mut by_client: HashMap<String, Vec<Delivery>> = HashMap::new();
+    for row in rows {
+        by_client
+            .entry(row.client_id.clone())
+            .or_default()
+            .push(row);
+    }
+    Ok(by_client)
 }
 
 /// Rewrites a row that has not been sent yet (content, times, status).

@@ -349,6 +349,40 @@ pub fn accept_invitation(
     Ok(updated == 1)
 }
 
+/// Moves each client's `next_plan_at` to its own instant, in one statement.
+pub fn set_next_plan_at(
+    conn: &mut DbConnection,
+    next: &[(String, NaiveDateTime)],
+) -> QueryResult<usize> {
+    use diesel::sql_types::{Text, Timestamp};
+    let mut updated = 0;
+    for chunk in next.chunks(500) {
+        let values = (0..chunk.len())
+            .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
+            .collect::<Vec<_>>()
+            .join(", ");
+        // `VALUES` names its columns column1, column2 on both backends.
+        let (id, at) = match conn {
+            DbConnection::Postgresql(_) => ("v.column1", "v.column2::timestamp"),
+            DbConnection::Sqlite(_) => ("v.column1", "v.column2"),
+        };
+        let mut sql = format!(
+            "UPDATE clients SET next_plan_at = {at} FROM (VALUES {values}) AS v \
+             WHERE clients.id = {id}"
+        );
+        if matches!(conn, DbConnection::Sqlite(_)) {
+            // SQLite numbers `$N` by first appearance; `?N` is its explicit index.
+            sql = sql.replace('$', "?");
+        }
+        let mut query = diesel::sql_query(sql).into_boxed();
+        for (id, at) in chunk {
+            query = query.bind::<Text, _>(id).bind::<Timestamp, _>(*at);
+        }
+        updated += query.execute(conn)?;
+    }
+    Ok(updated)
+}
+
 /// Marks clients for planning at `at` (the next planner tick re-plans them).
 pub fn mark_due(conn: &mut DbConnection, ids: &[&str], at: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(clients::table.filter(clients::id.eq_any(ids)))

@@ -93,6 +93,7 @@ pub fn plan_due(
         let mut existing = deliveries::for_clients_from(conn, &ids, from)?;
         let claimed_at: HashMap<&str, NaiveDateTime> =
             due.iter().map(|(id, at)| (id.as_str(), *at)).collect();
+        let mut writes = BatchWrites::default();
         for (client_id, bundle) in load_bundles(conn, &ids)? {
             let planned = bundle.and_then(|bundle| {
                 let client = Planning {
@@ -101,13 +102,13 @@ pub fn plan_due(
                     existing: existing.remove(&client_id).unwrap_or_default(),
                     bundle,
                 };
-                plan_client(conn, client, now, links)
+                plan_client(conn, client, now, links, &mut writes)
             });
             match planned {
                 Ok(planned) => report.add(planned),
                 // One client's unreadable data must not hold up everyone planned after
                 // it: it was logged with the row; look again in an hour (or after a fix).
-                // Nothing of it was written but `next_plan_at`, which this replaces.
+                // Nothing of it was written (errors come before its writes).
                 Err(StoreError::Corrupt(why)) => {
                     tracing::error!(client = %client_id, error = %why, "cannot plan this client; retrying in an hour");
                     report.clients += 1;
@@ -120,6 +121,7 @@ pub fn plan_due(
                 Err(other) => return Err(other),
             }
         }
+        writes.write(conn, &mut report)?;
         Ok(report)
     })
 }
@@ -164,11 +166,14 @@ struct Planning {
     existing: Vec<Delivery>,
 }
 
+/// Plans one client of the batch: its rewrites and cancellations are written at once,
+/// its new rows and its next `next_plan_at` are added to `writes`.
 fn plan_client(
     conn: &mut DbConnection,
     planning: Planning,
     now: DateTime<Utc>,
     links: &Links,
+    writes: &mut BatchWrites,
 ) -> Result<PlanReport, StoreError> {
     let Planning {
         bundle,
@@ -180,10 +185,6 @@ fn plan_client(
     let prefs = bundle.preferences();
     let tz = prefs.timezone;
     let next = schedule::next_plan_at(now + LEAD, prefs.reminder_time, tz) - LEAD;
-    diesel::update(clients_table::table.find(client_id))
-        .set(clients_table::next_plan_at.eq(Some(next.naive_utc())))
-        .execute(conn)?;
-
     let today = schedule::local_date_at(now, tz);
     let last = schedule::local_date_at(now + LEAD, tz).max(today);
     let earliest = today - Days::new(CATCH_UP_DAYS);
@@ -198,8 +199,41 @@ fn plan_client(
         clients: 1,
         ..PlanReport::default()
     };
-    apply(conn, desired, existing, today, now, &mut report)?;
+    let mut new_rows = Vec::new();
+    apply(
+        conn,
+        desired,
+        existing,
+        today,
+        now,
+        &mut report,
+        &mut new_rows,
+    )?;
+    writes.new_rows.extend(new_rows);
+    writes
+        .next_plan_at
+        .push((client_id.to_string(), next.naive_utc()));
     Ok(report)
+}
+
+/// What a batch writes together once every client is planned.
+#[derive(Default)]
+struct BatchWrites {
+    new_rows: Vec<Delivery>,
+    next_plan_at: Vec<(String, NaiveDateTime)>,
+}
+
+impl BatchWrites {
+    fn write(self, conn: &mut DbConnection, report: &mut PlanReport) -> Result<(), StoreError> {
+        let (expired, pending): (Vec<Delivery>, Vec<Delivery>) = self
+            .new_rows
+            .into_iter()
+            .partition(|row| row.status == EXPIRED);
+        report.expired += deliveries::insert_all_if_absent(conn, &expired)?;
+        report.inserted += deliveries::insert_all_if_absent(conn, &pending)?;
+        clients::set_next_plan_at(conn, &self.next_plan_at)?;
+        Ok(())
+    }
 }
 
 /// The rows the client should have for each local date in `first..=last`.
@@ -342,6 +376,8 @@ fn to_row(
     }
 }
 
+/// Rewrites and cancels the client's rows now; new rows go to `new_rows`, inserted for
+/// the whole batch at once.
 fn apply(
     conn: &mut DbConnection,
     desired: Vec<Delivery>,
@@ -349,6 +385,7 @@ fn apply(
     today: NaiveDate,
     now: DateTime<Utc>,
     report: &mut PlanReport,
+    new_rows: &mut Vec<Delivery>,
 ) -> Result<(), StoreError> {
     let at = now.naive_utc();
     // A correction is keyed apart from the day's regular message: neither is ever
@@ -369,13 +406,7 @@ fn apply(
                 if !row.correction && delivered.contains(&(row.local_date, row.channel)) {
                     continue;
                 }
-                if deliveries::insert_if_absent(conn, &row)? {
-                    if row.status == EXPIRED {
-                        report.expired += 1;
-                    } else {
-                        report.inserted += 1;
-                    }
-                }
+                new_rows.push(row);
             }
             Some(old) if matches!(old.status, PENDING | RETRY | CANCELLED) => {
                 // A waiting correction is due "now" as of when it was first planned;

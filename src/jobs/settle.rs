@@ -18,7 +18,7 @@
 //!   rest of the batch is released rather than sent, and all of it is written when the
 //!   database answers again, before the next claim.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDateTime;
@@ -131,14 +131,48 @@ async fn write(
     let group = Arc::new(outcomes);
     let shared = group.clone();
     let written = db::run(pool, move |conn| -> Result<Vec<bool>, StoreError> {
-        db::write_transaction(conn, |conn| {
-            shared.iter().map(|o| write_one(conn, &owner, o)).collect()
-        })
+        db::write_transaction(conn, |conn| write_group(conn, &owner, &shared))
     })
     .await;
     // The blocking task has ended (done, failed or panicked) and dropped its handle.
     let outcomes = Arc::try_unwrap(group).unwrap_or_else(|group| (*group).clone());
     written.map_err(|e| (e, outcomes))
+}
+
+/// The group's writes: plain sends (nothing else follows from them, the common case)
+/// in one statement per instant, every other outcome on its own.
+fn write_group(
+    conn: &mut DbConnection,
+    owner: &str,
+    outcomes: &[Outcome],
+) -> Result<Vec<bool>, StoreError> {
+    let plain_send = |o: &Outcome| {
+        let settlement = &o.settled.settlement;
+        settlement.status == DeliveryStatus::Sent
+            && !settlement.refund_attempt
+            && settlement.next_attempt_at.is_none()
+            && o.settled.disable_subscription.is_none()
+            && o.delivery.kind != INVITATION_KIND
+    };
+    let mut by_instant: HashMap<(NaiveDateTime, Option<NaiveDateTime>), Vec<&str>> = HashMap::new();
+    for o in outcomes.iter().filter(|o| plain_send(o)) {
+        let key = (o.at, o.settled.settlement.sent_at);
+        by_instant
+            .entry(key)
+            .or_default()
+            .push(o.delivery.id.as_str());
+    }
+    let mut sent = HashSet::new();
+    for ((at, sent_at), ids) in by_instant {
+        sent.extend(deliveries::settle_sent(conn, &ids, owner, sent_at, at)?);
+    }
+    outcomes
+        .iter()
+        .map(|o| match plain_send(o) {
+            true => Ok(sent.contains(&o.delivery.id)),
+            false => write_one(conn, owner, o),
+        })
+        .collect()
 }
 
 fn write_one(conn: &mut DbConnection, owner: &str, outcome: &Outcome) -> Result<bool, StoreError> {

@@ -179,7 +179,7 @@ fn check_ok(name: &str, url: &str, token: Option<&str>) {
 fn wrk_raw(url: &str, token: Option<&str>, seconds: usize, connections: usize) -> String {
     let mut command = Command::new("wrk");
     command.args([
-        "-t2".to_string(),
+        format!("-t{}", connections.min(2)),
         format!("-c{connections}"),
         format!("-d{seconds}s"),
         "--latency".to_string(),

@@ -2,11 +2,16 @@
 //! clinic's protocol, preferences. Read by the services (API, console) and by the
 //! planner, so it lives below both.
 
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, RwLock};
+
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
+use diesel::prelude::*;
 
 use super::clients::{self, Client, SessionRow};
-use super::{clinics, DbConnection, StoreError};
+use super::schema::clinics;
+use super::{DbConnection, StoreError};
 use crate::domain::protocol::{Protocol, ProtocolOverrides};
 use crate::domain::reminders::{Channels, Preferences};
 use crate::domain::timeline::{self, DayView, Plan, Session};
@@ -16,7 +21,8 @@ use crate::domain::timeline::{self, DayView, Plan, Session};
 pub struct ClientBundle {
     pub client: Client,
     pub sessions: Vec<SessionRow>,
-    pub protocol: Protocol,
+    /// Shared: parsed once per clinic and protocol version (see [`clinic_protocol`]).
+    pub protocol: Arc<Protocol>,
 }
 
 impl ClientBundle {
@@ -28,6 +34,34 @@ impl ClientBundle {
             sessions,
             protocol,
         })
+    }
+
+    /// [`ClientBundle::load`] for many clients at once: their sessions in one query
+    /// and each clinic's protocol once, in the order given.
+    pub fn load_many(
+        conn: &mut DbConnection,
+        clients: Vec<Client>,
+    ) -> Result<Vec<ClientBundle>, StoreError> {
+        let ids: Vec<&str> = clients.iter().map(|c| c.id.as_str()).collect();
+        let mut sessions = clients::sessions_of_many(conn, &ids)?;
+        let mut protocols: HashMap<String, Arc<Protocol>> = HashMap::new();
+        let mut bundles = Vec::with_capacity(clients.len());
+        for client in clients {
+            let protocol = match protocols.get(&client.clinic_id) {
+                Some(protocol) => protocol.clone(),
+                None => {
+                    let protocol = clinic_protocol(conn, &client.clinic_id)?;
+                    protocols.insert(client.clinic_id.clone(), protocol.clone());
+                    protocol
+                }
+            };
+            bundles.push(ClientBundle {
+                sessions: sessions.remove(&client.id).unwrap_or_default(),
+                client,
+                protocol,
+            });
+        }
+        Ok(bundles)
     }
 
     pub fn timezone(&self) -> Tz {
@@ -90,10 +124,78 @@ impl ClientBundle {
 }
 
 /// The clinic's protocol: the default with the clinic's overrides.
-pub fn clinic_protocol(conn: &mut DbConnection, clinic_id: &str) -> Result<Protocol, StoreError> {
-    let clinic = clinics::find(conn, clinic_id)?
-        .ok_or_else(|| StoreError::Corrupt(format!("clinic {clinic_id} of a client is missing")))?;
-    protocol_from_overrides(clinic_id, clinic.protocol_overrides.as_deref())
+///
+/// Parsing and validating a protocol is far dearer than the queries around it, so each
+/// clinic's is parsed once and kept, under its `protocol_version`: storing new
+/// overrides gives the clinic a new version (a fresh UUID, NULL for the default), so
+/// every process, replicas included, sees the change at its next read of the version,
+/// and a version is never reused, not even across databases in one process.
+pub fn clinic_protocol(
+    conn: &mut DbConnection,
+    clinic_id: &str,
+) -> Result<Arc<Protocol>, StoreError> {
+    let missing = || StoreError::Corrupt(format!("clinic {clinic_id} of a client is missing"));
+    let version: Option<String> = clinics::table
+        .find(clinic_id)
+        .select(clinics::protocol_version)
+        .get_result(conn)
+        .optional()?
+        .ok_or_else(missing)?;
+    let Some(version) = version else {
+        return Ok(default_protocol());
+    };
+    if let Some(protocol) = PROTOCOLS.get(clinic_id, &version) {
+        return Ok(protocol);
+    }
+    // Read together: the version stored beside the overrides is the one they are kept under.
+    let (overrides, version): (Option<String>, Option<String>) = clinics::table
+        .find(clinic_id)
+        .select((clinics::protocol_overrides, clinics::protocol_version))
+        .get_result(conn)
+        .optional()?
+        .ok_or_else(missing)?;
+    let protocol = Arc::new(protocol_from_overrides(clinic_id, overrides.as_deref())?);
+    if let Some(version) = version {
+        PROTOCOLS.put(clinic_id, version, protocol.clone());
+    }
+    Ok(protocol)
+}
+
+/// The default protocol, shared.
+fn default_protocol() -> Arc<Protocol> {
+    static DEFAULT: OnceLock<Arc<Protocol>> = OnceLock::new();
+    DEFAULT
+        .get_or_init(|| Arc::new(Protocol::default_protocol()))
+        .clone()
+}
+
+/// Parsed protocols by clinic, each with the version it was parsed from; one entry per
+/// clinic, replaced when its version changes.
+static PROTOCOLS: ProtocolCache = ProtocolCache {
+    by_clinic: RwLock::new(None),
+};
+
+/// A clinic's parsed protocol and the `protocol_version` it was parsed from.
+type VersionedProtocol = (String, Arc<Protocol>);
+
+struct ProtocolCache {
+    by_clinic: RwLock<Option<HashMap<String, VersionedProtocol>>>,
+}
+
+impl ProtocolCache {
+    fn get(&self, clinic_id: &str, version: &str) -> Option<Arc<Protocol>> {
+        let map = self.by_clinic.read().unwrap_or_else(|e| e.into_inner());
+        map.as_ref()?
+            .get(clinic_id)
+            .filter(|(cached, _)| cached == version)
+            .map(|(_, protocol)| protocol.clone())
+    }
+
+    fn put(&self, clinic_id: &str, version: String, protocol: Arc<Protocol>) {
+        let mut map = self.by_clinic.write().unwrap_or_else(|e| e.into_inner());
+        map.get_or_insert_with(HashMap::new)
+            .insert(clinic_id.to_string(), (version, protocol));
+    }
 }
 
 /// The default protocol with stored overrides applied.

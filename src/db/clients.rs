@@ -135,6 +135,41 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Client>, StoreEr
     )
 }
 
+/// The clients with these ids, in one query (an id without one is left out). An
+/// unreadable row fails the whole read as `Corrupt`; read one by one to find it.
+pub fn find_many(conn: &mut DbConnection, ids: &[&str]) -> Result<Vec<Client>, StoreError> {
+    clients::table
+        .filter(clients::id.eq_any(ids))
+        .select(Client::as_select())
+        .load(conn)
+        .map_err(|e| match e {
+            diesel::result::Error::DeserializationError(why) => {
+                StoreError::Corrupt(format!("a client among {} read together: {why}", ids.len()))
+            }
+            other => StoreError::Query(other),
+        })
+}
+
+/// The clients due for planning at `now` (id, `next_plan_at`), earliest first, at most
+/// `limit`, for a writing transaction. PostgreSQL locks them until it ends and skips
+/// those another planner holds, so racing planners take disjoint batches; SQLite's
+/// writing transaction holds the database's write lock, so no other planner runs.
+pub fn claim_due_for_planning(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<(String, NaiveDateTime)>> {
+    let due = clients::table
+        .filter(clients::next_plan_at.le(now))
+        .order(clients::next_plan_at.asc())
+        .limit(limit)
+        .select((clients::id, clients::next_plan_at.assume_not_null()));
+    match conn {
+        DbConnection::Postgresql(pg) => due.for_update().skip_locked().load(pg),
+        DbConnection::Sqlite(lite) => due.load(lite),
+    }
+}
+
 pub fn find_for_clinic(
     conn: &mut DbConnection,
     clinic_id: &str,
@@ -314,6 +349,40 @@ pub fn accept_invitation(
     Ok(updated == 1)
 }
 
+/// Moves each client's `next_plan_at` to its own instant, in one statement.
+pub fn set_next_plan_at(
+    conn: &mut DbConnection,
+    next: &[(String, NaiveDateTime)],
+) -> QueryResult<usize> {
+    use diesel::sql_types::{Text, Timestamp};
+    let mut updated = 0;
+    for chunk in next.chunks(500) {
+        let values = (0..chunk.len())
+            .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
+            .collect::<Vec<_>>()
+            .join(", ");
+        // `VALUES` names its columns column1, column2 on both backends.
+        let (id, at) = match conn {
+            DbConnection::Postgresql(_) => ("v.column1", "v.column2::timestamp"),
+            DbConnection::Sqlite(_) => ("v.column1", "v.column2"),
+        };
+        let mut sql = format!(
+            "UPDATE clients SET next_plan_at = {at} FROM (VALUES {values}) AS v \
+             WHERE clients.id = {id}"
+        );
+        if matches!(conn, DbConnection::Sqlite(_)) {
+            // SQLite numbers `$N` by first appearance; `?N` is its explicit index.
+            sql = sql.replace('$', "?");
+        }
+        let mut query = diesel::sql_query(sql).into_boxed();
+        for (id, at) in chunk {
+            query = query.bind::<Text, _>(id).bind::<Timestamp, _>(*at);
+        }
+        updated += query.execute(conn)?;
+    }
+    Ok(updated)
+}
+
 /// Marks clients for planning at `at` (the next planner tick re-plans them).
 pub fn mark_due(conn: &mut DbConnection, ids: &[&str], at: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(clients::table.filter(clients::id.eq_any(ids)))
@@ -350,6 +419,29 @@ pub fn sessions_of(conn: &mut DbConnection, client_id: &str) -> QueryResult<Vec<
         .order(sessions::date.asc())
         .select(SessionRow::as_select())
         .load(conn)
+}
+
+/// The sessions of each of `client_ids`, in date order, in one query.
+pub fn sessions_of_many(
+    conn: &mut DbConnection,
+    client_ids: &[&str],
+) -> QueryResult<std::collections::HashMap<String, Vec<SessionRow>>> {
+    let mut by_client = std::collections::HashMap::<String, Vec<SessionRow>>::new();
+    if client_ids.is_empty() {
+        return Ok(by_client);
+    }
+    let rows: Vec<SessionRow> = sessions::table
+        .filter(sessions::client_id.eq_any(client_ids))
+        .order((sessions::client_id.asc(), sessions::date.asc()))
+        .select(SessionRow::as_select())
+        .load(conn)?;
+    for row in rows {
+        by_client
+            .entry(row.client_id.clone())
+            .or_default()
+            .push(row);
+    }
+    Ok(by_client)
 }
 
 pub fn insert_session(conn: &mut DbConnection, session: &SessionRow) -> QueryResult<()> {

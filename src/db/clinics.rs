@@ -17,6 +17,9 @@ pub struct Clinic {
     pub created_at: NaiveDateTime,
     pub key_issued_at: Option<NaiveDateTime>,
     pub protocol_overrides: Option<String>,
+    /// Changes with every change of the overrides (NULL with none): parsed protocols
+    /// are cached under it (`bundle::clinic_protocol`).
+    pub protocol_version: Option<String>,
 }
 
 #[derive(Debug, Insertable)]
@@ -83,14 +86,19 @@ pub fn set_key(
     Ok(updated == 1)
 }
 
-/// Stores the clinic's protocol overrides (JSON; None restores the default).
+/// Stores the clinic's protocol overrides (JSON; None restores the default) under a
+/// new protocol version, so every process stops using the protocol it parsed before.
 pub fn set_protocol_overrides(
     conn: &mut DbConnection,
     id: &str,
     overrides: Option<&str>,
 ) -> QueryResult<()> {
+    let version = overrides.map(|_| uuid::Uuid::new_v4().simple().to_string());
     diesel::update(clinics::table.find(id))
-        .set(clinics::protocol_overrides.eq(overrides))
+        .set((
+            clinics::protocol_overrides.eq(overrides),
+            clinics::protocol_version.eq(version),
+        ))
         .execute(conn)
         .map(|_| ())
 }

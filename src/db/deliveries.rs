@@ -6,6 +6,8 @@
 //! exhausted); `pending`/`retry` -> `expired` once the local day is over;
 //! `pending`/`retry` -> `cancelled` when a re-plan no longer wants the message.
 
+use std::collections::HashMap;
+
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text, Timestamp};
@@ -81,6 +83,25 @@ pub fn insert_if_absent(conn: &mut DbConnection, row: &Delivery) -> QueryResult<
     Ok(inserted == 1)
 }
 
+/// [`insert_if_absent`] for many rows, a few hundred per statement. Returns how many
+/// were inserted.
+pub fn insert_all_if_absent(conn: &mut DbConnection, rows: &[Delivery]) -> QueryResult<usize> {
+    // 22 columns a row: 400 rows stay far below both backends' bind-parameter limits.
+    let mut inserted = 0;
+    for chunk in rows.chunks(400) {
+        inserted += match &mut *conn {
+            DbConnection::Postgresql(pg) => diesel::insert_into(deliveries::table)
+                .values(chunk)
+                .on_conflict_do_nothing()
+                .execute(pg)?,
+            DbConnection::Sqlite(lite) => diesel::insert_or_ignore_into(deliveries::table)
+                .values(chunk)
+                .execute(lite)?,
+        };
+    }
+    Ok(inserted)
+}
+
 /// The client's reminder rows from `from` on, regular messages and corrections
 /// (invitations are not the planner's).
 pub fn for_client_from(
@@ -94,6 +115,28 @@ pub fn for_client_from(
         .filter(deliveries::kind.ne(INVITATION_KIND))
         .select(Delivery::as_select())
         .load(conn)
+}
+
+/// [`for_client_from`] for many clients in one query, by client.
+pub fn for_clients_from(
+    conn: &mut DbConnection,
+    client_ids: &[&str],
+    from: NaiveDate,
+) -> QueryResult<HashMap<String, Vec<Delivery>>> {
+    let rows: Vec<Delivery> = deliveries::table
+        .filter(deliveries::client_id.eq_any(client_ids))
+        .filter(deliveries::local_date.ge(from))
+        .filter(deliveries::kind.ne(INVITATION_KIND))
+        .select(Delivery::as_select())
+        .load(conn)?;
+    let mut by_client: HashMap<String, Vec<Delivery>> = HashMap::new();
+    for row in rows {
+        by_client
+            .entry(row.client_id.clone())
+            .or_default()
+            .push(row);
+    }
+    Ok(by_client)
 }
 
 /// Rewrites a row that has not been sent yet (content, times, status).
@@ -233,6 +276,36 @@ pub fn settle(
         ))
         .execute(conn)?;
     Ok(updated == 1)
+}
+
+/// [`settle`] for rows that were all sent at `sent_at` (nothing else to record), in one
+/// statement. Returns the ids stored: those `worker` still held.
+pub fn settle_sent(
+    conn: &mut DbConnection,
+    ids: &[&str],
+    worker: &str,
+    sent_at: Option<NaiveDateTime>,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<String>> {
+    let target = deliveries::table
+        .filter(deliveries::id.eq_any(ids))
+        .filter(deliveries::status.eq(SENDING))
+        .filter(deliveries::leased_by.eq(worker));
+    let update = diesel::update(target)
+        .set((
+            deliveries::status.eq(DeliveryStatus::Sent),
+            deliveries::lease_until.eq(None::<NaiveDateTime>),
+            deliveries::leased_by.eq(None::<String>),
+            deliveries::last_error.eq(None::<String>),
+            deliveries::sent_at.eq(sent_at),
+            deliveries::next_attempt_at.eq(now),
+            deliveries::updated_at.eq(now),
+        ))
+        .returning(deliveries::id);
+    match conn {
+        DbConnection::Postgresql(pg) => update.get_results(pg),
+        DbConnection::Sqlite(lite) => update.get_results(lite),
+    }
 }
 
 /// Cancels unsent rows for a push subscription the push service reported gone.

@@ -11,6 +11,7 @@ pub mod deliveries;
 pub mod push_subscriptions;
 pub mod queue;
 pub mod schema;
+mod sqlite_plans;
 pub mod unsubscribe_tokens;
 
 use std::path::{Path, PathBuf};
@@ -100,6 +101,7 @@ impl DbManager {
                 PgConnection::establish(url).map(DbConnection::Postgresql)
             }
             DatabaseUrl::Sqlite(path) => {
+                sqlite_plans::stable_plans_for_new_connections();
                 let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
                 // WAL lets readers run beside the writer; busy_timeout makes writers
                 // queue instead of failing; foreign keys are off by default in SQLite.
@@ -167,6 +169,12 @@ pub fn connect(settings: &DatabaseSettings) -> Result<DbPool, DbError> {
     Ok(r2d2::Pool::builder()
         .max_size(settings.pool_size)
         .min_idle(Some(1))
+        // No `SELECT 1` before every checkout (r2d2's default): it doubled the round
+        // trips of a short request. A connection the server dropped is handed out once
+        // more: its first query fails, `run`'s `ping` then marks it broken and r2d2
+        // discards it when it comes back (`has_broken`); that one request is answered
+        // `Unavailable` (/readyz retries on a fresh one). SQLite's are never dropped.
+        .test_on_check_out(false)
         .connection_timeout(Duration::from_secs(settings.connect_timeout_secs))
         .build_unchecked(manager))
 }
@@ -360,9 +368,18 @@ pub fn check_writable(conn: &mut DbConnection) -> Result<(), StoreError> {
 }
 
 /// Whether the database answers a trivial query.
+/// Whether the database still answers on this connection. One that does not is marked
+/// broken, so the pool discards it instead of handing it out again: diesel's own
+/// `is_broken` looks only at the transaction state, and a PostgreSQL connection the
+/// server closed between transactions would otherwise fail every checkout forever.
 pub fn ping(conn: &mut DbConnection) -> Result<(), StoreError> {
-    conn.batch_execute("SELECT 1")
-        .map_err(|e| StoreError::Unavailable(e.to_string()))
+    conn.batch_execute("SELECT 1").map_err(|e| {
+        if let DbConnection::Postgresql(pg) = conn {
+            use diesel::connection::{AnsiTransactionManager, TransactionManager};
+            AnsiTransactionManager::transaction_manager_status_mut(pg).set_in_error();
+        }
+        StoreError::Unavailable(e.to_string())
+    })
 }
 
 /// Runs `work` in a transaction that may write. On SQLite it starts with

@@ -1,5 +1,7 @@
 //! Push subscription repository.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -98,6 +100,36 @@ pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<PushSubscri
         .select(PushSubscription::as_select())
         .first(conn)
         .optional()
+}
+
+/// The subscriptions with these ids, in one query (an id without one is left out).
+pub fn find_many(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<PushSubscription>> {
+    push_subscriptions::table
+        .filter(push_subscriptions::id.eq_any(ids))
+        .select(PushSubscription::as_select())
+        .load(conn)
+}
+
+/// The active (not disabled) subscription ids of each of `client_ids`, oldest first,
+/// in one query.
+pub fn active_ids_of_clients(
+    conn: &mut DbConnection,
+    client_ids: &[&str],
+) -> QueryResult<HashMap<String, Vec<String>>> {
+    let rows: Vec<(String, String)> = push_subscriptions::table
+        .filter(push_subscriptions::client_id.eq_any(client_ids))
+        .filter(push_subscriptions::disabled_at.is_null())
+        .order((
+            push_subscriptions::client_id.asc(),
+            push_subscriptions::created_at.asc(),
+        ))
+        .select((push_subscriptions::client_id, push_subscriptions::id))
+        .load(conn)?;
+    let mut by_client: HashMap<String, Vec<String>> = HashMap::new();
+    for (client_id, id) in rows {
+        by_client.entry(client_id).or_default().push(id);
+    }
+    Ok(by_client)
 }
 
 /// Stops using a subscription the push service reported gone (404/410).

@@ -11,6 +11,7 @@ diesel::table! {
         created_at -> Timestamp,
         key_issued_at -> Nullable<Timestamp>,
         protocol_overrides -> Nullable<Text>,
+        protocol_version -> Nullable<Text>,
     }
 }
 

@@ -7,7 +7,7 @@
 //! SMTP 4xx, drops and stalls retry; 5xx is permanent. After `max_attempts` a
 //! delivery is `dead`. A delivery whose local day is over is `expired`, never sent.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
@@ -16,6 +16,7 @@ use rand::Rng;
 
 use super::settle::{release, Outcome, Unsettled, Written};
 use crate::db::deliveries::{self, Delivery, Settlement, INVITATION_KIND};
+use crate::db::push_subscriptions::PushSubscription;
 use crate::db::{self, clients, clinics, push_subscriptions, DbPool, StoreError};
 use crate::domain::{Channel, DeliveryStatus};
 use crate::links::Links;
@@ -127,7 +128,9 @@ pub struct Pass<'a> {
 }
 
 /// One pass: write any outcomes still waiting, expire what is stale, claim one batch,
-/// send it, and settle each message as soon as its send returns.
+/// read what its sends need in one go, send it (`jobs.concurrency` at a time), and
+/// write the outcomes as they come back, those ready together in one transaction
+/// (see `settle` for what that bounds).
 pub async fn dispatch_once(
     pool: &DbPool,
     channels: &Channels,
@@ -160,44 +163,32 @@ pub async fn dispatch_once(
         claimed: claimed.len(),
         ..DispatchReport::default()
     };
-    let written: Vec<Written> = stream::iter(claimed)
-        .map(|delivery| async move {
+    let subscriptions = subscriptions_of(pool, &claimed).await;
+    let concurrency = policy.concurrency.max(1);
+    let mut groups = stream::iter(claimed)
+        .map(|delivery| {
             // Stopping, or the database stopped taking outcomes: give the row back
             // instead of sending a message whose outcome could not be recorded.
-            let hold = pass.stopping.load(Ordering::Acquire) || !pass.unsettled.is_empty();
-            let settled = if hold {
-                settled(release(&delivery, at))
-            } else {
-                send_one(pool, channels, policy, &delivery, now).await
-            };
-            let outcome = Outcome {
+            let hold = pass.stopping.load(Ordering::Acquire)
+                || !pass.unsettled.is_empty()
+                || subscriptions.is_none();
+            let subscription = subscriptions
+                .as_ref()
+                .and_then(|found| found.get(&delivery.target).cloned());
+            let send = Send {
                 delivery,
-                settled,
-                at,
+                subscription,
+                hold,
+                now,
             };
-            pass.unsettled.settle(pool, pass.worker, outcome).await
+            send.start(pool, channels, policy)
         })
-        .buffer_unordered(policy.concurrency.max(1))
-        .collect()
-        .await;
-    for written in written {
-        if let Written::Stored(status, Some(reason)) = &written {
-            if *status != PENDING {
-                *report
-                    .not_sent
-                    .entry((*status, reason.clone()))
-                    .or_default() += 1;
-            }
-        }
-        match written {
-            Written::Stored(SENT, _) => report.sent += 1,
-            Written::Stored(RETRY, _) => report.retried += 1,
-            Written::Stored(FAILED, _) => report.failed += 1,
-            Written::Stored(DEAD, _) => report.dead += 1,
-            Written::Stored(PENDING, _) => report.released += 1,
-            Written::Stored(..) => report.cancelled += 1,
-            Written::LostLease => report.lost_lease += 1,
-            Written::Kept => report.unsettled += 1,
+        .buffer_unordered(concurrency)
+        // What has come back meanwhile, written together while the next sends run.
+        .ready_chunks(concurrency);
+    while let Some(group) = groups.next().await {
+        for written in pass.unsettled.settle(pool, pass.worker, group).await {
+            report.count(written);
         }
     }
     if !pass.unsettled.is_empty() {
@@ -209,6 +200,104 @@ pub async fn dispatch_once(
     Ok(report)
 }
 
+impl DispatchReport {
+    fn count(&mut self, written: Written) {
+        if let Written::Stored(status, Some(reason)) = &written {
+            if *status != PENDING {
+                *self.not_sent.entry((*status, reason.clone())).or_default() += 1;
+            }
+        }
+        match written {
+            Written::Stored(SENT, _) => self.sent += 1,
+            Written::Stored(RETRY, _) => self.retried += 1,
+            Written::Stored(FAILED, _) => self.failed += 1,
+            Written::Stored(DEAD, _) => self.dead += 1,
+            Written::Stored(PENDING, _) => self.released += 1,
+            Written::Stored(..) => self.cancelled += 1,
+            Written::LostLease => self.lost_lease += 1,
+            Written::Kept => self.unsettled += 1,
+        }
+    }
+}
+
+/// The push subscriptions the batch's push deliveries go to, in one query; None when
+/// the database failed (the batch is then given back unsent).
+async fn subscriptions_of(
+    pool: &DbPool,
+    claimed: &[Delivery],
+) -> Option<HashMap<String, PushSubscription>> {
+    let ids: Vec<String> = claimed
+        .iter()
+        .filter(|d| d.channel == Channel::Push)
+        .map(|d| d.target.clone())
+        .collect();
+    if ids.is_empty() {
+        return Some(HashMap::new());
+    }
+    let found = db::run(pool, move |conn| -> Result<_, StoreError> {
+        Ok(push_subscriptions::find_many(conn, &ids)?)
+    })
+    .await;
+    found
+        .inspect_err(|e| tracing::warn!(error = %e, "cannot read the batch's push subscriptions; giving it back"))
+        .ok()
+        .map(|rows| rows.into_iter().map(|s| (s.id.clone(), s)).collect())
+}
+
+/// One claimed delivery on its way out.
+struct Send {
+    delivery: Delivery,
+    /// Its push subscription, as read for the batch (None: removed, or not push).
+    subscription: Option<PushSubscription>,
+    /// Give it back unsent instead.
+    hold: bool,
+    now: DateTime<Utc>,
+}
+
+impl Send {
+    /// Runs the send as a task of its own, so it goes on while a group of outcomes is
+    /// written; resolves to its outcome.
+    fn start<'a>(
+        self,
+        pool: &DbPool,
+        channels: &Channels,
+        policy: &'a DispatchPolicy,
+    ) -> impl std::future::Future<Output = Outcome> + 'a {
+        let (pool, channels, task_policy) = (pool.clone(), channels.clone(), policy.clone());
+        let (delivery, now, at) = (self.delivery.clone(), self.now, self.now.naive_utc());
+        let task = tokio::spawn(async move {
+            let Send {
+                delivery,
+                subscription,
+                hold,
+                now,
+            } = self;
+            let settled = if hold {
+                settled(release(&delivery, at))
+            } else {
+                send_one(&pool, &channels, &task_policy, &delivery, subscription, now).await
+            };
+            Outcome {
+                delivery,
+                settled,
+                at,
+            }
+        });
+        async move {
+            // A send that panicked is retried later like any internal failure.
+            task.await.unwrap_or_else(|e| {
+                let reason = format!("internal: the send failed: {e}");
+                Outcome {
+                    settled: settled(retry(policy, &delivery, now, reason, None, false)),
+                    delivery,
+                    at,
+                }
+            })
+        }
+    }
+}
+
+#[derive(Clone)]
 pub(super) struct Settled {
     pub(super) settlement: Settlement,
     /// Push 404/410: the subscription is gone.
@@ -278,10 +367,11 @@ async fn send_one(
     channels: &Channels,
     policy: &DispatchPolicy,
     delivery: &Delivery,
+    subscription: Option<PushSubscription>,
     now: DateTime<Utc>,
 ) -> Settled {
     let result = match delivery.channel {
-        Channel::Push => send_push(pool, channels, policy, delivery, now).await,
+        Channel::Push => Ok(send_push(channels, policy, delivery, subscription, now).await),
         Channel::Email if delivery.kind == INVITATION_KIND => {
             super::invitation::send(pool, channels, policy, delivery, now).await
         }
@@ -313,33 +403,28 @@ async fn send_one(
 }
 
 async fn send_push(
-    pool: &DbPool,
     channels: &Channels,
     policy: &DispatchPolicy,
     delivery: &Delivery,
+    subscription: Option<PushSubscription>,
     now: DateTime<Utc>,
-) -> Result<Settled, StoreError> {
+) -> Settled {
     let Some(sender) = &channels.push else {
-        return Ok(settled(retry(
+        return settled(retry(
             policy,
             delivery,
             now,
             PUSH_NOT_CONFIGURED.into(),
             Some(Duration::minutes(15)),
             true,
-        )));
+        ));
     };
-    let target = delivery.target.clone();
-    let subscription = db::run(pool, move |conn| -> Result<_, StoreError> {
-        Ok(push_subscriptions::find(conn, &target)?)
-    })
-    .await?;
     let Some(subscription) = subscription.filter(|s| s.disabled_at.is_none()) else {
-        return Ok(settled(done(
+        return settled(done(
             CANCELLED,
             Some("push subscription removed".into()),
             None,
-        )));
+        ));
     };
     let stale_in = (delivery.stale_at.and_utc() - now).num_seconds().max(0);
     let message = PushMessage {
@@ -353,7 +438,7 @@ async fn send_push(
         p256dh: subscription.p256dh,
         auth: subscription.auth,
     };
-    Ok(match channels.push(sender, &target, &message).await {
+    match channels.push(sender, &target, &message).await {
         PushOutcome::Sent { .. } => settled(done(SENT, None, Some(now.naive_utc()))),
         PushOutcome::Gone { status, reason } => {
             let why = format!("push service says the subscription is gone ({status}): {reason}");
@@ -384,7 +469,7 @@ async fn send_push(
             None,
             false,
         )),
-    })
+    }
 }
 
 async fn send_email(

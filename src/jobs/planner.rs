@@ -1,19 +1,24 @@
 //! The planner: turns each due client's timeline into delivery rows.
 //!
-//! A client is due when `next_plan_at <= now` (indexed). Planning a client:
-//! 1. claims it by moving `next_plan_at` on, guarded by its old value, so of any number
-//!    of racing planners (replicas) exactly one plans it;
-//! 2. computes the reminders of every local date from the last planned one (at most
-//!    `CATCH_UP_DAYS` back) to the date of the next reminder, with `domain::reminders`;
-//! 3. inserts one row per (local date, channel, target) with conflict-ignore, rewrites
+//! A client is due when `next_plan_at <= now` (indexed). Planning a batch of clients,
+//! in one transaction:
+//! 1. claims the batch: the due rows are selected inside the writing transaction
+//!    (SQLite: `BEGIN IMMEDIATE` holds the write lock, so no other planner runs until
+//!    it commits; PostgreSQL: `FOR UPDATE SKIP LOCKED`, so racing planners, replicas
+//!    included, take disjoint batches and a client is planned by exactly one);
+//! 2. reads the batch's clients, sessions, push subscriptions and existing rows, one
+//!    query each;
+//! 3. per client, moves `next_plan_at` on and computes the reminders of every local
+//!    date from the last planned one (at most `CATCH_UP_DAYS` back) to the date of the
+//!    next reminder, with `domain::reminders`;
+//! 4. inserts one row per (local date, channel, target) with conflict-ignore, rewrites
 //!    unsent rows whose content changed, and cancels unsent rows no longer wanted;
 //!    rows of days already over are recorded `expired`, never sent late;
-//! 4. adds today's correction (`plan_changed`, `domain::correction`) for each target
+//! 5. adds today's correction (`plan_changed`, `domain::correction`) for each target
 //!    already sent a message whose rules a change has since turned into their opposite,
 //!    under the same unique key with `correction` set: one per target and day.
 //!
-//! All of it in one transaction: a crash leaves the client due, and the next tick
-//! plans it again.
+//! A crash leaves the whole batch due, and the next tick plans it again.
 
 use std::collections::HashMap;
 
@@ -26,7 +31,7 @@ use crate::db::clients::{self};
 use crate::db::deliveries::{self, Delivery, EMAIL_TARGET};
 use crate::db::push_subscriptions;
 use crate::db::schema::clients as clients_table;
-use crate::db::{DbConnection, StoreError};
+use crate::db::{self, DbConnection, StoreError};
 use crate::domain::schedule;
 use crate::domain::timeline::{self, DayView};
 use crate::domain::{correction, reminders, Channel, DeliveryStatus, PlannedReminder, RuleId};
@@ -68,92 +73,173 @@ impl PlanReport {
     }
 }
 
-/// Plans up to `batch` due clients.
+/// Plans up to `batch` due clients, in one transaction: one query each for the batch's
+/// clients, sessions, push subscriptions and existing rows, then each client's writes.
 pub fn plan_due(
     conn: &mut DbConnection,
     now: DateTime<Utc>,
     links: &Links,
     batch: i64,
 ) -> Result<PlanReport, StoreError> {
-    let due: Vec<(String, Option<NaiveDateTime>)> = clients_table::table
-        .filter(clients_table::next_plan_at.le(now.naive_utc()))
-        .order(clients_table::next_plan_at.asc())
-        .limit(batch)
-        .select((clients_table::id, clients_table::next_plan_at))
-        .load(conn)?;
-    let mut report = PlanReport::default();
-    for (client_id, claimed) in due {
-        let Some(claimed) = claimed else { continue };
-        match plan_client(conn, &client_id, claimed, now, links) {
-            Ok(planned) => report.add(planned),
-            // One client's unreadable data must not hold up everyone planned after it:
-            // it was logged with the row; look again in an hour (or after a fix).
-            Err(StoreError::Corrupt(why)) => {
-                tracing::error!(client = %client_id, error = %why, "cannot plan this client; retrying in an hour");
-                report.clients += 1;
-                diesel::update(clients_table::table.find(&client_id))
-                    .set(clients_table::next_plan_at.eq(Some((now + CORRUPT_RETRY).naive_utc())))
-                    .execute(conn)?;
+    db::write_transaction(conn, |conn| {
+        let due = clients::claim_due_for_planning(conn, now.naive_utc(), batch)?;
+        let mut report = PlanReport::default();
+        if due.is_empty() {
+            return Ok(report);
+        }
+        let ids: Vec<&str> = due.iter().map(|(id, _)| id.as_str()).collect();
+        let mut subscriptions = push_subscriptions::active_ids_of_clients(conn, &ids)?;
+        let from = now.date_naive() - Days::new(CATCH_UP_DAYS + 1);
+        let mut existing = deliveries::for_clients_from(conn, &ids, from)?;
+        let claimed_at: HashMap<&str, NaiveDateTime> =
+            due.iter().map(|(id, at)| (id.as_str(), *at)).collect();
+        let mut writes = BatchWrites::default();
+        for (client_id, bundle) in load_bundles(conn, &ids)? {
+            let planned = bundle.and_then(|bundle| {
+                let client = Planning {
+                    claimed: claimed_at[client_id.as_str()],
+                    subscriptions: subscriptions.remove(&client_id).unwrap_or_default(),
+                    existing: existing.remove(&client_id).unwrap_or_default(),
+                    bundle,
+                };
+                plan_client(conn, client, now, links, &mut writes)
+            });
+            match planned {
+                Ok(planned) => report.add(planned),
+                // One client's unreadable data must not hold up everyone planned after
+                // it: it was logged with the row; look again in an hour (or after a fix).
+                // Nothing of it was written (errors come before its writes).
+                Err(StoreError::Corrupt(why)) => {
+                    tracing::error!(client = %client_id, error = %why, "cannot plan this client; retrying in an hour");
+                    report.clients += 1;
+                    diesel::update(clients_table::table.find(&client_id))
+                        .set(
+                            clients_table::next_plan_at.eq(Some((now + CORRUPT_RETRY).naive_utc())),
+                        )
+                        .execute(conn)?;
+                }
+                Err(other) => return Err(other),
             }
-            Err(other) => return Err(other),
         }
-    }
-    Ok(report)
-}
-
-fn plan_client(
-    conn: &mut DbConnection,
-    client_id: &str,
-    claimed: NaiveDateTime,
-    now: DateTime<Utc>,
-    links: &Links,
-) -> Result<PlanReport, StoreError> {
-    conn.transaction::<_, StoreError, _>(|conn| {
-        // The claim, first: a write that matches only while the client is still due
-        // at `claimed`. SQLite takes its write lock here (a read first would make a
-        // later write fail with SQLITE_BUSY under contention); PostgreSQL locks the
-        // row, so every other planner of this client waits, then matches nothing.
-        let still_due = diesel::update(
-            clients_table::table
-                .filter(clients_table::id.eq(client_id))
-                .filter(clients_table::next_plan_at.eq(claimed)),
-        )
-        .set(clients_table::next_plan_at.eq(claimed))
-        .execute(conn)?;
-        if still_due == 0 {
-            return Ok(PlanReport::default());
-        }
-        let Some(client) = clients::find(conn, client_id)? else {
-            return Ok(PlanReport::default());
-        };
-        let bundle = ClientBundle::load(conn, client)?;
-        let prefs = bundle.preferences();
-        let tz = prefs.timezone;
-        let next = schedule::next_plan_at(now + LEAD, prefs.reminder_time, tz) - LEAD;
-        diesel::update(clients_table::table.find(client_id))
-            .set(clients_table::next_plan_at.eq(Some(next.naive_utc())))
-            .execute(conn)?;
-
-        let today = schedule::local_date_at(now, tz);
-        let last = schedule::local_date_at(now + LEAD, tz).max(today);
-        let earliest = today - Days::new(CATCH_UP_DAYS);
-        let first = schedule::local_date_at(claimed.and_utc(), tz).clamp(earliest, today);
-        let existing = deliveries::for_client_from(conn, client_id, first)?;
-        let mut desired = desired_rows(conn, &bundle, first, last, now, links)?;
-        desired.extend(correction_rows(&bundle, &existing, today, now, links)?);
-        let mut report = PlanReport {
-            clients: 1,
-            ..PlanReport::default()
-        };
-        apply(conn, desired, existing, today, now, &mut report)?;
+        writes.write(conn, &mut report)?;
         Ok(report)
     })
 }
 
+/// A client id with its bundle, or why that one client could not be read.
+type LoadedBundle = (String, Result<ClientBundle, StoreError>);
+
+/// The bundles of `ids` (a client erased meanwhile has none): read for all at once,
+/// or, when a row among them is unreadable, one by one so that only that one fails.
+fn load_bundles(conn: &mut DbConnection, ids: &[&str]) -> Result<Vec<LoadedBundle>, StoreError> {
+    let together =
+        clients::find_many(conn, ids).and_then(|found| ClientBundle::load_many(conn, found));
+    match together {
+        Ok(bundles) => Ok(bundles
+            .into_iter()
+            .map(|b| (b.client.id.clone(), Ok(b)))
+            .collect()),
+        Err(StoreError::Corrupt(_)) => {
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                let bundle = match clients::find(conn, id) {
+                    Ok(Some(client)) => ClientBundle::load(conn, client),
+                    Ok(None) => continue,
+                    Err(e) => Err(e),
+                };
+                out.push((id.to_string(), bundle));
+            }
+            Ok(out)
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// One claimed client with what the batch read for it.
+struct Planning {
+    bundle: ClientBundle,
+    /// Its `next_plan_at` when claimed: planning catches up from that date.
+    claimed: NaiveDateTime,
+    /// Its active push subscriptions, oldest first.
+    subscriptions: Vec<String>,
+    /// Its rows from before the catch-up window on.
+    existing: Vec<Delivery>,
+}
+
+/// Plans one client of the batch: its rewrites and cancellations are written at once,
+/// its new rows and its next `next_plan_at` are added to `writes`.
+fn plan_client(
+    conn: &mut DbConnection,
+    planning: Planning,
+    now: DateTime<Utc>,
+    links: &Links,
+    writes: &mut BatchWrites,
+) -> Result<PlanReport, StoreError> {
+    let Planning {
+        bundle,
+        claimed,
+        subscriptions,
+        existing,
+    } = planning;
+    let client_id = bundle.client.id.as_str();
+    let prefs = bundle.preferences();
+    let tz = prefs.timezone;
+    let next = schedule::next_plan_at(now + LEAD, prefs.reminder_time, tz) - LEAD;
+    let today = schedule::local_date_at(now, tz);
+    let last = schedule::local_date_at(now + LEAD, tz).max(today);
+    let earliest = today - Days::new(CATCH_UP_DAYS);
+    let first = schedule::local_date_at(claimed.and_utc(), tz).clamp(earliest, today);
+    let existing: Vec<Delivery> = existing
+        .into_iter()
+        .filter(|d| d.local_date >= first)
+        .collect();
+    let mut desired = desired_rows(&bundle, &subscriptions, first, last, now, links)?;
+    desired.extend(correction_rows(&bundle, &existing, today, now, links)?);
+    let mut report = PlanReport {
+        clients: 1,
+        ..PlanReport::default()
+    };
+    let mut new_rows = Vec::new();
+    apply(
+        conn,
+        desired,
+        existing,
+        today,
+        now,
+        &mut report,
+        &mut new_rows,
+    )?;
+    writes.new_rows.extend(new_rows);
+    writes
+        .next_plan_at
+        .push((client_id.to_string(), next.naive_utc()));
+    Ok(report)
+}
+
+/// What a batch writes together once every client is planned.
+#[derive(Default)]
+struct BatchWrites {
+    new_rows: Vec<Delivery>,
+    next_plan_at: Vec<(String, NaiveDateTime)>,
+}
+
+impl BatchWrites {
+    fn write(self, conn: &mut DbConnection, report: &mut PlanReport) -> Result<(), StoreError> {
+        let (expired, pending): (Vec<Delivery>, Vec<Delivery>) = self
+            .new_rows
+            .into_iter()
+            .partition(|row| row.status == EXPIRED);
+        report.expired += deliveries::insert_all_if_absent(conn, &expired)?;
+        report.inserted += deliveries::insert_all_if_absent(conn, &pending)?;
+        clients::set_next_plan_at(conn, &self.next_plan_at)?;
+        Ok(())
+    }
+}
+
 /// The rows the client should have for each local date in `first..=last`.
 fn desired_rows(
-    conn: &mut DbConnection,
     bundle: &ClientBundle,
+    subscriptions: &[String],
     first: NaiveDate,
     last: NaiveDate,
     now: DateTime<Utc>,
@@ -161,17 +247,12 @@ fn desired_rows(
 ) -> Result<Vec<Delivery>, StoreError> {
     let prefs = bundle.preferences();
     let plan = bundle.plan()?;
-    let subscriptions: Vec<String> = push_subscriptions::list_for_client(conn, &bundle.client.id)?
-        .into_iter()
-        .filter(|s| s.disabled_at.is_none())
-        .map(|s| s.id)
-        .collect();
     let mut rows = Vec::new();
     for date in first.iter_days().take_while(|d| *d <= last) {
         let day = timeline::day(&plan, &bundle.protocol, date, &bundle.client.locale);
         for reminder in reminders::due(&bundle.client.id, &day, &prefs, &bundle.protocol) {
             let targets = match reminder.channel {
-                Channel::Push => subscriptions.clone(),
+                Channel::Push => subscriptions.to_vec(),
                 Channel::Email => vec![EMAIL_TARGET.to_string()],
             };
             for target in targets {
@@ -303,6 +384,8 @@ fn to_row(
     }
 }
 
+/// Rewrites and cancels the client's rows now; new rows go to `new_rows`, inserted for
+/// the whole batch at once.
 fn apply(
     conn: &mut DbConnection,
     desired: Vec<Delivery>,
@@ -310,6 +393,7 @@ fn apply(
     today: NaiveDate,
     now: DateTime<Utc>,
     report: &mut PlanReport,
+    new_rows: &mut Vec<Delivery>,
 ) -> Result<(), StoreError> {
     let at = now.naive_utc();
     // A correction is keyed apart from the day's regular message: neither is ever
@@ -330,13 +414,7 @@ fn apply(
                 if !row.correction && delivered.contains(&(row.local_date, row.channel)) {
                     continue;
                 }
-                if deliveries::insert_if_absent(conn, &row)? {
-                    if row.status == EXPIRED {
-                        report.expired += 1;
-                    } else {
-                        report.inserted += 1;
-                    }
-                }
+                new_rows.push(row);
             }
             Some(old) if matches!(old.status, PENDING | RETRY | CANCELLED) => {
                 // A waiting correction is due "now" as of when it was first planned;

@@ -1,9 +1,16 @@
-//! Writing the outcome of each send as soon as it returns, and keeping the outcomes
-//! that could not be written (the database went away) to write them again before
-//! anything new is claimed. This is what bounds duplicates: a message is sent twice
-//! only when its outcome is lost, and an outcome is lost only with the process.
+//! Writing the outcomes of sends as they return, a small group per transaction, and
+//! keeping the outcomes that could not be written (the database went away) to write
+//! them again before anything new is claimed. This is what bounds duplicates: a
+//! message is sent twice only when its outcome is lost, and an outcome is lost only
+//! with the process.
 //!
-//! - `kill -9`: at most the sends in flight at that instant (`jobs.concurrency`), plus
+//! The dispatcher hands over the outcomes that are ready whenever it is not writing,
+//! at most `jobs.concurrency` at a time, and one transaction records them all: one
+//! commit per group instead of one per message. While a group is written, at most
+//! `jobs.concurrency` other sends are in flight or returned and waiting. So:
+//!
+//! - `kill -9`: at most `2 x jobs.concurrency` messages (32 by default) are sent again:
+//!   those in flight or returned but waiting, and the group being written, plus
 //!   outcomes still waiting here for the database (none while it is up).
 //! - SIGTERM: none; claiming stops, in-flight sends finish and are settled, claimed
 //!   rows not yet started are released.
@@ -11,18 +18,19 @@
 //!   rest of the batch is released rather than sent, and all of it is written when the
 //!   database answers again, before the next claim.
 
-use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDateTime;
 
 use super::dispatcher::Settled;
 use crate::db::deliveries::{self, Delivery, Settlement, INVITATION_KIND};
-use crate::db::{self, push_subscriptions, DbPool, StoreError};
-use crate::domain::DeliveryStatus;
+use crate::db::{self, push_subscriptions, DbConnection, DbPool, StoreError};
+use crate::domain::{Channel, DeliveryStatus};
 use crate::metrics::Metrics;
 
 /// An outcome to write: the row, how it ended, and when.
+#[derive(Clone)]
 pub(super) struct Outcome {
     pub(super) delivery: Delivery,
     pub(super) settled: Settled,
@@ -46,6 +54,18 @@ pub struct Unsettled {
     metrics: Metrics,
 }
 
+/// What the metrics need of an outcome: its kind, channel and status.
+type Counted = (String, Channel, DeliveryStatus);
+
+fn counted(outcome: &Outcome) -> Counted {
+    let delivery = &outcome.delivery;
+    (
+        delivery.kind.clone(),
+        delivery.channel,
+        outcome.settled.settlement.status,
+    )
+}
+
 impl Unsettled {
     pub fn new(metrics: Metrics) -> Unsettled {
         Unsettled {
@@ -54,11 +74,12 @@ impl Unsettled {
         }
     }
 
-    /// An outcome is in the database: count it.
-    fn stored(&self, outcome: &Outcome) {
-        let (delivery, status) = (&outcome.delivery, outcome.settled.settlement.status);
-        self.metrics
-            .delivery_settled(&delivery.kind, delivery.channel, status);
+    /// Outcomes are in the database: count those stored (not those another worker's
+    /// lease had taken over).
+    fn stored(&self, outcomes: &[Counted], stored: &[bool]) {
+        for ((kind, channel, status), _) in outcomes.iter().zip(stored).filter(|(_, s)| **s) {
+            self.metrics.delivery_settled(kind, *channel, *status);
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Outcome>> {
@@ -73,67 +94,135 @@ impl Unsettled {
         self.lock().is_empty()
     }
 
-    /// Writes the waiting outcomes in order; stops at the first that fails again.
+    /// Writes the waiting outcomes, all in one transaction; they stay here if it fails.
     pub async fn flush(&self, pool: &DbPool, worker: &str) -> Result<usize, StoreError> {
-        let mut written = 0;
-        loop {
-            let Some(outcome) = self.lock().pop_front() else {
-                return Ok(written);
-            };
-            match write(pool, worker, &outcome).await {
-                Ok(stored) => {
-                    if stored {
-                        self.stored(&outcome);
-                    }
-                    written += 1;
+        let waiting: Vec<Outcome> = self.lock().drain(..).collect();
+        if waiting.is_empty() {
+            return Ok(0);
+        }
+        let count = waiting.len();
+        let counts: Vec<Counted> = waiting.iter().map(counted).collect();
+        match write(pool, worker, waiting).await {
+            Ok(stored) => {
+                self.stored(&counts, &stored);
+                Ok(count)
+            }
+            Err((e, waiting)) => {
+                let mut queue = self.lock();
+                for outcome in waiting.into_iter().rev() {
+                    queue.push_front(outcome);
                 }
-                Err(e) => {
-                    self.lock().push_front(outcome);
-                    return Err(e);
-                }
+                Err(e)
             }
         }
     }
 
-    /// Writes `outcome` now, or keeps it for `flush` when the database fails.
-    pub(super) async fn settle(&self, pool: &DbPool, worker: &str, outcome: Outcome) -> Written {
-        match write(pool, worker, &outcome).await {
-            Ok(true) => {
-                self.stored(&outcome);
-                let settlement = outcome.settled.settlement;
-                Written::Stored(settlement.status, settlement.last_error)
+    /// Writes `outcomes` now in one transaction, or keeps them all for `flush` when the
+    /// database fails.
+    pub(super) async fn settle(
+        &self,
+        pool: &DbPool,
+        worker: &str,
+        outcomes: Vec<Outcome>,
+    ) -> Vec<Written> {
+        let statuses: Vec<(DeliveryStatus, Option<String>)> = outcomes
+            .iter()
+            .map(|o| {
+                let settlement = &o.settled.settlement;
+                (settlement.status, settlement.last_error.clone())
+            })
+            .collect();
+        let counts: Vec<Counted> = outcomes.iter().map(counted).collect();
+        match write(pool, worker, outcomes).await {
+            Ok(stored) => {
+                self.stored(&counts, &stored);
+                stored
+                    .into_iter()
+                    .zip(statuses)
+                    .map(|(stored, (status, reason))| match stored {
+                        true => Written::Stored(status, reason),
+                        false => Written::LostLease,
+                    })
+                    .collect()
             }
-            Ok(false) => Written::LostLease,
-            Err(e) => {
-                tracing::warn!(delivery = %outcome.delivery.id, error = %e,
-                    "could not record a send's outcome; kept to write again before claiming more");
-                self.lock().push_back(outcome);
-                Written::Kept
+            Err((e, outcomes)) => {
+                tracing::warn!(outcomes = outcomes.len(), error = %e,
+                    "could not record sends' outcomes; kept to write again before claiming more");
+                let kept = outcomes.len();
+                self.lock().extend(outcomes);
+                (0..kept).map(|_| Written::Kept).collect()
             }
         }
     }
 }
 
-/// Records the outcome, only while `worker` still holds the row, with what follows
-/// from it (an invitation's status on the client, a gone push subscription).
-async fn write(pool: &DbPool, worker: &str, outcome: &Outcome) -> Result<bool, StoreError> {
-    let (delivery, settlement) = (outcome.delivery.clone(), outcome.settled.settlement.clone());
-    let disable = outcome.settled.disable_subscription.clone();
-    let (owner, at) = (worker.to_string(), outcome.at);
-    db::run(pool, move |conn| -> Result<bool, StoreError> {
-        db::write_transaction(conn, |conn| {
-            let stored = deliveries::settle(conn, &delivery.id, &owner, &settlement, at)?;
-            if stored && delivery.kind == INVITATION_KIND {
-                super::invitation::record_outcome(conn, &delivery, &settlement, at)?;
-            }
-            if let (true, Some(reason)) = (stored, disable) {
-                push_subscriptions::disable(conn, &delivery.target, &reason, at)?;
-                deliveries::cancel_for_target(conn, &delivery.target, &reason, at)?;
-            }
-            Ok(stored)
-        })
+/// Records each outcome, only while `worker` still holds the row, with what follows
+/// from it (an invitation's status on the client, a gone push subscription), all in one
+/// transaction. Gives the outcomes back with the error when it fails.
+async fn write(
+    pool: &DbPool,
+    worker: &str,
+    outcomes: Vec<Outcome>,
+) -> Result<Vec<bool>, (StoreError, Vec<Outcome>)> {
+    let owner = worker.to_string();
+    let group = Arc::new(outcomes);
+    let shared = group.clone();
+    let written = db::run(pool, move |conn| -> Result<Vec<bool>, StoreError> {
+        db::write_transaction(conn, |conn| write_group(conn, &owner, &shared))
     })
-    .await
+    .await;
+    // The blocking task has ended (done, failed or panicked) and dropped its handle.
+    let outcomes = Arc::try_unwrap(group).unwrap_or_else(|group| (*group).clone());
+    written.map_err(|e| (e, outcomes))
+}
+
+/// The group's writes: plain sends (nothing else follows from them, the common case)
+/// in one statement per instant, every other outcome on its own.
+fn write_group(
+    conn: &mut DbConnection,
+    owner: &str,
+    outcomes: &[Outcome],
+) -> Result<Vec<bool>, StoreError> {
+    let plain_send = |o: &Outcome| {
+        let settlement = &o.settled.settlement;
+        settlement.status == DeliveryStatus::Sent
+            && !settlement.refund_attempt
+            && settlement.next_attempt_at.is_none()
+            && o.settled.disable_subscription.is_none()
+            && o.delivery.kind != INVITATION_KIND
+    };
+    let mut by_instant: HashMap<(NaiveDateTime, Option<NaiveDateTime>), Vec<&str>> = HashMap::new();
+    for o in outcomes.iter().filter(|o| plain_send(o)) {
+        let key = (o.at, o.settled.settlement.sent_at);
+        by_instant
+            .entry(key)
+            .or_default()
+            .push(o.delivery.id.as_str());
+    }
+    let mut sent = HashSet::new();
+    for ((at, sent_at), ids) in by_instant {
+        sent.extend(deliveries::settle_sent(conn, &ids, owner, sent_at, at)?);
+    }
+    outcomes
+        .iter()
+        .map(|o| match plain_send(o) {
+            true => Ok(sent.contains(&o.delivery.id)),
+            false => write_one(conn, owner, o),
+        })
+        .collect()
+}
+
+fn write_one(conn: &mut DbConnection, owner: &str, outcome: &Outcome) -> Result<bool, StoreError> {
+    let (delivery, settlement, at) = (&outcome.delivery, &outcome.settled.settlement, outcome.at);
+    let stored = deliveries::settle(conn, &delivery.id, owner, settlement, at)?;
+    if stored && delivery.kind == INVITATION_KIND {
+        super::invitation::record_outcome(conn, delivery, settlement, at)?;
+    }
+    if let (true, Some(reason)) = (stored, &outcome.settled.disable_subscription) {
+        push_subscriptions::disable(conn, &delivery.target, reason, at)?;
+        deliveries::cancel_for_target(conn, &delivery.target, reason, at)?;
+    }
+    Ok(stored)
 }
 
 /// Gives a claimed row back without sending it (stopping, or the database failed

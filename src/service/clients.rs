@@ -220,10 +220,7 @@ pub async fn page(
         let next_cursor = more
             .then(|| rows.last().map(|c| encode_cursor(&c.id)))
             .flatten();
-        let items = rows
-            .into_iter()
-            .map(|c| ClientBundle::load(conn, c))
-            .collect::<Result<Vec<_>, _>>()?;
+        let items = ClientBundle::load_many(conn, rows)?;
         Ok(ClientPage { items, next_cursor })
     })
     .await

@@ -24,10 +24,23 @@ pub async fn ready(s: &Services) -> Result<(), Error> {
     // pool's longer timeout after the answer went out; the outer bound also covers
     // a query that hangs on a connection already taken.
     let check = tokio::task::spawn_blocking(move || {
-        let mut conn = pool
-            .get_timeout(READY_TIMEOUT)
-            .map_err(|e| timed_out(format!(": {}", e.to_string().trim())))?;
-        db::ping(&mut conn)?;
+        let checkout = || {
+            pool.get_timeout(READY_TIMEOUT)
+                .map_err(|e| timed_out(format!(": {}", e.to_string().trim())))
+        };
+        // A connection the server closed while it sat in the pool (a restart, terminated
+        // backends) says nothing about the database now: each such one is discarded
+        // and the next asked, until a fresh connection answers or cannot be opened.
+        let mut stale = pool.state().idle_connections;
+        let mut conn = checkout()?;
+        while let Err(e) = db::ping(&mut conn) {
+            if stale == 0 {
+                return Err(e.into());
+            }
+            stale -= 1;
+            drop(conn);
+            conn = checkout()?;
+        }
         db::check_writable(&mut conn).map_err(|e| match e {
             StoreError::ReadOnly(_) => Error::from(e),
             other => Error::Unavailable(format!("database unavailable: {other}")),

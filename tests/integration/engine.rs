@@ -452,15 +452,23 @@ db_test!(
         );
         let report = engine.run_once(utc(2026, 3, 3, 8, 0)).await.unwrap();
         assert_eq!(report.dispatched.sent, 1, "push only: {report:?}");
-        assert_problem(
+        // An unknown link gets a page that says what to do, whoever asks.
+        assert_page(
             app.client
                 .post(app.url("/unsubscribe/not-a-token"))
                 .send()
                 .await
                 .unwrap(),
             404,
+            "This unsubscribe link does not work",
         )
         .await;
+        let unknown = app.get("/unsubscribe/not-a-token").await;
+        let html = assert_page(unknown, 404, "This unsubscribe link does not work").await;
+        assert!(
+            !html.contains("<form"),
+            "no button for a link that does not work"
+        );
     }
 );
 

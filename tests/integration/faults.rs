@@ -1,7 +1,8 @@
 //! Faults: a worker killed (`kill -9`) or stopped (SIGTERM) in the middle of a morning
 //! fan-out. Counted at the push peer per (client, day, channel, target): nothing may be
-//! lost, a kill may double at most the sends in flight (`jobs.concurrency`), a stop
-//! none.
+//! lost, a kill may double at most twice `jobs.concurrency` (the sends in flight or
+//! returned and waiting, and the group of outcomes being written: `jobs::settle`), a
+//! stop none.
 
 use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
@@ -263,9 +264,10 @@ async fn kill_doubles_at_most_the_sends_in_flight(backend: Backend) {
     };
     let (lost, doubled, log) = fan_out_interrupted(&app, Fault::Kill).await;
     assert_eq!(lost, 0, "{log}");
+    let bound = 2 * CONCURRENCY;
     assert!(
-        doubled <= CONCURRENCY,
-        "{doubled} pushes sent twice after kill -9 (bound {CONCURRENCY}); first worker:\n{log}"
+        doubled <= bound,
+        "{doubled} pushes sent twice after kill -9 (bound {bound}); first worker:\n{log}"
     );
 }
 

@@ -370,6 +370,18 @@ pub fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).to_string()
 }
 
+/// Asserts an HTML page with `status` that says `text`, and returns it.
+pub async fn assert_page(response: reqwest::Response, status: u16, text: &str) -> String {
+    assert_eq!(response.status().as_u16(), status, "status");
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/html; charset=utf-8"
+    );
+    let html = response.text().await.unwrap();
+    assert!(html.contains(text), "{text:?} not in {html}");
+    html
+}
+
 /// Asserts a problem+json answer and returns its body.
 pub async fn assert_problem(response: reqwest::Response, status: u16) -> serde_json::Value {
     assert_eq!(response.status().as_u16(), status, "status");

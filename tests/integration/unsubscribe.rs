@@ -103,7 +103,12 @@ db_test!(unsubscribe_tokens_are_stored_only_as_hashes, |app| {
     let mut forged = second.clone();
     let last = forged.pop().unwrap();
     forged.push(if last == 'A' { 'B' } else { 'A' });
-    assert_problem(post(&app, &forged).await, 404).await;
+    assert_page(
+        post(&app, &forged).await,
+        404,
+        "This unsubscribe link does not work",
+    )
+    .await;
     assert!(email_enabled(&app, &token).await);
 
     // The link of an earlier email works as well as the newest one.
@@ -126,13 +131,14 @@ db_test!(links_sent_before_tokens_were_hashed_keep_working, |app| {
     db::run_migrations(&mut conn).unwrap();
     drop(conn);
 
-    assert_problem(
+    assert_page(
         post(
             &app,
             "/unsubscribe/k3bN0Hn1Zl6Qm-Hx0u5S7y8pWc_2rT9aVdEfGhIjKlm",
         )
         .await,
         404,
+        "This unsubscribe link does not work",
     )
     .await;
     assert!(email_enabled(&app, &token).await);

@@ -6,7 +6,9 @@
 //!
 //! - **VAPID**: the JWT is signed here (ES256 with the service key, JWS `r||s`) and holds
 //!   exactly `aud`, `exp` and `sub`. `aud` is the endpoint's origin *including* a
-//!   non-default port; `exp` is the sender's clock + 12 h. Push services compare `exp`
+//!   non-default port; `exp` is the sender's clock + 12 h. One token is signed per origin
+//!   and reused until an hour before its `exp` (signing per message cost more CPU than
+//!   the encryption). Push services compare `exp`
 //!   with real time, so the clock given to [`PushSender::new`] must be the real-time clock
 //!   even when the engine runs on an accelerated demo clock.
 //!
@@ -92,7 +94,7 @@ use classify::{
 };
 use guard::GlobalOnlyResolver;
 pub use jwt::audience;
-use jwt::{sign_jwt, vapid_lifetime};
+use jwt::{sign_jwt, TokenCache};
 pub use topic::{is_valid_topic, sanitize_topic};
 
 /// The largest payload (plaintext bytes) [`PushSender::send`] accepts: under 3 KB, so the
@@ -249,6 +251,8 @@ struct Inner {
     /// The system resolver, unguarded: only for `insecure_origins` (`None` when empty).
     insecure_http: Option<reqwest::Client>,
     insecure_origins: Vec<OriginPattern>,
+    /// One signed VAPID token per push-service origin, reused until shortly before `exp`.
+    tokens: TokenCache,
 }
 
 impl fmt::Debug for PushSender {
@@ -313,6 +317,7 @@ impl PushSender {
                 http,
                 insecure_http,
                 insecure_origins: insecure_origins.to_vec(),
+                tokens: TokenCache::default(),
             }),
         })
     }
@@ -407,9 +412,7 @@ impl PushSender {
             }
         }
 
-        let exp = self.inner.clock.now() + vapid_lifetime();
-        let jwt = sign_jwt(&self.inner.signing_key, &aud, exp, &self.inner.subject);
-        let authorization = format!("vapid t={jwt}, k={}", self.inner.public_key);
+        let authorization = self.authorization(&aud);
 
         let mut request = insecure_http
             .unwrap_or(&self.inner.http)
@@ -467,6 +470,17 @@ impl PushSender {
                 self.inner.clock.now(),
             ),
         }
+    }
+}
+
+impl PushSender {
+    /// The `Authorization` header for pushes to `aud` (see [`TokenCache`]).
+    fn authorization(&self, aud: &str) -> String {
+        let inner = &self.inner;
+        inner.tokens.authorization(aud, inner.clock.now(), |exp| {
+            let jwt = sign_jwt(&inner.signing_key, aud, exp, &inner.subject);
+            format!("vapid t={jwt}, k={}", inner.public_key)
+        })
     }
 }
 

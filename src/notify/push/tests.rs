@@ -222,6 +222,53 @@ fn jwt_holds_exactly_aud_exp_sub_and_verifies() {
     assert_eq!(sender.public_key_base64url(), keys.public_key_base64url());
 }
 
+/// The claims of the JWT in an `Authorization: vapid t=..., k=...` value.
+fn claims_of(authorization: &str) -> serde_json::Value {
+    let jwt = authorization
+        .strip_prefix("vapid t=")
+        .and_then(|rest| rest.split(',').next())
+        .unwrap();
+    let claims = jwt.split('.').nth(1).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(claims).unwrap()).unwrap()
+}
+
+#[test]
+fn one_token_per_origin_reused_until_an_hour_before_exp() {
+    let now = at(2026, 3, 2, 8, 0, 0);
+    let clock = FixedClock::new(now);
+    let sender = PushSender::new(
+        VapidKeys::generate(),
+        "mailto:ops@hairline-studio.co.uk",
+        Duration::from_secs(5),
+        Arc::new(clock.clone()),
+    )
+    .unwrap();
+    let first = sender.authorization("https://fcm.googleapis.com");
+    assert!(first.ends_with(&format!(", k={}", sender.public_key_base64url())));
+    let other = sender.authorization("https://updates.push.services.mozilla.com");
+    assert_ne!(first, other, "each origin has a token of its own");
+    assert_eq!(
+        claims_of(&other)["aud"],
+        "https://updates.push.services.mozilla.com"
+    );
+
+    // Reused while more than an hour is left (exp is 20:00)...
+    clock.set(at(2026, 3, 2, 18, 59, 59));
+    assert_eq!(sender.authorization("https://fcm.googleapis.com"), first);
+    // ...then signed afresh, from the clock's time.
+    clock.set(at(2026, 3, 2, 19, 0, 0));
+    let renewed = sender.authorization("https://fcm.googleapis.com");
+    assert_ne!(renewed, first);
+    assert_eq!(
+        claims_of(&renewed)["exp"],
+        at(2026, 3, 3, 7, 0, 0).timestamp()
+    );
+    assert_eq!(
+        claims_of(&first)["exp"],
+        at(2026, 3, 2, 20, 0, 0).timestamp()
+    );
+}
+
 #[test]
 fn construction_refuses_placeholders_and_a_zero_timeout() {
     let clock: SharedClock = Arc::new(FixedClock::new(at(2026, 3, 2, 8, 0, 0)));

@@ -12,11 +12,7 @@ use crate::service::{preferences, Error, Services};
 use crate::web::pages::PageError;
 
 fn page(status: StatusCode, view: &str, token: Option<String>) -> HttpResponse {
-    AppPage::new("unsubscribe").respond(
-        status,
-        "app/unsubscribe.html.j2",
-        context! { view, token },
-    )
+    AppPage::new("unsubscribe").respond(status, "app/unsubscribe.html.j2", context! { view, token })
 }
 
 #[get("/unsubscribe/{token}")]
@@ -25,11 +21,13 @@ pub async fn confirm(
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let token = path.into_inner();
-    Ok(if preferences::unsubscribe_link_is_valid(&services, token.clone()).await? {
-        page(StatusCode::OK, "confirm", Some(token))
-    } else {
-        page(StatusCode::NOT_FOUND, "unknown", None)
-    })
+    Ok(
+        if preferences::unsubscribe_link_is_valid(&services, token.clone()).await? {
+            page(StatusCode::OK, "confirm", Some(token))
+        } else {
+            page(StatusCode::NOT_FOUND, "unknown", None)
+        },
+    )
 }
 
 #[post("/unsubscribe/{token}")]

@@ -1,0 +1,233 @@
+//! HTTP throughput of the release binary under wrk: `GET /v1/me/today` and the client
+//! list (`GET /v1/clients`, a page of 50 of 1,000 clients) against the same server's
+//! `GET /healthz`, run back to back so the ratio holds on a busy machine. Run with:
+//!
+//!     cargo bench --bench http                                   # SQLite
+//!     BENCH_DATABASE_URL=postgres://USER@HOST/postgres cargo bench --bench http
+//!
+//! With `BENCH_DATABASE_URL` it runs SQLite and then PostgreSQL (in a database of its
+//! own, dropped afterwards). `BENCH_SECONDS` (10) per wrk run, `BENCH_ROUNDS` (3)
+//! rounds of the three endpoints, `BENCH_CONNECTIONS` (64); figures are medians over
+//! the rounds. Needs `wrk` (Debian: `apt-get install wrk`).
+
+#[path = "support/mod.rs"]
+mod support;
+
+use std::process::Command;
+use std::time::Duration;
+
+use chrono::{Days, Utc};
+use diesel::prelude::*;
+use smp_aftercare::app;
+use smp_aftercare::db::schema::clients;
+use smp_aftercare::tokens;
+use support::{Backend, BenchDatabase, Seed};
+
+const CLIENTS: usize = 1000;
+
+fn main() {
+    let seconds = support::env_usize("BENCH_SECONDS", 10);
+    let rounds = support::env_usize("BENCH_ROUNDS", 3).max(1);
+    let connections = support::env_usize("BENCH_CONNECTIONS", 64);
+    if Command::new("wrk").arg("--version").output().is_err() {
+        eprintln!("wrk is not installed (Debian: apt-get install wrk)");
+        std::process::exit(1);
+    }
+    println!("machine: {}", support::machine());
+    println!(
+        "load: wrk -t2 -c{connections} -d{seconds}s, {rounds} rounds, {CLIENTS} clients of one clinic"
+    );
+    let mut table = Vec::new();
+    for backend in support::backends() {
+        table.extend(run(&backend, seconds, rounds, connections));
+    }
+    println!();
+    println!("| backend | endpoint | req/s | p50 | p99 | ratio to /healthz |");
+    println!("| --- | --- | --- | --- | --- | --- |");
+    for row in table {
+        println!("{row}");
+    }
+}
+
+struct Measured {
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+fn run(backend: &Backend, seconds: usize, rounds: usize, connections: usize) -> Vec<String> {
+    let db = BenchDatabase::create(backend);
+    let settings = db.settings();
+    let pool = app::prepare_database(&settings).expect("database");
+    let today = Utc::now().date_naive();
+    let key = tokens::issue("smpk");
+    let seeded = support::seed(
+        &pool,
+        CLIENTS,
+        &Seed {
+            at: Utc::now().naive_utc(),
+            sessions: vec![today - Days::new(3), today + Days::new(7)],
+            push: false,
+            email: true,
+            endpoint_base: String::new(),
+            p256dh: String::new(),
+            auth: String::new(),
+        },
+        (&key.id, &key.hash),
+    );
+    // One client signed in: its access token, as accepting the invitation stores it.
+    let access = tokens::issue("smpc");
+    diesel::update(clients::table.find("client-0000000"))
+        .set((
+            clients::access_token_id.eq(Some(&access.id)),
+            clients::access_token_hash.eq(Some(&access.hash)),
+        ))
+        .execute(&mut pool.get().unwrap())
+        .expect("access token");
+    drop(pool);
+    println!(
+        "\n== {}: seeded {CLIENTS} clients in {seeded:.2?}",
+        backend.name()
+    );
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut command = support::command(&db, &["serve", "--no-scheduler"]);
+    command.env("SMP__SERVER__PORT", port.to_string());
+    let (mut server, _) = support::spawn(command, &db.scratch.path().join("serve.log"));
+    let base = format!("http://127.0.0.1:{port}");
+    wait_ready(&base);
+
+    let endpoints: [(&str, String, Option<&str>); 3] = [
+        ("/healthz", format!("{base}/healthz"), None),
+        (
+            "/v1/me/today",
+            format!("{base}/v1/me/today"),
+            Some(&access.token),
+        ),
+        (
+            "/v1/clients?limit=50",
+            format!("{base}/v1/clients?limit=50"),
+            Some(&key.token),
+        ),
+    ];
+    for (name, url, token) in &endpoints {
+        check_ok(name, url, *token);
+        wrk(url, *token, 2, connections); // warm-up
+    }
+    let mut results: Vec<Vec<Measured>> = endpoints.iter().map(|_| Vec::new()).collect();
+    for round in 1..=rounds {
+        for (i, (name, url, token)) in endpoints.iter().enumerate() {
+            let m = wrk(url, *token, seconds, connections);
+            println!(
+                "round {round} {name}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms",
+                m.rps, m.p50_ms, m.p99_ms
+            );
+            results[i].push(m);
+        }
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+
+    let medians: Vec<Measured> = results
+        .iter()
+        .map(|runs| Measured {
+            rps: support::median(&mut runs.iter().map(|m| m.rps).collect::<Vec<_>>()),
+            p50_ms: support::median(&mut runs.iter().map(|m| m.p50_ms).collect::<Vec<_>>()),
+            p99_ms: support::median(&mut runs.iter().map(|m| m.p99_ms).collect::<Vec<_>>()),
+        })
+        .collect();
+    let anchor = medians[0].rps;
+    endpoints
+        .iter()
+        .zip(&medians)
+        .map(|((name, _, _), m)| {
+            format!(
+                "| {} | `{name}` | {:.0} | {:.2} ms | {:.2} ms | {:.3} |",
+                backend.name(),
+                m.rps,
+                m.p50_ms,
+                m.p99_ms,
+                m.rps / anchor
+            )
+        })
+        .collect()
+}
+
+fn wait_ready(base: &str) {
+    for _ in 0..200 {
+        if support::http_status(&format!("{base}/readyz")) == Some(200) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("the server did not become ready");
+}
+
+/// One request first, so a wrong setup fails loudly instead of timing 401s.
+fn check_ok(name: &str, url: &str, token: Option<&str>) {
+    let m = wrk_raw(url, token, 1, 1);
+    assert!(
+        m.contains("Requests/sec") && !m.contains("Non-2xx"),
+        "{name} does not answer 200:\n{m}"
+    );
+}
+
+fn wrk_raw(url: &str, token: Option<&str>, seconds: usize, connections: usize) -> String {
+    let mut command = Command::new("wrk");
+    command.args([
+        format!("-t{}", connections.min(2)),
+        format!("-c{connections}"),
+        format!("-d{seconds}s"),
+        "--latency".to_string(),
+    ]);
+    if let Some(token) = token {
+        command.args(["-H", &format!("Authorization: Bearer {token}")]);
+    }
+    let out = command.arg(url).output().expect("run wrk");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn wrk(url: &str, token: Option<&str>, seconds: usize, connections: usize) -> Measured {
+    let out = wrk_raw(url, token, seconds, connections);
+    if out.contains("Non-2xx") || out.contains("Socket errors") {
+        eprintln!("warning: wrk saw errors for {url}:\n{out}");
+    }
+    let rps = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Requests/sec:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no Requests/sec in wrk output:\n{out}"));
+    let percentile = |p: &str| {
+        out.lines()
+            .find_map(|l| {
+                l.trim()
+                    .strip_prefix(p)
+                    .map(|v| parse_duration_ms(v.trim()))
+            })
+            .flatten()
+            .unwrap_or(f64::NAN)
+    };
+    Measured {
+        rps,
+        p50_ms: percentile("50%"),
+        p99_ms: percentile("99%"),
+    }
+}
+
+/// wrk's "812.00us", "1.23ms", "2.01s" in milliseconds.
+fn parse_duration_ms(text: &str) -> Option<f64> {
+    let split = text.find(|c: char| c.is_ascii_alphabetic())?;
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number.parse().ok()?;
+    Some(match unit {
+        "us" => value / 1000.0,
+        "ms" => value,
+        "s" => value * 1000.0,
+        "m" => value * 60_000.0,
+        _ => return None,
+    })
+}

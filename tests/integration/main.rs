@@ -7,6 +7,8 @@ mod bad_input;
 mod clients_api;
 mod clinic_auth;
 mod concurrency;
+mod console_access;
+mod console_support;
 mod correction;
 mod email;
 mod engine;

@@ -8,6 +8,7 @@ mod clients_api;
 mod clinic_auth;
 mod concurrency;
 mod console_access;
+mod console_admin;
 mod console_support;
 mod correction;
 mod email;

@@ -9,6 +9,7 @@ mod clinic_auth;
 mod concurrency;
 mod console_access;
 mod console_admin;
+mod console_browser;
 mod console_support;
 mod correction;
 mod email;

@@ -85,7 +85,7 @@ async fn list_page(
             errors => errors,
             invited => flags.invited.is_some(),
             removed => flags.removed.is_some(),
-            invitation_hours => s.settings.console.staff_invitation_hours,
+            invitation_valid_for => service::sign_in::spoken(s.settings.console.invitation_lifetime()),
         },
         session,
     ))

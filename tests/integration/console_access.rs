@@ -497,3 +497,42 @@ db_test!(the_prune_job_drops_ended_sessions_and_old_links, |app| {
         .unwrap();
     assert_eq!(left, 0);
 });
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_https_the_cookie_is_secure_and_the_public_origin_may_post() {
+    let app = crate::helpers::spawn_app_with(crate::helpers::Backend::Sqlite, |s| {
+        s.server.public_url = "https://care.test".parse().unwrap();
+    })
+    .await
+    .unwrap();
+    app.create_clinic("Northside SMP", "front@northside.test");
+    app.form(
+        "/console/sign-in",
+        None,
+        &[("email", "front@northside.test")],
+    )
+    .await;
+    let raw = wait_for_mail(&app, 1).await.pop().unwrap();
+    assert!(
+        raw.contains("https://care.test/console/sign-in/smpl_"),
+        "{raw}"
+    );
+    let signed = app.form(&sign_in_path(&raw), None, &[]).await;
+    let cookie = set_cookies(&signed)
+        .into_iter()
+        .find(|c| c.starts_with("smp_console=smps_"))
+        .unwrap();
+    assert!(cookie.contains("; Secure"), "{cookie}");
+
+    // A browser without Fetch Metadata posting from the public origin is ours.
+    let out = app
+        .client
+        .post(app.url("/console/sign-out"))
+        .header("cookie", session_cookie_of(&signed))
+        .header("origin", "https://care.test")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&out), "/console/sign-in?signed_out=1");
+    assert!(set_cookies(&out).iter().any(|c| c.contains("; Secure")));
+}

@@ -536,3 +536,69 @@ async fn over_https_the_cookie_is_secure_and_the_public_origin_may_post() {
     assert_eq!(location(&out), "/console/sign-in?signed_out=1");
     assert!(set_cookies(&out).iter().any(|c| c.contains("; Secure")));
 }
+
+db_test!(
+    the_key_a_clinic_had_before_the_console_keeps_working,
+    |app| {
+        use diesel::connection::SimpleConnection;
+        use diesel_migrations::MigrationHarness;
+        use smp_aftercare::db::{self, DbConnection};
+        // Back to the schema before the console, with a clinic and its one key there.
+        let mut conn = app.pool.get().unwrap();
+        match &mut *conn {
+            DbConnection::Sqlite(c) => c.revert_last_migration(db::SQLITE_MIGRATIONS).map(|_| ()),
+            DbConnection::Postgresql(c) => {
+                c.revert_last_migration(db::POSTGRES_MIGRATIONS).map(|_| ())
+            }
+        }
+        .expect("revert the console migration");
+        let key = smp_aftercare::tokens::issue("smpk");
+        conn.batch_execute(&format!(
+        "INSERT INTO clinics (id, name, email, api_key_id, api_key_hash, created_at, key_issued_at) \
+         VALUES ('old-clinic', 'Oldtown SMP', 'desk@oldtown.test', '{}', '{}', \
+         '2026-01-05 09:00:00', '2026-01-05 09:00:00')",
+        key.id, key.hash
+    ))
+    .unwrap();
+        db::run_migrations(&mut conn).expect("migrate again");
+        drop(conn);
+
+        let whoami = app.clinic_client(&key.token).get("/v1/clinic").await;
+        assert_eq!(whoami.status(), 200);
+        let body: serde_json::Value = whoami.json().await.unwrap();
+        assert_eq!(body["name"], "Oldtown SMP");
+        let mut conn = app.pool.get().unwrap();
+        let keys = smp_aftercare::db::api_keys::of_clinic(&mut conn, "old-clinic").unwrap();
+        assert_eq!(keys.len(), 1);
+        assert_eq!(
+            (keys[0].id.as_str(), keys[0].name.as_str()),
+            (key.id.as_str(), "First key")
+        );
+        // It has no owner yet: the command line adds one, who can then sign in.
+        drop(conn);
+        let out = app.cli(&[
+            "clinic",
+            "add-owner",
+            "--id",
+            "old-clinic",
+            "--email",
+            "owner@oldtown.test",
+            "--name",
+            "Olga",
+        ]);
+        assert!(out.status.success(), "{}", crate::helpers::stderr(&out));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.contains("owner added: Olga <owner@oldtown.test>"),
+            "{stdout}"
+        );
+        let cookie = sign_in_by_email(&app, "owner@oldtown.test").await;
+        let keys_page = app
+            .page("/console/keys", Some(&cookie))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(keys_page.contains("First key"), "{keys_page}");
+    }
+);

@@ -14,6 +14,7 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use secrecy::SecretString;
 use smp_aftercare::config::Settings;
+use smp_aftercare::db::api_keys::{self, ApiKey};
 use smp_aftercare::db::clients::{self, NewClient, SessionRow};
 use smp_aftercare::db::clinics::{self, NewClinic};
 use smp_aftercare::db::push_subscriptions::{self, PushSubscription};
@@ -179,13 +180,26 @@ pub fn seed(pool: &DbPool, n: usize, seed: &Seed, key: (&str, &str)) -> Duration
             id: CLINIC,
             name: "Bench Clinic",
             email: "front@bench-clinic.dev",
-            api_key_id: key.0,
-            api_key_hash: key.1,
             created_at: seed.at,
-            key_issued_at: seed.at,
+            timezone: "Europe/London".parse().unwrap(),
+            reminder_time: "08:00".into(),
         },
     )
     .expect("clinic");
+    api_keys::insert(
+        &mut conn,
+        &ApiKey {
+            id: key.0.into(),
+            clinic_id: CLINIC.into(),
+            name: "bench".into(),
+            key_hash: key.1.into(),
+            created_at: seed.at,
+            created_by: "bench".into(),
+            last_used_at: None,
+            revoked_at: None,
+        },
+    )
+    .expect("api key");
     let template = "template";
     clients::insert(
         &mut conn,

@@ -2,6 +2,8 @@
 //! scheme, an r2d2 pool, embedded twin migrations, and `run` to keep blocking diesel
 //! calls off the async executor.
 
+pub mod api_keys;
+pub mod audit;
 pub mod bundle;
 pub mod calendar_feeds;
 pub mod clients;
@@ -12,6 +14,7 @@ pub mod push_subscriptions;
 pub mod queue;
 pub mod schema;
 mod sqlite_plans;
+pub mod staff;
 pub mod unsubscribe_tokens;
 
 use std::path::{Path, PathBuf};

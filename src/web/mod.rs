@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod assets;
+pub mod console;
 pub mod headers;
 pub mod i18n;
 pub mod pages;
@@ -15,7 +16,9 @@ use actix_web::{web, HttpRequest};
 
 /// Every page route, in one list.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(assets::serve_asset).service(assets::favicon);
+    cfg.service(assets::serve_asset)
+        .service(assets::favicon)
+        .configure(console::routes);
     app::routes(cfg);
 }
 

@@ -7,7 +7,9 @@ pub mod clients;
 pub mod clinics;
 pub mod columns;
 pub mod deliveries;
+pub mod protocol_changes;
 pub mod push_subscriptions;
+pub mod roster;
 pub mod schema;
 pub mod unsubscribe_tokens;
 

@@ -12,10 +12,13 @@ pub mod error;
 pub mod health;
 pub mod history;
 pub mod idempotency;
+pub mod import;
 pub mod invitations;
 pub mod preferences;
+pub mod protocol_edit;
 pub mod push;
 pub mod replan;
+pub mod roster;
 pub mod sessions;
 pub mod validate;
 

@@ -323,9 +323,9 @@ pub async fn list(s: &Services, clinic: &ClinicRef, query: ListQuery) -> Result<
 /// "Today at the clinic": what needs someone's attention this week.
 #[derive(Debug, Serialize)]
 pub struct TodayAtClinic {
-    /// The next-session window opens this week (today to 6 days ahead) with no
-    /// session booked.
-    pub windows_opening: Vec<ClientRow>,
+    /// The next-session window is open, or opens this week (within 6 days), and no
+    /// session is booked.
+    pub windows_open: Vec<ClientRow>,
     /// The window has closed with no session booked.
     pub overdue: Vec<ClientRow>,
     pub reminders_failing: Vec<ClientRow>,
@@ -341,16 +341,14 @@ pub async fn today(s: &Services, clinic: &ClinicRef) -> Result<TodayAtClinic, Er
         .db(move |conn| rows(conn, &clinic_id, None, now, valid_days))
         .await?;
     let nudge_before = (now - Duration::days(INVITATION_NUDGE_DAYS)).naive_utc();
-    let opening_this_week = |row: &ClientRow, w: SessionWindow| {
-        w.from >= row.today && w.from <= row.today + Days::new(6)
-    };
+    let open_this_week = |row: &ClientRow, w: SessionWindow| w.from <= row.today + Days::new(6);
     let pick = |keep: &dyn Fn(&ClientRow) -> bool| -> Vec<ClientRow> {
         all.iter().filter(|r| keep(r)).cloned().collect()
     };
     Ok(TodayAtClinic {
-        windows_opening: pick(&|r| {
+        windows_open: pick(&|r| {
             r.window_needs_booking()
-                .is_some_and(|w| !w.overdue && opening_this_week(r, w))
+                .is_some_and(|w| !w.overdue && open_this_week(r, w))
         }),
         overdue: pick(&|r| r.window_needs_booking().is_some_and(|w| w.overdue)),
         reminders_failing: pick(&|r| r.reminders_failing()),

@@ -7,6 +7,7 @@ mod bad_input;
 mod clients_api;
 mod clinic_auth;
 mod concurrency;
+mod console_services;
 mod correction;
 mod email;
 mod engine;

@@ -66,16 +66,21 @@ struct Submitted {
     entries: Vec<RuleEntry>,
 }
 
-fn submitted(pairs: Vec<(String, String)>) -> Submitted {
-    let mut out = Submitted::default();
-    for &id in RuleId::ALL {
-        out.entries.push(RuleEntry {
-            id,
-            from: String::new(),
-            to: String::new(),
-            text: String::new(),
-        });
-    }
+/// The form as sent, over `current` (the rules in effect): a field the form did not
+/// send is unchanged.
+fn submitted(pairs: Vec<(String, String)>, current: Vec<RuleForm>) -> Submitted {
+    let mut out = Submitted {
+        entries: current
+            .into_iter()
+            .map(|r| RuleEntry {
+                id: r.id,
+                from: r.from,
+                to: r.to,
+                text: r.text,
+            })
+            .collect(),
+        ..Default::default()
+    };
     for (key, value) in pairs {
         match key.as_str() {
             "mode" => out.mode = value,
@@ -188,17 +193,23 @@ async fn page(
 }
 
 /// The draft a submitted form means, or the error to show.
-async fn draft_of(
-    s: &Services,
-    clinic: &ClinicRef,
-    form: &Submitted,
-) -> Result<ProtocolOverrides, Error> {
+fn draft_of(current: &ClinicProtocol, form: &Submitted) -> Result<ProtocolOverrides, Error> {
     if form.mode == "document" {
         protocol_edit::parse_document(&form.document)
     } else {
-        let current = clinics::protocol(s, clinic).await?;
-        protocol_edit::overrides_from_form(&current, &form.entries)
+        protocol_edit::overrides_from_form(current, &form.entries)
     }
+}
+
+/// The submitted form over the protocol in effect.
+async fn read_form(
+    s: &Services,
+    clinic: &ClinicRef,
+    pairs: Vec<(String, String)>,
+) -> Result<(ClinicProtocol, Submitted), PageError> {
+    let current = clinics::protocol(s, clinic).await?;
+    let form = submitted(pairs, protocol_edit::form_of(&current.effective));
+    Ok((current, form))
 }
 
 /// The page again with the draft as typed and its error next to the entry at fault.
@@ -268,10 +279,8 @@ async fn preview(
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
     let s = &state.services;
-    let form = submitted(form.into_inner());
-    let draft = draft_of(s, &session.clinic, &form)
-        .await
-        .and_then(|o| protocol_edit::draft(&o));
+    let (current, form) = read_form(s, &session.clinic, form.into_inner()).await?;
+    let draft = draft_of(&current, &form).and_then(|o| protocol_edit::draft(&o));
     if query.fragment.is_some() {
         let (status, preview) = match draft {
             Ok(protocol) => (StatusCode::OK, Ok((protocol, true))),
@@ -307,8 +316,8 @@ async fn save(
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
     let s = &state.services;
-    let form = submitted(form.into_inner());
-    let saved = match draft_of(s, &session.clinic, &form).await {
+    let (current, form) = read_form(s, &session.clinic, form.into_inner()).await?;
+    let saved = match draft_of(&current, &form) {
         Ok(overrides) => protocol_edit::save(s, &session.clinic, overrides).await,
         Err(e) => Err(e),
     };
@@ -330,14 +339,17 @@ mod tests {
 
     #[test]
     fn the_submitted_form_fills_each_rule() {
-        let form = submitted(vec![
-            ("mode".into(), "rules".into()),
-            ("rules.avoid_sun.from".into(), "0".into()),
-            ("rules.avoid_sun.to".into(), "12".into()),
-            ("rules.nope.to".into(), "1".into()),
-        ]);
+        let current = protocol_edit::form_of(&Protocol::default_protocol());
+        let form = submitted(
+            vec![
+                ("mode".into(), "rules".into()),
+                ("rules.avoid_sun.to".into(), "12".into()),
+                ("rules.nope.to".into(), "1".into()),
+            ],
+            current,
+        );
         let sun = form.entries.iter().find(|e| e.id == RuleId::AvoidSun).unwrap();
-        assert_eq!((sun.from.as_str(), sun.to.as_str()), ("0", "12"));
+        assert_eq!((sun.from.as_str(), sun.to.as_str()), ("0", "12"), "from as in effect");
         assert_eq!(form.entries.len(), RuleId::ALL.len());
     }
 }

@@ -36,7 +36,10 @@ pub fn of_clinic(
 ) -> QueryResult<Vec<ProtocolChange>> {
     protocol_changes::table
         .filter(protocol_changes::clinic_id.eq(clinic_id))
-        .order((protocol_changes::created_at.desc(), protocol_changes::id.desc()))
+        .order((
+            protocol_changes::created_at.desc(),
+            protocol_changes::id.desc(),
+        ))
         .limit(limit)
         .select(ProtocolChange::as_select())
         .load(conn)

@@ -90,7 +90,11 @@ pub fn last_reminders(
             newer
                 .filter(newer.field(deliveries::client_id).eq(deliveries::client_id))
                 .filter(newer.field(deliveries::kind).ne(INVITATION_KIND))
-                .filter(newer.field(deliveries::status).ne(DeliveryStatus::Cancelled))
+                .filter(
+                    newer
+                        .field(deliveries::status)
+                        .ne(DeliveryStatus::Cancelled),
+                )
                 .filter(newer.field(deliveries::send_at).le(now))
                 .filter(newer.field(deliveries::send_at).gt(deliveries::send_at)),
         )))

@@ -99,7 +99,11 @@ fn normalized(header: &str) -> String {
 }
 
 fn columns(headers: &csv::StringRecord) -> Result<Columns, Error> {
-    let find = |names: &[&str]| headers.iter().position(|h| names.contains(&normalized(h).as_str()));
+    let find = |names: &[&str]| {
+        headers
+            .iter()
+            .position(|h| names.contains(&normalized(h).as_str()))
+    };
     let missing = |column: &str| {
         Error::invalid(
             "file",
@@ -113,7 +117,13 @@ fn columns(headers: &csv::StringRecord) -> Result<Columns, Error> {
         name: find(&["name", "fullname", "clientname"]).ok_or_else(|| missing("name"))?,
         email: find(&["email", "emailaddress", "mail"]).ok_or_else(|| missing("email"))?,
         timezone: find(&["timezone", "tz", "zone"]),
-        sessions: find(&["sessiondates", "sessions", "dates", "session", "sessiondate"]),
+        sessions: find(&[
+            "sessiondates",
+            "sessions",
+            "dates",
+            "session",
+            "sessiondate",
+        ]),
     })
 }
 
@@ -275,7 +285,10 @@ fn parse(
         });
     }
     if rows.is_empty() {
-        return Err(Error::invalid("file", "the file has a header line but no clients"));
+        return Err(Error::invalid(
+            "file",
+            "the file has a header line but no clients",
+        ));
     }
     Ok(rows)
 }

@@ -199,7 +199,13 @@ pub struct HistoryEntry {
 pub async fn history(s: &Services, clinic: &ClinicRef) -> Result<Vec<HistoryEntry>, Error> {
     let clinic_id = clinic.id.clone();
     let rows = s
-        .db(move |conn| Ok(protocol_changes::of_clinic(conn, &clinic_id, HISTORY_LIMIT)?))
+        .db(move |conn| {
+            Ok(protocol_changes::of_clinic(
+                conn,
+                &clinic_id,
+                HISTORY_LIMIT,
+            )?)
+        })
         .await?;
     rows.into_iter()
         .map(|row| {
@@ -335,7 +341,10 @@ mod tests {
         let preview = preview(&Protocol::default_protocol(), start).unwrap();
         assert_eq!(preview.days.len(), 40);
         assert_eq!(preview.sessions.len(), 3);
-        assert_eq!(preview.sessions[1], NaiveDate::from_ymd_opt(2026, 3, 12).unwrap());
+        assert_eq!(
+            preview.sessions[1],
+            NaiveDate::from_ymd_opt(2026, 3, 12).unwrap()
+        );
     }
 
     #[test]

@@ -182,7 +182,9 @@ pub struct ClientRow {
 
 impl ClientRow {
     pub fn reminders_failing(&self) -> bool {
-        self.last_reminder.as_ref().is_some_and(LastReminder::failing)
+        self.last_reminder
+            .as_ref()
+            .is_some_and(LastReminder::failing)
     }
 
     /// The next session should be booked and is not: the window is open or over.
@@ -280,7 +282,10 @@ pub struct ListPage {
 }
 
 pub async fn list(s: &Services, clinic: &ClinicRef, query: ListQuery) -> Result<ListPage, Error> {
-    let search = query.search.map(|q| q.trim().to_string()).filter(|q| !q.is_empty());
+    let search = query
+        .search
+        .map(|q| q.trim().to_string())
+        .filter(|q| !q.is_empty());
     if search
         .as_ref()
         .is_some_and(|q| q.chars().count() > MAX_SEARCH_CHARS)

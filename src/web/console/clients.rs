@@ -113,7 +113,10 @@ async fn list(
                 page: 1,
                 ..Default::default()
             };
-            (roster::list(&state.services, &session.clinic, all).await?, Some(message))
+            (
+                roster::list(&state.services, &session.clinic, all).await?,
+                Some(message),
+            )
         }
         Err(e) => return Err(e.into()),
     };
@@ -145,7 +148,12 @@ async fn list(
         next_href => (listing.page < listing.pages).then(|| list_href(&q, filter, listing.page + 1)),
         notice => notice(params.done.as_deref()),
     };
-    Ok(render_status(status, "console/clients/list.html.j2", ctx, &session))
+    Ok(render_status(
+        status,
+        "console/clients/list.html.j2",
+        ctx,
+        &session,
+    ))
 }
 
 /// The onboarding form as typed.
@@ -163,7 +171,13 @@ pub struct OnboardForm {
     planned_sessions: String,
 }
 
-const ONBOARD_FIELDS: &[&str] = &["name", "email", "timezone", "first_session", "planned_sessions"];
+const ONBOARD_FIELDS: &[&str] = &[
+    "name",
+    "email",
+    "timezone",
+    "first_session",
+    "planned_sessions",
+];
 
 fn onboard_page(
     status: StatusCode,
@@ -258,11 +272,10 @@ async fn create(
             planned_sessions: planned,
             sessions: first.into_iter().collect(),
         };
-        let outcome =
-            clients::onboard(&state.services, &session.clinic, input, None, |_| {
-                Ok(String::new())
-            })
-            .await;
+        let outcome = clients::onboard(&state.services, &session.clinic, input, None, |_| {
+            Ok(String::new())
+        })
+        .await;
         match outcome {
             Ok(Onboarded::Created { id, .. }) => {
                 return Ok(see_other(&format!("/console/clients/{id}?done=onboarded")))
@@ -365,7 +378,12 @@ async fn client_page(
         email_value => returned.email.unwrap_or_else(|| client.email.clone()),
         notice => notice(done),
     };
-    Ok(render_status(status, "console/clients/show.html.j2", ctx, session))
+    Ok(render_status(
+        status,
+        "console/clients/show.html.j2",
+        ctx,
+        session,
+    ))
 }
 
 fn session_views(bundle: &ClientBundle) -> Result<Vec<SessionView>, Error> {
@@ -489,9 +507,7 @@ async fn add_session(
         Ok(()) => Ok(see_other(&format!(
             "/console/clients/{client_id}?done=session_added#sessions-title"
         ))),
-        Err(e @ (Error::NotFound(_) | Error::Unavailable(_) | Error::Internal(_))) => {
-            Err(e.into())
-        }
+        Err(e @ (Error::NotFound(_) | Error::Unavailable(_) | Error::Internal(_))) => Err(e.into()),
         Err(e) => session_refused(&state, &session, client_id, "add", &form, e).await,
     }
 }
@@ -525,9 +541,7 @@ async fn edit_session(
         Ok(()) => Ok(see_other(&format!(
             "/console/clients/{client_id}?done=session_saved#session-{session_id}"
         ))),
-        Err(e @ (Error::NotFound(_) | Error::Unavailable(_) | Error::Internal(_))) => {
-            Err(e.into())
-        }
+        Err(e @ (Error::NotFound(_) | Error::Unavailable(_) | Error::Internal(_))) => Err(e.into()),
         Err(e) => session_refused(&state, &session, client_id, &session_id, &form, e).await,
     }
 }
@@ -602,7 +616,13 @@ async fn delete_session(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, PageError> {
     let (client_id, session_id) = path.into_inner();
-    sessions::delete(&state.services, &session.clinic, client_id.clone(), session_id).await?;
+    sessions::delete(
+        &state.services,
+        &session.clinic,
+        client_id.clone(),
+        session_id,
+    )
+    .await?;
     Ok(see_other(&format!(
         "/console/clients/{client_id}?done=session_deleted#sessions-title"
     )))

@@ -30,12 +30,16 @@ async fn read_upload(mut form: Multipart) -> Result<Upload, Error> {
     let too_large = || {
         Error::invalid(
             "file",
-            format!("the file is larger than {} KB; split it in parts", MAX_IMPORT_BYTES / 1024),
+            format!(
+                "the file is larger than {} KB; split it in parts",
+                MAX_IMPORT_BYTES / 1024
+            ),
         )
     };
     let mut upload = Upload::default();
     while let Some(field) = form.next().await {
-        let mut field = field.map_err(|e| Error::invalid("file", format!("the upload broke off: {e}")))?;
+        let mut field =
+            field.map_err(|e| Error::invalid("file", format!("the upload broke off: {e}")))?;
         let name = field.name().unwrap_or_default().to_string();
         let mut bytes = Vec::new();
         while let Some(chunk) = field.next().await {
@@ -108,7 +112,15 @@ pub async fn upload(
 ) -> Result<HttpResponse, PageError> {
     let zone = default_timezone(&state, &session).await?;
     let refused = |e: String| {
-        import_page(StatusCode::UNPROCESSABLE_ENTITY, &session, &zone, None, false, "", Some(e))
+        import_page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &session,
+            &zone,
+            None,
+            false,
+            "",
+            Some(e),
+        )
     };
     let upload = match read_upload(form).await {
         Ok(upload) => upload,
@@ -129,7 +141,15 @@ pub async fn upload(
         Ok(plan) => {
             // The form carries the file on as text (it parsed, so it is UTF-8).
             let csv = String::from_utf8_lossy(&upload.csv);
-            Ok(import_page(StatusCode::OK, &session, &zone, Some(&plan), importing, &csv, None))
+            Ok(import_page(
+                StatusCode::OK,
+                &session,
+                &zone,
+                Some(&plan),
+                importing,
+                &csv,
+                None,
+            ))
         }
         Err(Error::Invalid { message, .. }) => Ok(refused(message)),
         Err(e) => Err(e.into()),

@@ -162,7 +162,12 @@ async fn render_page(
         notice => state.notice,
         ..preview_ctx(s, &state.preview)
     };
-    Ok(render_status(status, "console/protocol/page.html.j2", ctx, session))
+    Ok(render_status(
+        status,
+        "console/protocol/page.html.j2",
+        ctx,
+        session,
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -227,7 +232,12 @@ async fn refused(
             .iter()
             .flat_map(|id| {
                 let key = format!("rules.{id}");
-                [format!("{key}.from"), format!("{key}.to"), format!("{key}.text"), key]
+                [
+                    format!("{key}.from"),
+                    format!("{key}.to"),
+                    format!("{key}.text"),
+                    key,
+                ]
             })
             .collect()
     };
@@ -236,7 +246,9 @@ async fn refused(
     let mut errors = FormErrors::sort(vec![error], &fields)?;
     if document_mode && !errors.general.is_empty() {
         // In the document everything is the document's.
-        errors.fields.insert("document".into(), errors.general.join(" "));
+        errors
+            .fields
+            .insert("document".into(), errors.general.join(" "));
         errors.general.clear();
     }
     let rules = (!document_mode).then(|| {
@@ -284,10 +296,16 @@ async fn preview(
     if query.fragment.is_some() {
         let (status, preview) = match draft {
             Ok(protocol) => (StatusCode::OK, Ok((protocol, true))),
-            Err(e @ Error::Invalid { .. }) => (StatusCode::UNPROCESSABLE_ENTITY, Err(e.to_string())),
+            Err(e @ Error::Invalid { .. }) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, Err(e.to_string()))
+            }
             Err(e) => return Err(e.into()),
         };
-        return Ok(pages::page(status, "console/protocol/preview.html.j2", preview_ctx(s, &preview)));
+        return Ok(pages::page(
+            status,
+            "console/protocol/preview.html.j2",
+            preview_ctx(s, &preview),
+        ));
     }
     match draft {
         Ok(protocol) => {
@@ -348,8 +366,16 @@ mod tests {
             ],
             current,
         );
-        let sun = form.entries.iter().find(|e| e.id == RuleId::AvoidSun).unwrap();
-        assert_eq!((sun.from.as_str(), sun.to.as_str()), ("0", "12"), "from as in effect");
+        let sun = form
+            .entries
+            .iter()
+            .find(|e| e.id == RuleId::AvoidSun)
+            .unwrap();
+        assert_eq!(
+            (sun.from.as_str(), sun.to.as_str()),
+            ("0", "12"),
+            "from as in effect"
+        );
         assert_eq!(form.entries.len(), RuleId::ALL.len());
     }
 }

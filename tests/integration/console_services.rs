@@ -326,3 +326,53 @@ db_test!(
         assert!(protocol_edit::history(s, &south).await.unwrap().is_empty());
     }
 );
+
+db_test!(
+    the_roster_reads_a_clinic_in_four_statements_whatever_its_size,
+    |app| {
+        use diesel::connection::{Connection, Instrumentation, InstrumentationEvent};
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+
+        struct Count(Arc<AtomicUsize>);
+        impl Instrumentation for Count {
+            fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+                if let InstrumentationEvent::StartQuery { .. } = event {
+                    self.0.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+        }
+
+        let north = clinic(&app, "Northside");
+        let statements = |app: &TestApp| {
+            let mut conn = app.pool.get().unwrap();
+            let counter = Arc::new(AtomicUsize::new(0));
+            conn.set_instrumentation(Count(counter.clone()));
+            let rows = roster::rows(&mut conn, &north.id, None, app.clock.now(), 7).unwrap();
+            conn.set_instrumentation(diesel::connection::get_default_instrumentation());
+            (rows.len(), counter.load(Ordering::SeqCst))
+        };
+        for i in 0..3 {
+            onboard(&app, &north, &format!("Small {i}"), &["2026-02-20"]).await;
+        }
+        let (clients, small) = statements(&app);
+        assert_eq!(clients, 3);
+        for i in 0..40 {
+            let id = onboard(
+                &app,
+                &north,
+                &format!("Large {i:02}"),
+                &["2026-02-20", "2026-03-01"],
+            )
+            .await;
+            reminder(&app, &id, DeliveryStatus::Sent, None);
+        }
+        let (clients, large) = statements(&app);
+        assert_eq!(clients, 43);
+        assert_eq!(
+            (small, large),
+            (4, 4),
+            "one statement per table, not per client"
+        );
+    }
+);

@@ -261,6 +261,40 @@ pub fn differences(before: &Value, after: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Who changed the protocol, as the history shows them.
+pub struct Changer<'a> {
+    pub kind: &'a str,
+    pub id: Option<&'a str>,
+    pub name: &'a str,
+}
+
+/// Records a change of the clinic's protocol, in the caller's transaction (the one
+/// that stores it).
+pub fn record_change(
+    conn: &mut crate::db::DbConnection,
+    clinic_id: &str,
+    who: Changer<'_>,
+    before: &Protocol,
+    after: &Protocol,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), Error> {
+    let json = |p: &Protocol| serde_json::to_string(p.source()).map_err(Error::internal);
+    protocol_changes::insert(
+        conn,
+        &protocol_changes::ProtocolChange {
+            id: uuid::Uuid::now_v7().to_string(),
+            clinic_id: clinic_id.to_string(),
+            actor_kind: who.kind.to_string(),
+            actor_id: who.id.map(str::to_string),
+            actor_name: who.name.to_string(),
+            before_protocol: json(before)?,
+            after_protocol: json(after)?,
+            created_at: at.naive_utc(),
+        },
+    )?;
+    Ok(())
+}
+
 /// Saves a draft: validated, kept, every client re-planned, the change recorded.
 pub async fn save(
     s: &Services,

@@ -48,10 +48,9 @@ fn main() {
             id: "bench",
             name: "Bench",
             email: "bench@clinic.test",
-            api_key_id: "x",
-            api_key_hash: "x",
             created_at: at,
-            key_issued_at: at,
+            timezone: "Europe/London".parse().unwrap(),
+            reminder_time: "08:00".to_string(),
         },
     )
     .unwrap();

@@ -10,10 +10,12 @@ use config::{Config, Environment, File, FileFormat};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+pub mod console;
 pub mod email;
 pub mod jobs;
 pub mod push;
 
+pub use console::ConsoleSettings;
 pub use email::EmailSettings;
 pub use jobs::JobSettings;
 
@@ -30,6 +32,7 @@ pub struct Settings {
     pub push: PushSettings,
     pub invitations: InvitationSettings,
     pub jobs: JobSettings,
+    pub console: ConsoleSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -334,6 +337,9 @@ impl Settings {
         }
         if self.invitations.accepts_per_minute == 0 {
             return fail("invitations.accepts_per_minute", "must be at least 1");
+        }
+        if let Err(why) = self.console.validate() {
+            return Err(ConfigError(why));
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             return fail("log.level", "not a valid tracing filter (e.g. \"info\")");

@@ -19,7 +19,8 @@ use crate::service::invitations;
 pub struct CreateClient {
     pub email: String,
     pub name: String,
-    pub timezone: String,
+    /// IANA time zone, e.g. "Europe/London" (default: the clinic's default time zone).
+    pub timezone: Option<String>,
     pub locale: Option<String>,
     pub planned_sessions: Option<u32>,
     /// At most 20 (`service::validate::MAX_SESSIONS_PER_CLIENT`).

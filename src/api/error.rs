@@ -190,6 +190,7 @@ impl From<service::Error> for ApiError {
         match error {
             service::Error::Invalid { field, message } => ApiError::invalid(field, message),
             service::Error::NotFound(why) => ApiError::NotFound(why),
+            service::Error::Forbidden(why) => ApiError::Forbidden(why),
             service::Error::Conflict(why) => ApiError::Conflict(why),
             service::Error::Gone(why) => ApiError::Gone(why),
             service::Error::Unavailable(why) => ApiError::Unavailable(why),

@@ -124,8 +124,10 @@ pub enum ClinicCommand {
     Create(CreateClinic),
     /// List clinics (never their keys).
     List,
-    /// Revoke a clinic's API key and print a replacement (shown once).
+    /// Revoke a clinic's API keys and print a replacement (shown once).
     RevokeKey(RevokeKey),
+    /// Give an existing clinic another owner account for the console.
+    AddOwner(AddOwner),
 }
 
 #[derive(Debug, Args)]
@@ -136,6 +138,26 @@ pub struct CreateClinic {
     /// The clinic's contact address (Reply-To of client emails).
     #[arg(long)]
     pub email: String,
+    /// The owner's address for signing in to the console (default: --email).
+    #[arg(long, value_name = "EMAIL")]
+    pub owner_email: Option<String>,
+    /// The owner's name, as the console and its audit log show it (default: the
+    /// clinic's name).
+    #[arg(long, value_name = "NAME")]
+    pub owner_name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AddOwner {
+    /// The clinic's id, as printed by `clinic create` or `clinic list`.
+    #[arg(long)]
+    pub id: String,
+    /// The new owner's address for signing in to the console.
+    #[arg(long)]
+    pub email: String,
+    /// The new owner's name.
+    #[arg(long)]
+    pub name: String,
 }
 
 #[derive(Debug, Args)]
@@ -143,7 +165,8 @@ pub struct RevokeKey {
     /// The clinic's id, as printed by `clinic create` or `clinic list`.
     #[arg(long)]
     pub id: String,
-    /// Revoke without issuing a new key (the clinic is locked out until a new one).
+    /// Revoke without issuing a new key (integrations are locked out until an owner
+    /// creates one in the console).
     #[arg(long)]
     pub no_replacement: bool,
 }
@@ -360,15 +383,40 @@ fn clinic(settings: &Settings, command: ClinicCommand) -> Result<(), Failure> {
     let now = SystemClock.now().naive_utc();
     match command {
         ClinicCommand::Create(args) => {
-            let created = service::clinics::create(&mut conn, &args.name, &args.email, now)
+            let owner = service::clinics::OwnerInput {
+                name: args.owner_name.unwrap_or_else(|| args.name.clone()),
+                email: args.owner_email.unwrap_or_else(|| args.email.clone()),
+            };
+            let created = service::clinics::create(&mut conn, &args.name, &args.email, owner, now)
                 .map_err(failure)?;
+            let sign_in =
+                crate::links::Links::new(&settings.server.public_url).console_sign_in_page();
             println!("clinic created");
             println!("  id:      {}", created.clinic.id);
             println!("  name:    {}", created.clinic.name);
+            println!(
+                "  owner:   {} <{}>",
+                created.owner.name, created.owner.email
+            );
             println!("  api key: {}", created.api_key);
+            println!();
+            println!(
+                "Sign in to the console at {sign_in} with {}:",
+                created.owner.email
+            );
+            println!("a one-time sign-in link is emailed to that address.");
             println!();
             println!("Store the API key now: it is shown once and only its hash is kept.");
             println!("Send it as: Authorization: Bearer <api key>");
+        }
+        ClinicCommand::AddOwner(args) => {
+            let owner =
+                service::staff::add_owner(&mut conn, &args.id, &args.name, &args.email, now)
+                    .map_err(failure)?;
+            let sign_in =
+                crate::links::Links::new(&settings.server.public_url).console_sign_in_page();
+            println!("owner added: {} <{}>", owner.name, owner.email);
+            println!("Sign in to the console at {sign_in} with that address.");
         }
         ClinicCommand::List => {
             let all = service::clinics::list(&mut conn).map_err(failure)?;
@@ -377,26 +425,26 @@ fn clinic(settings: &Settings, command: ClinicCommand) -> Result<(), Failure> {
                     "no clinics yet; add one with: smp-aftercare clinic create --name N --email E"
                 );
             }
-            for clinic in all {
-                let key = if clinic.api_key_hash.is_some() {
-                    "active"
-                } else {
-                    "revoked"
+            for (clinic, active_keys) in all {
+                let keys = match active_keys {
+                    0 => "keys revoked".to_string(),
+                    1 => "1 active key".to_string(),
+                    n => format!("{n} active keys"),
                 };
                 println!(
-                    "{}  {}  <{}>  key {}  created {}",
+                    "{}  {}  <{}>  {}  created {}",
                     clinic.id,
                     clinic.name,
                     clinic.email,
-                    key,
+                    keys,
                     clinic.created_at.and_utc().to_rfc3339()
                 );
             }
         }
         ClinicCommand::RevokeKey(args) => {
-            let key = service::clinics::rotate_key(&mut conn, &args.id, !args.no_replacement, now)
+            let key = service::api_keys::rotate_all(&mut conn, &args.id, !args.no_replacement, now)
                 .map_err(failure)?;
-            println!("the old API key of clinic {} no longer works", args.id);
+            println!("the old API keys of clinic {} no longer work", args.id);
             if let Some(key) = key {
                 println!("  new api key: {key}");
                 println!("Store it now: it is shown once.");

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::clinics;
 use super::DbConnection;
+use crate::domain::{ReminderTime, Zone};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = clinics)]
@@ -12,11 +13,20 @@ pub struct Clinic {
     pub id: String,
     pub name: String,
     pub email: String,
-    pub api_key_id: Option<String>,
-    pub api_key_hash: Option<String>,
     pub created_at: NaiveDateTime,
-    pub key_issued_at: Option<NaiveDateTime>,
     pub protocol_overrides: Option<String>,
+    /// Reply-To of the email clients get; None: the clinic's `email`.
+    pub reply_to: Option<String>,
+    /// What onboarding gives a new client unless told otherwise.
+    pub timezone: Zone,
+    pub reminder_time: ReminderTime,
+}
+
+impl Clinic {
+    /// Where clients' replies go.
+    pub fn reply_address(&self) -> &str {
+        self.reply_to.as_deref().unwrap_or(&self.email)
+    }
 }
 
 #[derive(Debug, Insertable)]
@@ -25,10 +35,19 @@ pub struct NewClinic<'a> {
     pub id: &'a str,
     pub name: &'a str,
     pub email: &'a str,
-    pub api_key_id: &'a str,
-    pub api_key_hash: &'a str,
     pub created_at: NaiveDateTime,
-    pub key_issued_at: NaiveDateTime,
+    pub timezone: Zone,
+    pub reminder_time: String,
+}
+
+/// The settings a clinic's owner edits in the console.
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = clinics, treat_none_as_null = true)]
+pub struct SettingsChange {
+    pub name: String,
+    pub reply_to: Option<String>,
+    pub timezone: Zone,
+    pub reminder_time: String,
 }
 
 pub fn insert(conn: &mut DbConnection, clinic: &NewClinic<'_>) -> QueryResult<()> {
@@ -53,36 +72,6 @@ pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Clinic>> {
         .optional()
 }
 
-pub fn find_by_key_id(conn: &mut DbConnection, key_id: &str) -> QueryResult<Option<Clinic>> {
-    clinics::table
-        .filter(clinics::api_key_id.eq(key_id))
-        .select(Clinic::as_select())
-        .first(conn)
-        .optional()
-}
-
-/// Replaces the clinic's key (None revokes it without a replacement). Returns false
-/// when no clinic has that id.
-pub fn set_key(
-    conn: &mut DbConnection,
-    id: &str,
-    key: Option<(&str, &str)>,
-    at: NaiveDateTime,
-) -> QueryResult<bool> {
-    let (key_id, key_hash) = match key {
-        Some((key_id, key_hash)) => (Some(key_id), Some(key_hash)),
-        None => (None, None),
-    };
-    let updated = diesel::update(clinics::table.find(id))
-        .set((
-            clinics::api_key_id.eq(key_id),
-            clinics::api_key_hash.eq(key_hash),
-            clinics::key_issued_at.eq(key.map(|_| at)),
-        ))
-        .execute(conn)?;
-    Ok(updated == 1)
-}
-
 /// Stores the clinic's protocol overrides (JSON; None restores the default).
 pub fn set_protocol_overrides(
     conn: &mut DbConnection,
@@ -93,4 +82,16 @@ pub fn set_protocol_overrides(
         .set(clinics::protocol_overrides.eq(overrides))
         .execute(conn)
         .map(|_| ())
+}
+
+/// Saves the console's settings; false when no clinic has that id.
+pub fn update_settings(
+    conn: &mut DbConnection,
+    id: &str,
+    change: &SettingsChange,
+) -> QueryResult<bool> {
+    let updated = diesel::update(clinics::table.find(id))
+        .set(change)
+        .execute(conn)?;
+    Ok(updated == 1)
 }

@@ -11,7 +11,8 @@ use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::Text;
 
 use crate::domain::{
-    Channel, DeliveryStatus, InvitationStatus, ReminderKind, ReminderTime, SpfFrequency, Zone,
+    Channel, DeliveryStatus, InvitationStatus, ReminderKind, ReminderTime, SpfFrequency, StaffRole,
+    Zone,
 };
 
 /// Reads a text column through the type's `FromStr`.
@@ -62,6 +63,8 @@ read_text!(InvitationStatus, InvitationStatusColumn);
 write_text!(InvitationStatus, as_str);
 read_text!(SpfFrequency, SpfFrequencyColumn);
 write_text!(SpfFrequency, as_str);
+read_text!(StaffRole, StaffRoleColumn);
+write_text!(StaffRole, as_str);
 read_text!(Zone, ZoneColumn);
 write_text!(Zone, name);
 // Written as `to_string()` by the repository: the value is not a `&'static str`.

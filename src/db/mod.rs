@@ -2,6 +2,8 @@
 //! scheme, an r2d2 pool, embedded twin migrations, and `run` to keep blocking diesel
 //! calls off the async executor.
 
+pub mod api_keys;
+pub mod audit;
 pub mod bundle;
 pub mod clients;
 pub mod clinics;
@@ -11,6 +13,7 @@ pub mod protocol_changes;
 pub mod push_subscriptions;
 pub mod roster;
 pub mod schema;
+pub mod staff;
 pub mod unsubscribe_tokens;
 
 use std::path::{Path, PathBuf};

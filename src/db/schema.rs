@@ -1,16 +1,80 @@
 //! Table definitions shared by both backends (kept by hand: the twin migrations in
 //! `migrations/sqlite` and `migrations/postgres` must produce exactly these columns).
 
+// `clinics` also keeps the columns `api_key_id`, `api_key_hash` and `key_issued_at`,
+// emptied by migration 2026-12-01-000007 (keys live in `api_keys`) and read by nothing.
 diesel::table! {
     clinics (id) {
         id -> Text,
         name -> Text,
         email -> Text,
-        api_key_id -> Nullable<Text>,
-        api_key_hash -> Nullable<Text>,
         created_at -> Timestamp,
-        key_issued_at -> Nullable<Timestamp>,
         protocol_overrides -> Nullable<Text>,
+        reply_to -> Nullable<Text>,
+        timezone -> Text,
+        reminder_time -> Text,
+    }
+}
+
+diesel::table! {
+    staff (id) {
+        id -> Text,
+        clinic_id -> Text,
+        email -> Text,
+        name -> Text,
+        role -> Text,
+        created_at -> Timestamp,
+        last_sign_in_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    staff_sign_in_links (id) {
+        id -> Text,
+        staff_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    staff_sessions (id) {
+        id -> Text,
+        staff_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        clinic_id -> Text,
+        name -> Text,
+        key_hash -> Text,
+        created_at -> Timestamp,
+        created_by -> Text,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        clinic_id -> Text,
+        at -> Timestamp,
+        actor_kind -> Text,
+        actor_id -> Nullable<Text>,
+        actor_name -> Text,
+        action -> Text,
+        subject_kind -> Text,
+        subject_id -> Nullable<Text>,
+        subject_label -> Text,
+        detail -> Text,
     }
 }
 
@@ -133,6 +197,11 @@ diesel::joinable!(sessions -> clients (client_id));
 diesel::joinable!(push_subscriptions -> clients (client_id));
 diesel::joinable!(deliveries -> clients (client_id));
 diesel::joinable!(unsubscribe_tokens -> clients (client_id));
+diesel::joinable!(staff -> clinics (clinic_id));
+diesel::joinable!(staff_sign_in_links -> staff (staff_id));
+diesel::joinable!(staff_sessions -> staff (staff_id));
+diesel::joinable!(api_keys -> clinics (clinic_id));
+diesel::joinable!(audit_log -> clinics (clinic_id));
 diesel::allow_tables_to_appear_in_same_query!(
     clinics,
     clients,
@@ -140,5 +209,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     push_subscriptions,
     deliveries,
     unsubscribe_tokens,
-    idempotency_keys
+    idempotency_keys,
+    staff,
+    staff_sign_in_links,
+    staff_sessions,
+    api_keys,
+    audit_log
 );

@@ -211,3 +211,13 @@ stable_id! {
         Accepted => "accepted",
     }
 }
+
+stable_id! {
+    /// What a clinic's staff member may do in the console.
+    StaffRole, "staff role" {
+        /// Everything staff can, plus staff accounts, API keys, settings and the audit log.
+        Owner => "owner",
+        /// Clients, sessions and the protocol.
+        Staff => "staff",
+    }
+}

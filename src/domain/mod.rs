@@ -20,8 +20,8 @@ mod tests;
 
 pub use email::EmailAddress;
 pub use ids::{
-    Channel, DeliveryStatus, InvitationStatus, ReminderKind, RuleId, Scope, SpfFrequency, Stage,
-    UnknownId,
+    Channel, DeliveryStatus, InvitationStatus, ReminderKind, RuleId, Scope, SpfFrequency,
+    StaffRole, Stage, UnknownId,
 };
 pub use local::{ReminderTime, Zone};
 pub use protocol::{Protocol, ProtocolError, ProtocolOverrides};

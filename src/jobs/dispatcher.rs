@@ -400,7 +400,7 @@ async fn send_email(
     let email = OutgoingEmail {
         to: Recipient::new(client.name, client.email),
         sender_name: Some(clinic_name).filter(|n| !n.is_empty()),
-        reply_to: clinic.map(|c| c.email),
+        reply_to: clinic.map(|c| c.reply_address().to_string()),
         subject: rendered.subject,
         text: rendered.text,
         html: rendered.html,

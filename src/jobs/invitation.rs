@@ -70,7 +70,7 @@ pub(super) async fn send(
     let rendered = templates::render_invitation(&InvitationEmail {
         client_name: bundle.client.name.clone(),
         clinic_name: clinic.name.clone(),
-        clinic_email: clinic.email.clone(),
+        clinic_email: clinic.reply_address().to_string(),
         accept_link: link,
         expires_on: payload
             .expires_at
@@ -90,8 +90,8 @@ pub(super) async fn send(
     };
     let email = OutgoingEmail {
         to: Recipient::new(bundle.client.name.clone(), bundle.client.email.clone()),
+        reply_to: Some(clinic.reply_address().to_string()),
         sender_name: Some(clinic.name),
-        reply_to: Some(clinic.email),
         subject: rendered.subject,
         text: rendered.text,
         html: rendered.html,

@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::email::{OutgoingEmail, Recipient};
 
 /// The embedded templates: (name, source).
-const TEMPLATES: [(&str, &str); 5] = [
+const TEMPLATES: [(&str, &str); 7] = [
     (
         "layout.html.j2",
         include_str!("../../templates/email/layout.html.j2"),
@@ -33,6 +33,14 @@ const TEMPLATES: [(&str, &str); 5] = [
     (
         "reminder.html.j2",
         include_str!("../../templates/email/reminder.html.j2"),
+    ),
+    (
+        "staff_sign_in.txt.j2",
+        include_str!("../../templates/email/staff_sign_in.txt.j2"),
+    ),
+    (
+        "staff_sign_in.html.j2",
+        include_str!("../../templates/email/staff_sign_in.html.j2"),
     ),
 ];
 
@@ -89,6 +97,30 @@ pub struct ReminderEmail {
     pub unsubscribe_url: String,
 }
 
+/// A console sign-in link for a staff member: asked for on the sign-in page, or sent
+/// with a new account (then `inviter_name` says who gave it).
+#[derive(Debug, Clone)]
+pub struct StaffSignInEmail {
+    pub staff_name: String,
+    pub staff_email: String,
+    pub clinic_name: String,
+    /// `{public_url}/console/sign-in/{token}`.
+    pub sign_in_link: String,
+    /// `{public_url}/console/sign-in`, for the next time.
+    pub sign_in_page: String,
+    /// "15 minutes", "3 days".
+    pub valid_for: String,
+    pub invitation: Option<StaffInvitation>,
+}
+
+/// Who created the account, and as what.
+#[derive(Debug, Clone)]
+pub struct StaffInvitation {
+    pub inviter_name: String,
+    /// "owner" or "staff".
+    pub role: String,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {
     #[error("email template {template}: {source}")]
@@ -137,6 +169,35 @@ pub fn render_reminder(reminder: &ReminderEmail) -> Result<RenderedEmail, Templa
     Ok(RenderedEmail {
         text: render("reminder.txt.j2", &ctx)?,
         html: render("reminder.html.j2", &ctx)?,
+        subject,
+    })
+}
+
+/// Renders a console sign-in (or new-account) email.
+pub fn render_staff_sign_in(email: &StaffSignInEmail) -> Result<RenderedEmail, TemplateError> {
+    let clinic_name = one_line(&email.clinic_name);
+    let subject = match &email.invitation {
+        Some(_) => format!("Your account in {clinic_name}'s aftercare console"),
+        None => format!("Sign in to {clinic_name}'s aftercare console"),
+    };
+    let ctx = context! {
+        subject => subject,
+        staff_name => one_line(&email.staff_name),
+        staff_email => email.staff_email.trim(),
+        clinic_name => clinic_name,
+        sign_in_link => email.sign_in_link.trim(),
+        sign_in_page => email.sign_in_page.trim(),
+        valid_for => email.valid_for,
+        inviter_name => email.invitation.as_ref().map(|i| one_line(&i.inviter_name)),
+        role => email.invitation.as_ref().map(|i| i.role.clone()),
+        role_article => match email.invitation.as_ref().map(|i| i.role.as_str()) {
+            Some("owner") => "an",
+            _ => "a",
+        },
+    };
+    Ok(RenderedEmail {
+        text: render("staff_sign_in.txt.j2", &ctx)?,
+        html: render("staff_sign_in.html.j2", &ctx)?,
         subject,
     })
 }

@@ -3,6 +3,7 @@
 use crate::db;
 use chrono::NaiveDate;
 
+use super::audit::{self, Action, Subject};
 use super::idempotency::{self, IdempotencyKey, Replay};
 use super::invitations::{self, Issue};
 use super::replan::{self, Affected};
@@ -10,14 +11,15 @@ use super::{validate, ClientBundle, ClinicRef, Error, Services};
 use crate::db::clients::{self, NewClient, ProfileChange, SessionRow};
 use crate::db::DbConnection;
 use crate::domain::timeline::{Plan, Session};
-use crate::domain::{InvitationStatus, Protocol, ReminderTime, SpfFrequency};
+use crate::domain::{InvitationStatus, Protocol, SpfFrequency};
 
 /// A new client as the clinic describes them.
 #[derive(Debug, Clone)]
 pub struct NewClientInput {
     pub email: String,
     pub name: String,
-    pub timezone: String,
+    /// None: the clinic's default time zone.
+    pub timezone: Option<String>,
     pub locale: Option<String>,
     pub planned_sessions: Option<u32>,
     pub sessions: Vec<NaiveDate>,
@@ -48,7 +50,11 @@ pub async fn onboard(
     let now = s.now();
     let email = validate::email("email", &input.email)?;
     let name = validate::name("name", &input.name)?;
-    let zone = validate::timezone("timezone", &input.timezone)?;
+    let zone = input
+        .timezone
+        .as_deref()
+        .map(|zone| validate::timezone("timezone", zone))
+        .transpose()?;
     let locale = validate::locale("locale", input.locale.as_deref().unwrap_or("en"))?;
     let planned = validate::planned_sessions(
         "planned_sessions",
@@ -58,17 +64,14 @@ pub async fn onboard(
     )?;
     // Counted before each date is checked, so a huge list gets one clear answer.
     validate::session_count("sessions", input.sessions.len())?;
-    let today = now.with_timezone(&zone.tz()).date_naive();
-    for (i, date) in input.sessions.iter().enumerate() {
-        validate::session_date(&format!("sessions[{i}]"), *date, today)?;
-    }
     Plan::new(
         planned,
         input.sessions.iter().copied().map(Session::on).collect(),
     )
     .map_err(|e| Error::invalid("sessions", e.to_string()))?;
 
-    let (clinic_id, links) = (clinic.id.clone(), s.links.clone());
+    let (actor, links) = (clinic.clone(), s.links.clone());
+    let clinic_id = actor.id.clone();
     let valid_days = s.settings.invitations.valid_days;
     let retry_key = key.clone();
     let outcome = s
@@ -84,6 +87,13 @@ pub async fn onboard(
                         "this clinic already has a client with email {email}"
                     )));
                 }
+                // The clinic's defaults for what the request leaves out.
+                let defaults = super::clinics::load(conn, &actor)?;
+                let zone = zone.unwrap_or(defaults.timezone);
+                let today = now.with_timezone(&zone.tz()).date_naive();
+                for (i, date) in input.sessions.iter().enumerate() {
+                    validate::session_date(&format!("sessions[{i}]"), *date, today)?;
+                }
                 let at = now.naive_utc();
                 let client = NewClient {
                     id: uuid::Uuid::now_v7().to_string(),
@@ -93,7 +103,7 @@ pub async fn onboard(
                     timezone: zone,
                     locale,
                     planned_sessions: planned as i32,
-                    reminder_time: ReminderTime::default().to_string(),
+                    reminder_time: defaults.reminder_time.to_string(),
                     push_enabled: true,
                     email_enabled: true,
                     spf_reminders: SpfFrequency::default(),
@@ -117,6 +127,19 @@ pub async fn onboard(
                     now,
                 };
                 invitations::issue(conn, &client.id, &how)?;
+                let detail = match input.sessions.len() {
+                    0 => format!("{planned} sessions planned"),
+                    n => format!("{planned} sessions planned, {n} recorded"),
+                };
+                let subject = Subject::client(&client.id, &client.name);
+                audit::record(
+                    conn,
+                    &actor,
+                    Action::ClientOnboarded,
+                    &subject,
+                    &detail,
+                    now,
+                )?;
                 let body = render(&load_for_clinic(conn, &clinic_id, &client.id)?)?;
                 if let Some(key) = &key {
                     let answer = Replay {
@@ -287,10 +310,11 @@ pub async fn update(
             .transpose()?
             .map(|p| p as i32),
     };
-    let (clinic_id, now) = (clinic.id.clone(), s.now());
+    let (actor, now) = (clinic.clone(), s.now());
+    let clinic_id = actor.id.clone();
     s.db(move |conn| {
         db::write_transaction(conn, |conn| {
-            load_for_clinic(conn, &clinic_id, &client_id)?;
+            let before = load_for_clinic(conn, &clinic_id, &client_id)?.client;
             if let Some(email) = &change.email {
                 if clients::email_taken(conn, &clinic_id, email, Some(&client_id))? {
                     return Err(Error::Conflict(format!(
@@ -300,22 +324,54 @@ pub async fn update(
             }
             clients::update_profile(conn, &client_id, &change, now.naive_utc())?;
             replan::mark_due(conn, Affected::Client(&client_id), now)?;
-            load_for_clinic(conn, &clinic_id, &client_id)
+            let after = load_for_clinic(conn, &clinic_id, &client_id)?;
+            let changed = changed_fields(&before, &after.client);
+            if !changed.is_empty() {
+                let detail = format!("changed: {}", changed.join(", "));
+                let subject = Subject::client(&client_id, &after.client.name);
+                audit::record(conn, &actor, Action::ClientUpdated, &subject, &detail, now)?;
+            }
+            Ok(after)
         })
     })
     .await
 }
 
+/// The names (never the values: the log keeps no client data) of what changed.
+fn changed_fields(before: &clients::Client, after: &clients::Client) -> Vec<&'static str> {
+    let mut changed = Vec::new();
+    if before.email != after.email {
+        changed.push("email");
+    }
+    if before.name != after.name {
+        changed.push("name");
+    }
+    if before.timezone != after.timezone {
+        changed.push("time zone");
+    }
+    if before.locale != after.locale {
+        changed.push("language");
+    }
+    if before.planned_sessions != after.planned_sessions {
+        changed.push("planned sessions");
+    }
+    changed
+}
+
 /// Erases the client's personal data, tokens, push subscriptions and pending
 /// reminders (the row and everything hanging off it).
+/// The audit log keeps that a client was erased, and forgets their name.
 pub async fn erase(s: &Services, clinic: &ClinicRef, client_id: String) -> Result<(), Error> {
-    let clinic_id = clinic.id.clone();
-    let deleted = s
-        .db(move |conn| Ok(clients::delete_for_clinic(conn, &clinic_id, &client_id)?))
-        .await?;
-    if deleted {
-        Ok(())
-    } else {
-        Err(Error::NotFound("no such client".into()))
-    }
+    let (actor, now) = (clinic.clone(), s.now());
+    s.db(move |conn| {
+        db::write_transaction(conn, |conn| {
+            if !clients::delete_for_clinic(conn, &actor.id, &client_id)? {
+                return Err(Error::NotFound("no such client".into()));
+            }
+            let subject = Subject::client(&client_id, audit::ERASED_CLIENT);
+            audit::record(conn, &actor, Action::ClientErased, &subject, "", now)?;
+            audit::forget_client(conn, &actor.id, &client_id)
+        })
+    })
+    .await
 }

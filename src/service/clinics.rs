@@ -1,101 +1,108 @@
-//! Clinics: registration and API keys (from the CLI), sign-in by key, and the
-//! clinic's aftercare protocol.
+//! Clinics: registration (from the CLI, with the owner's console account and a first
+//! API key), sign-in by key, the clinic's settings and its aftercare protocol.
 
 use crate::db;
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::Serialize;
 
+use super::audit::{self, Action, Actor, Subject};
 use super::replan::{self, Affected};
-use super::{validate, ClinicRef, Error, Services};
+use super::{api_keys, staff, validate, ClinicRef, Error, Services};
 use crate::db::bundle::protocol_from_overrides;
 use crate::db::clients::{self, Client};
-use crate::db::clinics::{self, Clinic};
+use crate::db::clinics::{self, Clinic, SettingsChange};
 use crate::db::DbConnection;
 use crate::domain::protocol::{Protocol, ProtocolOverrides};
+use crate::domain::{ReminderTime, StaffRole, Zone};
 use crate::tokens;
 
-/// Prefix of clinic API keys.
-pub const CLINIC_KEY_KIND: &str = "smpk";
+pub use api_keys::CLINIC_KEY_KIND;
 
-/// A registered clinic and its API key, shown once.
+/// A registered clinic, its owner's account and its first API key (shown once).
 pub struct Created {
     pub clinic: ClinicRef,
+    pub owner: staff::Member,
     pub api_key: String,
 }
 
-/// Registers a clinic with a fresh API key (only its hash is kept).
+/// The clinic's first owner, as `clinic create` names them.
+pub struct OwnerInput {
+    pub name: String,
+    pub email: String,
+}
+
+/// Registers a clinic with its owner's console account and a fresh API key (only
+/// its hash is kept), in one transaction.
 pub fn create(
     conn: &mut DbConnection,
     name: &str,
     email: &str,
+    owner: OwnerInput,
     now: NaiveDateTime,
 ) -> Result<Created, Error> {
     let name = validate::name("name", name)?;
     let email = validate::email("email", email)?;
+    let owner_name = validate::name("owner-name", &owner.name)?;
+    let owner_email = validate::email("owner-email", &owner.email)?;
     let id = uuid::Uuid::new_v4().to_string();
-    let key = tokens::issue(CLINIC_KEY_KIND);
-    clinics::insert(
-        conn,
-        &clinics::NewClinic {
-            id: &id,
-            name: &name,
-            email: email.as_str(),
-            api_key_id: &key.id,
-            api_key_hash: &key.hash,
-            created_at: now,
-            key_issued_at: now,
-        },
-    )?;
-    Ok(Created {
-        clinic: ClinicRef {
-            id,
-            name,
-            email: email.into_string(),
-        },
-        api_key: key.token,
+    db::write_transaction(conn, |conn| {
+        clinics::insert(
+            conn,
+            &clinics::NewClinic {
+                id: &id,
+                name: &name,
+                email: email.as_str(),
+                created_at: now,
+                timezone: Zone::default(),
+                reminder_time: ReminderTime::default().to_string(),
+            },
+        )?;
+        let clinic = ClinicRef {
+            id: id.clone(),
+            name: name.clone(),
+            email: email.as_str().to_string(),
+            actor: Actor::Cli,
+        };
+        let at = now.and_utc();
+        audit::record(
+            conn,
+            &clinic,
+            Action::ClinicCreated,
+            &Subject::clinic(&name),
+            "",
+            at,
+        )?;
+        let owner = staff::add(
+            conn,
+            &clinic,
+            &owner_name,
+            &owner_email,
+            StaffRole::Owner,
+            at,
+        )?;
+        let key = api_keys::issue(conn, &clinic, "First key", at)?;
+        Ok(Created {
+            clinic,
+            owner,
+            api_key: key.secret,
+        })
     })
 }
 
-pub fn list(conn: &mut DbConnection) -> Result<Vec<Clinic>, Error> {
-    Ok(clinics::list(conn)?)
-}
-
-/// Revokes the clinic's API key and, unless `replace` is false, issues a new one
-/// (shown once).
-pub fn rotate_key(
-    conn: &mut DbConnection,
-    id: &str,
-    replace: bool,
-    now: NaiveDateTime,
-) -> Result<Option<String>, Error> {
-    let key = replace.then(|| tokens::issue(CLINIC_KEY_KIND));
-    let found = clinics::set_key(
-        conn,
-        id,
-        key.as_ref().map(|k| (k.id.as_str(), k.hash.as_str())),
-        now,
-    )?;
-    if !found {
-        return Err(Error::NotFound(format!("no clinic with id {id}")));
-    }
-    Ok(key.map(|k| k.token))
+/// A clinic with how many API keys it has active (for `clinic list`).
+pub fn list(conn: &mut DbConnection) -> Result<Vec<(Clinic, i64)>, Error> {
+    let all = clinics::list(conn)?;
+    all.into_iter()
+        .map(|clinic| {
+            let keys = db::api_keys::count_active(conn, &clinic.id)?;
+            Ok((clinic, keys))
+        })
+        .collect()
 }
 
 /// The clinic behind an API key, or None for an unknown, revoked or altered key.
 pub async fn by_api_key(s: &Services, key: String) -> Result<Option<ClinicRef>, Error> {
-    let Some(id) = tokens::parse_id(CLINIC_KEY_KIND, &key).map(str::to_string) else {
-        return Ok(None);
-    };
-    let found = s
-        .db(move |conn| Ok(clinics::find_by_key_id(conn, &id)?))
-        .await?;
-    Ok(found.and_then(|clinic| {
-        let hash = clinic.api_key_hash.as_deref()?;
-        tokens::verify(&key, hash).then_some(ClinicRef {
-            id: clinic.id.clone(),
-            name: clinic.name.clone(),
-            email: clinic.email.clone(),
-        })
-    }))
+    api_keys::authenticate(s, key).await
 }
 
 /// The client behind an access token, or None for an unknown or altered token.
@@ -113,6 +120,120 @@ pub async fn client_by_token(s: &Services, token: String) -> Result<Option<Clien
             .as_deref()
             .is_some_and(|hash| tokens::verify(&token, hash))
     }))
+}
+
+/// The clinic's settings as the console shows them.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClinicSettings {
+    pub name: String,
+    /// The clinic's account address (from `clinic create`).
+    pub email: String,
+    /// Where clients' replies go, when it is not `email`.
+    pub reply_to: Option<String>,
+    pub timezone: Zone,
+    pub reminder_time: ReminderTime,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Clinic> for ClinicSettings {
+    fn from(clinic: Clinic) -> ClinicSettings {
+        ClinicSettings {
+            name: clinic.name,
+            email: clinic.email,
+            reply_to: clinic.reply_to,
+            timezone: clinic.timezone,
+            reminder_time: clinic.reminder_time,
+            created_at: clinic.created_at.and_utc(),
+        }
+    }
+}
+
+/// The clinic row behind a `ClinicRef`.
+pub fn load(conn: &mut DbConnection, clinic: &ClinicRef) -> Result<Clinic, Error> {
+    clinics::find(conn, &clinic.id)?.ok_or_else(|| Error::NotFound("no such clinic".into()))
+}
+
+pub async fn settings(s: &Services, clinic: &ClinicRef) -> Result<ClinicSettings, Error> {
+    let clinic = clinic.clone();
+    Ok(s.db(move |conn| load(conn, &clinic)).await?.into())
+}
+
+/// The settings form as sent: each value as typed, checked here.
+#[derive(Debug, Clone, Default)]
+pub struct SettingsInput {
+    pub name: String,
+    /// Blank: replies go to the clinic's account address.
+    pub reply_to: String,
+    pub timezone: String,
+    pub reminder_time: String,
+}
+
+/// Saves the clinic's settings; owners only. Every field is checked before anything
+/// is saved, and all errors come back at once (one per field).
+pub async fn update_settings(
+    s: &Services,
+    clinic: &ClinicRef,
+    input: SettingsInput,
+) -> Result<ClinicSettings, Vec<Error>> {
+    audit::require_owner(clinic).map_err(|e| vec![e])?;
+    let mut errors = Vec::new();
+    let name = validate::name("name", &input.name).map_err(|e| errors.push(e));
+    let reply_to = match input.reply_to.trim() {
+        "" => Ok(None),
+        given => validate::email("reply_to", given)
+            .map(|e| Some(e.into_string()))
+            .map_err(|e| errors.push(e)),
+    };
+    let timezone =
+        validate::timezone("timezone", input.timezone.trim()).map_err(|e| errors.push(e));
+    let reminder_time = validate::reminder_time("reminder_time", input.reminder_time.trim())
+        .map_err(|e| errors.push(e));
+    let (Ok(name), Ok(reply_to), Ok(timezone), Ok(reminder_time)) =
+        (name, reply_to, timezone, reminder_time)
+    else {
+        return Err(errors);
+    };
+    let change = SettingsChange {
+        name,
+        reply_to,
+        timezone,
+        reminder_time: reminder_time.to_string(),
+    };
+    let (clinic, now) = (clinic.clone(), s.now());
+    s.db(move |conn| {
+        db::write_transaction(conn, |conn| {
+            let before = load(conn, &clinic)?;
+            let mut changed = Vec::new();
+            if before.name != change.name {
+                changed.push("name");
+            }
+            if before.reply_to != change.reply_to {
+                changed.push("reply-to address");
+            }
+            if before.timezone != change.timezone {
+                changed.push("default time zone");
+            }
+            if before.reminder_time.to_string() != change.reminder_time {
+                changed.push("default reminder time");
+            }
+            clinics::update_settings(conn, &clinic.id, &change)?;
+            if !changed.is_empty() {
+                let detail = format!("changed: {}", changed.join(", "));
+                let subject = Subject::clinic(&change.name);
+                audit::record(
+                    conn,
+                    &clinic,
+                    Action::SettingsChanged,
+                    &subject,
+                    &detail,
+                    now,
+                )?;
+            }
+            Ok(load(conn, &clinic)?.into())
+        })
+    })
+    .await
+    .map_err(|e| vec![e])
 }
 
 /// The clinic's protocol: its overrides (JSON, `{}` for none) and the protocol in effect.
@@ -156,11 +277,21 @@ pub async fn put_protocol(
     } else {
         Some(serde_json::to_string(&overrides).map_err(Error::internal)?)
     };
-    let (clinic_id, to_store, now) = (clinic.id.clone(), stored.clone(), s.now());
+    let (actor, to_store, now) = (clinic.clone(), stored.clone(), s.now());
     s.db(move |conn| {
         db::write_transaction(conn, |conn| {
-            clinics::set_protocol_overrides(conn, &clinic_id, to_store.as_deref())?;
-            replan::mark_due(conn, Affected::Clinic(&clinic_id), now)
+            let before = clinics::find(conn, &actor.id)?.and_then(|c| c.protocol_overrides);
+            clinics::set_protocol_overrides(conn, &actor.id, to_store.as_deref())?;
+            if before != to_store {
+                let detail = if to_store.is_none() {
+                    "restored the default protocol"
+                } else {
+                    "saved new overrides"
+                };
+                let subject = Subject::protocol();
+                audit::record(conn, &actor, Action::ProtocolChanged, &subject, detail, now)?;
+            }
+            replan::mark_due(conn, Affected::Clinic(&actor.id), now)
         })
     })
     .await?;

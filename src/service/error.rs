@@ -10,6 +10,9 @@ pub enum Error {
     Invalid { field: String, message: String },
     #[error("{0}")]
     NotFound(String),
+    /// The actor may not do this (a staff member at an owner's page).
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0}")]
     Conflict(String),
     /// It existed, and no longer does (an expired link).

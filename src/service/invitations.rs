@@ -5,6 +5,7 @@ use crate::db;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
+use super::audit::{self, Action, Subject};
 use super::{ClientBundle, ClinicRef, Error, Services};
 use crate::db::deliveries::{self, Delivery, INVITATION_KIND};
 use crate::db::{clients, DbConnection};
@@ -83,19 +84,30 @@ pub async fn resend(
     clinic: &ClinicRef,
     client_id: String,
 ) -> Result<ClientBundle, Error> {
-    let (clinic_id, links, now) = (clinic.id.clone(), s.links.clone(), s.now());
+    let (actor, links, now) = (clinic.clone(), s.links.clone(), s.now());
     let valid_days = s.settings.invitations.valid_days;
     let bundle = s
         .db(move |conn| {
             db::write_transaction(conn, |conn| {
-                super::clients::load_for_clinic(conn, &clinic_id, &client_id)?;
+                let before = super::clients::load_for_clinic(conn, &actor.id, &client_id)?;
                 let how = Issue {
                     links: &links,
                     valid_days,
                     now,
                 };
                 issue(conn, &client_id, &how)?;
-                super::clients::load_for_clinic(conn, &clinic_id, &client_id)
+                let subject = Subject::client(&client_id, &before.client.name);
+                let detail =
+                    format!("a new link, valid {valid_days} days; the old one stops working");
+                audit::record(
+                    conn,
+                    &actor,
+                    Action::InvitationResent,
+                    &subject,
+                    &detail,
+                    now,
+                )?;
+                super::clients::load_for_clinic(conn, &actor.id, &client_id)
             })
         })
         .await?;

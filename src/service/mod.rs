@@ -5,6 +5,8 @@
 //! input into domain types, does its work in one transaction where it writes, and
 //! answers with an [`Error`] that names the field at fault.
 
+pub mod api_keys;
+pub mod audit;
 pub mod clients;
 pub mod clinics;
 pub mod days;
@@ -20,6 +22,8 @@ pub mod push;
 pub mod replan;
 pub mod roster;
 pub mod sessions;
+pub mod sign_in;
+pub mod staff;
 pub mod validate;
 
 use std::sync::Arc;
@@ -69,10 +73,12 @@ impl Services {
     }
 }
 
-/// The clinic a request acts for (from its API key or a staff session).
+/// The clinic a request acts for (from its API key or a staff session), and who acts:
+/// every change is recorded in the audit log under `actor`.
 #[derive(Debug, Clone)]
 pub struct ClinicRef {
     pub id: String,
     pub name: String,
     pub email: String,
+    pub actor: audit::Actor,
 }

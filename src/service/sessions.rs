@@ -4,6 +4,7 @@
 use crate::db;
 use chrono::NaiveDate;
 
+use super::audit::{self, Action, Subject};
 use super::clients::{load_for_clinic, new_session};
 use super::replan::{self, Affected};
 use super::{validate, ClientBundle, ClinicRef, Error, Services};
@@ -45,7 +46,8 @@ pub async fn add(
         .as_deref()
         .map(|n| validate::notes("notes", n))
         .transpose()?;
-    let (clinic_id, now) = (clinic.id.clone(), s.now());
+    let (actor, now) = (clinic.clone(), s.now());
+    let clinic_id = actor.id.clone();
     s.db(move |conn| {
         db::write_transaction(conn, |conn| {
             let bundle = load_for_clinic(conn, &clinic_id, &client_id)?;
@@ -80,6 +82,13 @@ pub async fn add(
             );
             clients::insert_session(conn, &row)?;
             replan::mark_due(conn, Affected::Client(&client_id), now)?;
+            let detail = format!(
+                "session {number} on {}{}",
+                row.date,
+                if row.marked_final { ", final" } else { "" }
+            );
+            let subject = Subject::client(&client_id, &bundle.client.name);
+            audit::record(conn, &actor, Action::SessionAdded, &subject, &detail, now)?;
             Ok((row.id, load_for_clinic(conn, &clinic_id, &client_id)?))
         })
     })
@@ -97,7 +106,8 @@ pub async fn edit(
         Some(Some(n)) => Some(Some(validate::notes("notes", &n)?)),
         other => other,
     };
-    let (clinic_id, now) = (clinic.id.clone(), s.now());
+    let (actor, now) = (clinic.clone(), s.now());
+    let clinic_id = actor.id.clone();
     s.db(move |conn| {
         db::write_transaction(conn, |conn| {
             let bundle = load_for_clinic(conn, &clinic_id, &client_id)?;
@@ -124,8 +134,35 @@ pub async fn edit(
             if let Some(notes) = notes {
                 row.notes = notes;
             }
+            let before = bundle
+                .sessions
+                .iter()
+                .find(|s| s.id == row.id)
+                .ok_or_else(|| Error::NotFound(format!("no session {session_id}")))?;
+            let mut changes = Vec::new();
+            if before.date != row.date {
+                changes.push(format!("moved to {}", row.date));
+            }
+            if before.marked_final != row.marked_final {
+                changes.push(
+                    if row.marked_final {
+                        "marked final"
+                    } else {
+                        "no longer marked final"
+                    }
+                    .to_string(),
+                );
+            }
+            if before.notes != row.notes {
+                changes.push("notes changed".to_string());
+            }
             clients::save_session(conn, &row)?;
             replan::mark_due(conn, Affected::Client(&client_id), now)?;
+            if !changes.is_empty() {
+                let detail = format!("session on {}: {}", before.date, changes.join(", "));
+                let subject = Subject::client(&client_id, &bundle.client.name);
+                audit::record(conn, &actor, Action::SessionEdited, &subject, &detail, now)?;
+            }
             load_for_clinic(conn, &clinic_id, &client_id)
         })
     })
@@ -138,14 +175,25 @@ pub async fn delete(
     client_id: String,
     session_id: String,
 ) -> Result<(), Error> {
-    let (clinic_id, now) = (clinic.id.clone(), s.now());
+    let (actor, now) = (clinic.clone(), s.now());
     s.db(move |conn| {
         db::write_transaction(conn, |conn| {
-            load_for_clinic(conn, &clinic_id, &client_id)?;
-            if !clients::delete_session(conn, &client_id, &session_id)? {
+            let bundle = load_for_clinic(conn, &actor.id, &client_id)?;
+            let date = bundle
+                .sessions
+                .iter()
+                .find(|s| s.id == session_id)
+                .map(|s| s.date);
+            let (Some(date), true) = (
+                date,
+                clients::delete_session(conn, &client_id, &session_id)?,
+            ) else {
                 return Err(Error::NotFound(format!("no session {session_id}")));
-            }
-            replan::mark_due(conn, Affected::Client(&client_id), now)
+            };
+            replan::mark_due(conn, Affected::Client(&client_id), now)?;
+            let subject = Subject::client(&client_id, &bundle.client.name);
+            let detail = format!("session on {date}");
+            audit::record(conn, &actor, Action::SessionDeleted, &subject, &detail, now)
         })
     })
     .await

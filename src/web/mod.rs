@@ -4,6 +4,7 @@
 //! and served from our own origin, under one strict Content-Security-Policy.
 
 pub mod assets;
+pub mod console;
 pub mod headers;
 pub mod i18n;
 pub mod pages;
@@ -14,7 +15,9 @@ use actix_web::{web, HttpRequest};
 
 /// Every page route, in one list.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(assets::serve_asset).service(assets::favicon);
+    cfg.service(assets::serve_asset)
+        .service(assets::favicon)
+        .configure(console::routes);
 }
 
 /// Whether a request is a browser's page request (a navigation or a form post), which

@@ -193,6 +193,7 @@ impl PageError {
             PageError::Service(e) => match e {
                 service::Error::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
                 service::Error::NotFound(_) => StatusCode::NOT_FOUND,
+                service::Error::Forbidden(_) => StatusCode::FORBIDDEN,
                 service::Error::Conflict(_) => StatusCode::CONFLICT,
                 service::Error::Gone(_) => StatusCode::GONE,
                 service::Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -224,6 +225,11 @@ impl ResponseError for PageError {
                 "That conflicts with what is already there",
                 message.clone(),
                 "Go back, reload the page and try again.",
+            ),
+            PageError::Service(service::Error::Forbidden(message)) => ErrorPage::new(
+                "Not allowed",
+                message.clone(),
+                "Ask one of your clinic's owners.",
             ),
             PageError::Service(service::Error::Gone(message)) => ErrorPage::new(
                 "This is no longer available",

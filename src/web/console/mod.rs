@@ -1,0 +1,182 @@
+//! The clinic console, under `/console`: staff sign in with an emailed link and
+//! onboard and follow their clients. Server-rendered pages that work without
+//! JavaScript; every action calls the same services as the API.
+//!
+//! - `session`: the session cookie and the [`ConsoleSession`] / [`OwnerSession`]
+//!   extractors (a request without a valid session is sent to sign in);
+//! - `guard`: the cross-site guard wrapped around the whole scope;
+//! - [`render`]: a console page inside the console layout, with its navigation;
+//! - [`FormErrors`]: service errors placed next to their form fields.
+
+pub mod guard;
+pub mod session;
+
+use std::collections::BTreeMap;
+
+use actix_web::http::{header, StatusCode};
+use actix_web::middleware::from_fn;
+use actix_web::{post, web, HttpResponse};
+use serde::Serialize;
+
+pub use session::{ConsoleSession, OwnerSession};
+
+use crate::api::AppState;
+use crate::service::{self, staff};
+use crate::web::pages::{self, PageError};
+
+/// Every console route, in one scope behind the cross-site guard.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/console")
+            .wrap(from_fn(guard::refuse_cross_site))
+            .service(sign_out)
+            .service(sign_out_everywhere),
+    );
+}
+
+/// One entry of the console's navigation.
+#[derive(Debug, Clone, Serialize)]
+pub struct NavItem {
+    pub label: &'static str,
+    pub href: &'static str,
+    /// This is the page (or a page under it) being shown.
+    pub current: bool,
+}
+
+/// What the layout shows around every signed-in page.
+#[derive(Debug, Clone, Serialize)]
+pub struct Nav {
+    pub clinic_name: String,
+    pub staff_name: String,
+    pub staff_email: String,
+    pub is_owner: bool,
+    pub items: Vec<NavItem>,
+}
+
+/// The navigation: everyone's pages, then the owners'.
+pub fn nav(session: &ConsoleSession) -> Nav {
+    let mut entries = vec![
+        ("Today", "/console"),
+        ("Clients", "/console/clients"),
+        ("Protocol", "/console/protocol"),
+        ("Settings", "/console/settings"),
+    ];
+    if session.is_owner() {
+        entries.extend([
+            ("Staff", "/console/staff"),
+            ("API keys", "/console/keys"),
+            ("Audit log", "/console/audit"),
+        ]);
+    }
+    let path = session.path.trim_end_matches('/');
+    let items = entries
+        .into_iter()
+        .map(|(label, href)| NavItem {
+            label,
+            href,
+            current: path == href || (href != "/console" && path.starts_with(&format!("{href}/"))),
+        })
+        .collect();
+    Nav {
+        clinic_name: session.clinic.name.clone(),
+        staff_name: session.member.name.clone(),
+        staff_email: session.member.email.clone(),
+        is_owner: session.is_owner(),
+        items,
+    }
+}
+
+/// A console page (a template extending `console/layout.html.j2`) with status 200.
+/// The template gets `ctx` and `console` (the [`Nav`]).
+pub fn render(template: &str, ctx: impl Serialize, session: &ConsoleSession) -> HttpResponse {
+    render_status(StatusCode::OK, template, ctx, session)
+}
+
+/// [`render`] with another status (422 for a form sent back with errors).
+pub fn render_status(
+    status: StatusCode,
+    template: &str,
+    ctx: impl Serialize,
+    session: &ConsoleSession,
+) -> HttpResponse {
+    let ctx = minijinja::context! {
+        console => nav(session),
+        ..minijinja::Value::from_serialize(&ctx)
+    };
+    pages::page(status, template, ctx)
+}
+
+/// A console page for someone not signed in (the sign-in pages): the console layout
+/// without navigation.
+pub fn render_public(status: StatusCode, template: &str, ctx: impl Serialize) -> HttpResponse {
+    pages::page(status, template, ctx)
+}
+
+/// 303 See Other to `location`: the answer to a form post that worked.
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location.to_string()))
+        .finish()
+}
+
+/// Service errors sorted for a form: each field's message goes next to its field
+/// (`fields.email`), and whatever belongs to no field of the form goes on top.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FormErrors {
+    pub fields: BTreeMap<String, String>,
+    pub general: Vec<String>,
+}
+
+impl FormErrors {
+    /// Sorts `errors` for a form with `fields`. An error that is not the user's to
+    /// fix (the database is down, a bug) is returned as a page error instead.
+    pub fn sort(errors: Vec<service::Error>, fields: &[&str]) -> Result<FormErrors, PageError> {
+        let mut sorted = FormErrors::default();
+        for error in errors {
+            match error {
+                service::Error::Invalid { field, message } if fields.contains(&field.as_str()) => {
+                    sorted.fields.entry(field).or_insert(message);
+                }
+                service::Error::Invalid { field, message } => {
+                    sorted.general.push(format!("{field}: {message}"));
+                }
+                service::Error::Conflict(message) | service::Error::Gone(message) => {
+                    sorted.general.push(message);
+                }
+                other => return Err(PageError::Service(other)),
+            }
+        }
+        Ok(sorted)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty() && self.general.is_empty()
+    }
+}
+
+/// POST /console/sign-out: ends this session.
+#[post("/sign-out")]
+async fn sign_out(
+    state: web::Data<AppState>,
+    session: ConsoleSession,
+) -> Result<HttpResponse, PageError> {
+    staff::end(&state.services, &session.signed_in()).await?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/console/sign-in?signed_out=1"))
+        .cookie(session::removal_cookie(session.secure))
+        .finish())
+}
+
+/// POST /console/sign-out-everywhere: ends every session of this staff member, on
+/// every device.
+#[post("/sign-out-everywhere")]
+async fn sign_out_everywhere(
+    state: web::Data<AppState>,
+    session: ConsoleSession,
+) -> Result<HttpResponse, PageError> {
+    staff::end_everywhere(&state.services, &session.signed_in()).await?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/console/sign-in?signed_out=everywhere"))
+        .cookie(session::removal_cookie(session.secure))
+        .finish())
+}

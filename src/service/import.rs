@@ -339,7 +339,7 @@ pub async fn import(
         let input = NewClientInput {
             email: row.email.clone(),
             name: row.name.clone(),
-            timezone: row.timezone.clone(),
+            timezone: Some(row.timezone.clone()),
             locale: None,
             planned_sessions: None,
             sessions: row.sessions.clone(),

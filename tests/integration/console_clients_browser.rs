@@ -26,7 +26,6 @@ async fn signed_in_browser(app: &TestApp, who: &Signed) -> Browser {
     let (name, value) = who.cookie.split_once('=').unwrap();
     let mut cookie = Cookie::new(name.to_string(), value.to_string());
     cookie.set_path("/console");
-    cookie.set_http_only(true);
     cookie.set_same_site(SameSite::Lax);
     browser.driver.add_cookie(cookie).await.expect("cookie set");
     browser
@@ -62,7 +61,12 @@ async fn staff_onboard_import_record_sessions_and_edit_the_protocol_in_chromium(
     fill(&browser, "#field-timezone", "Europe/London").await;
     browser.click("form button[type=submit]").await;
     browser.wait_text("#error-email", "email").await;
-    let described = browser.find("#field-email").await.attr("aria-describedby").await.unwrap();
+    let described = browser
+        .find("#field-email")
+        .await
+        .attr("aria-describedby")
+        .await
+        .unwrap();
     assert!(described.unwrap_or_default().contains("error-email"));
     fill(&browser, "#field-email", "ana.pereira@example.net").await;
     set_date(&browser, "#field-first_session", "2026-03-02").await;
@@ -85,7 +89,11 @@ async fn staff_onboard_import_record_sessions_and_edit_the_protocol_in_chromium(
     set_date(&browser, "#field-date", "2026-03-12").await;
     browser.click("#add-session button[type=submit]").await;
     browser.wait_text("#notice", "Session recorded").await;
-    assert_eq!(count(&browser, ".tl-session").await, 2, "the timeline shows the new session");
+    assert_eq!(
+        count(&browser, ".tl-session").await,
+        2,
+        "the timeline shows the new session"
+    );
     assert_eq!(count(&browser, "li.session").await, 2);
     browser.screenshot("console-client").await;
 
@@ -111,7 +119,9 @@ async fn staff_onboard_import_record_sessions_and_edit_the_protocol_in_chromium(
     browser.wait_text("#preview-summary", "2 new clients").await;
     assert!(browser.text(".import-invalid").await.contains("email"));
     browser.click("form.actions button[type=submit]").await;
-    browser.wait_text("#import-result", "Imported 2 clients.").await;
+    browser
+        .wait_text("#import-result", "Imported 2 clients.")
+        .await;
 
     // The list: search and filter.
     browser.goto("/console/clients").await;
@@ -124,8 +134,14 @@ async fn staff_onboard_import_record_sessions_and_edit_the_protocol_in_chromium(
 
     // The protocol: a change shows in the live preview before anything is saved.
     browser.goto("/console/protocol").await;
-    let wash_day_9 = "return Array.from(document.querySelectorAll('#preview tbody tr'))[9].textContent";
-    assert!(!browser.js(wash_day_9, vec![]).await.as_str().unwrap().contains("no_washing"));
+    let wash_day_9 =
+        "return Array.from(document.querySelectorAll('#preview tbody tr'))[9].textContent";
+    assert!(!browser
+        .js(wash_day_9, vec![])
+        .await
+        .as_str()
+        .unwrap()
+        .contains("no_washing"));
     fill(&browser, "[name='rules.gentle_washing_ok.from']", "10").await;
     browser.wait_text("#preview-summary", "Unsaved draft").await;
     let day_9 = browser.js(wash_day_9, vec![]).await;
@@ -133,7 +149,9 @@ async fn staff_onboard_import_record_sessions_and_edit_the_protocol_in_chromium(
     browser.screenshot("console-protocol").await;
     browser.click("#rules-form button:not(.secondary)").await;
     browser.wait_text("#notice", "Protocol saved").await;
-    browser.wait_text(".history", "rules.gentle_washing_ok.from: 5 → 10").await;
+    browser
+        .wait_text(".history", "rules.gentle_washing_ok.from: 5 → 10")
+        .await;
 
     browser.assert_no_console_errors();
     browser.quit().await;
@@ -153,7 +171,9 @@ async fn another_clinics_client_in_the_url_is_a_404_page_in_chromium() {
         ("first_session", "2026-03-02"),
         ("planned_sessions", "3"),
     ];
-    let created = app.form("/console/clients", Some(&north.cookie), &form).await;
+    let created = app
+        .form("/console/clients", Some(&north.cookie), &form)
+        .await;
     let location = crate::console_support::location(&created);
     let path = location.split('?').next().unwrap().to_string();
 

@@ -7,7 +7,7 @@ use smp_aftercare::clock::Clock;
 use smp_aftercare::db::deliveries::{self, Delivery};
 use smp_aftercare::domain::{Channel, DeliveryStatus, InvitationStatus, Stage};
 use smp_aftercare::service::clients::{self, NewClientInput, Onboarded};
-use smp_aftercare::service::import::{self, RowOutcome};
+use smp_aftercare::service::import;
 use smp_aftercare::service::protocol_edit;
 use smp_aftercare::service::roster::{self, Filter, ListQuery};
 use smp_aftercare::service::{clinics, ClinicRef, Error};
@@ -18,7 +18,11 @@ use crate::helpers::TestApp;
 pub fn clinic(app: &TestApp, name: &str) -> ClinicRef {
     let mut conn = app.pool.get().unwrap();
     let email = format!("front@{}.example", name.to_lowercase().replace(' ', "-"));
-    clinics::create(&mut conn, name, &email, app.clock.now().naive_utc())
+    let owner = clinics::OwnerInput {
+        name: format!("{name} owner"),
+        email: email.clone(),
+    };
+    clinics::create(&mut conn, name, &email, owner, app.clock.now().naive_utc())
         .unwrap()
         .clinic
 }
@@ -31,7 +35,7 @@ pub async fn onboard(app: &TestApp, clinic: &ClinicRef, name: &str, sessions: &[
     let input = NewClientInput {
         email: format!("{}@example.net", name.to_lowercase().replace(' ', ".")),
         name: name.to_string(),
-        timezone: "Europe/London".to_string(),
+        timezone: Some("Europe/London".to_string()),
         locale: None,
         planned_sessions: Some(3),
         sessions: sessions.iter().map(|s| date(s)).collect(),

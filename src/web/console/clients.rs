@@ -8,7 +8,7 @@ use actix_web::{get, post, web, HttpResponse};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::{render, render_status, see_other, ConsoleSession, FormErrors};
+use super::{render_status, see_other, ConsoleSession, FormErrors};
 use crate::api::AppState;
 use crate::db::clients::SessionRow;
 use crate::service::clients::{self, ClientChange, NewClientInput, Onboarded};
@@ -26,8 +26,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(list)
         .service(new_form)
         .service(create)
-        .service(super::import::page)
-        .service(super::import::upload)
+        .service(super::import::import_form)
+        .service(super::import::import_upload)
         .service(show)
         .service(add_session)
         .service(edit_session)
@@ -267,7 +267,7 @@ async fn create(
         let input = NewClientInput {
             email: form.email.clone(),
             name: form.name.clone(),
-            timezone: form.timezone.trim().to_string(),
+            timezone: Some(form.timezone.trim().to_string()),
             locale: None,
             planned_sessions: planned,
             sessions: first.into_iter().collect(),

@@ -86,7 +86,7 @@ fn import_page(
 
 /// GET /console/clients/import: the upload form.
 #[get("/clients/import")]
-pub async fn page(
+pub async fn import_form(
     state: web::Data<AppState>,
     session: ConsoleSession,
 ) -> Result<HttpResponse, PageError> {
@@ -105,7 +105,7 @@ pub async fn page(
 /// POST /console/clients/import: `step=preview` shows what would happen; `step=import`
 /// does it.
 #[post("/clients/import")]
-pub async fn upload(
+pub async fn import_upload(
     state: web::Data<AppState>,
     session: ConsoleSession,
     form: Multipart,

@@ -8,8 +8,12 @@
 //! - [`render`]: a console page inside the console layout, with its navigation;
 //! - [`FormErrors`]: service errors placed next to their form fields.
 
+pub mod clients;
 pub mod guard;
+pub mod import;
+pub mod protocol;
 pub mod session;
+pub mod today;
 
 use std::collections::BTreeMap;
 
@@ -29,6 +33,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/console")
             .wrap(from_fn(guard::refuse_cross_site))
+            // The protocol's override document may be long (64 KB, not the form's 16 KB).
+            .app_data(web::FormConfig::default().limit(96 * 1024))
+            .service(today::today)
+            .configure(clients::routes)
+            .configure(protocol::routes)
             .service(sign_out)
             .service(sign_out_everywhere),
     );

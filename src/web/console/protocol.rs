@@ -18,7 +18,9 @@ use crate::web::pages::{self, PageError};
 use crate::web::timeline;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(page).service(preview).service(save);
+    cfg.service(protocol_page)
+        .service(preview_draft)
+        .service(save_protocol);
 }
 
 /// A rule of the form with its label.
@@ -177,7 +179,7 @@ pub struct PageQuery {
 
 /// GET /console/protocol.
 #[get("/protocol")]
-async fn page(
+async fn protocol_page(
     state: web::Data<AppState>,
     session: ConsoleSession,
     query: web::Query<PageQuery>,
@@ -284,7 +286,7 @@ pub struct PreviewQuery {
 /// POST /console/protocol/preview: the draft's preview; saves nothing. With
 /// `?fragment=1` (the page's script) only the preview section.
 #[post("/protocol/preview")]
-async fn preview(
+async fn preview_draft(
     state: web::Data<AppState>,
     session: ConsoleSession,
     query: web::Query<PreviewQuery>,
@@ -328,7 +330,7 @@ async fn preview(
 
 /// POST /console/protocol: saves the draft (every client is re-planned).
 #[post("/protocol")]
-async fn save(
+async fn save_protocol(
     state: web::Data<AppState>,
     session: ConsoleSession,
     form: web::Form<Vec<(String, String)>>,

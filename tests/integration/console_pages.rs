@@ -225,7 +225,7 @@ db_test!(
         let page = body(app.page(&path, Some(&owner.cookie)).await).await;
         assert_eq!(page.matches("class=\"session\"").count(), 2);
         // Each session has its form and its delete link: the second session is the third.
-    let second = page.split(&format!("{path}/sessions/")).nth(3).unwrap();
+        let second = page.split(&format!("{path}/sessions/")).nth(3).unwrap();
         let second_id = second.split('"').next().unwrap().to_string();
         let fields = [
             ("date", "2026-03-13"),
@@ -241,7 +241,10 @@ db_test!(
             .await;
         assert_eq!(edited.status(), 303);
         let page = body(app.page(&path, Some(&owner.cookie)).await).await;
-        assert!(page.contains(r#"value="2026-03-13""#) && page.contains(">crown</textarea>"), "{page}");
+        assert!(
+            page.contains(r#"value="2026-03-13""#) && page.contains(">crown</textarea>"),
+            "{page}"
+        );
         assert!(page.contains("badge ok\">Final"), "marked final");
 
         // The delete link asks first (a GET changes nothing), the POST deletes.

@@ -181,15 +181,15 @@ db_test!(
             0
         );
 
-        assert_eq!(ids(s, &north, Filter::Healing).await, [healing.clone()]);
-        assert_eq!(ids(s, &north, Filter::Healed).await, [healed.clone()]);
+        assert_eq!(ids(s, &north, Filter::Healing).await, vec![healing.clone()]);
+        assert_eq!(ids(s, &north, Filter::Healed).await, vec![healed.clone()]);
         assert_eq!(
             ids(s, &north, Filter::InSeries).await,
-            [series.clone(), overdue.clone()]
+            vec![series.clone(), overdue.clone()]
         );
         assert_eq!(
             ids(s, &north, Filter::RemindersFailing).await,
-            [healing.clone()]
+            vec![healing.clone()]
         );
         assert_eq!(
             ids(s, &north, Filter::Invited).await.len(),

@@ -62,6 +62,18 @@ pub struct RuleEntry {
     pub text: String,
 }
 
+impl From<RuleForm> for RuleEntry {
+    /// The row as the form shows it, sent back unchanged.
+    fn from(rule: RuleForm) -> RuleEntry {
+        RuleEntry {
+            id: rule.id,
+            from: rule.from,
+            to: rule.to,
+            text: rule.text,
+        }
+    }
+}
+
 fn day(field: &str, value: &str) -> Result<i64, Error> {
     value
         .trim()
@@ -317,15 +329,7 @@ mod tests {
     }
 
     fn entries(protocol: &Protocol) -> Vec<RuleEntry> {
-        form_of(protocol)
-            .into_iter()
-            .map(|r| RuleEntry {
-                id: r.id,
-                from: r.from,
-                to: r.to,
-                text: r.text,
-            })
-            .collect()
+        form_of(protocol).into_iter().map(RuleEntry::from).collect()
     }
 
     #[test]

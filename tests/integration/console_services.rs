@@ -291,12 +291,7 @@ db_test!(
         let current = clinics::protocol(s, &north).await.unwrap();
         let mut form: Vec<protocol_edit::RuleEntry> = protocol_edit::form_of(&current.effective)
             .into_iter()
-            .map(|r| protocol_edit::RuleEntry {
-                id: r.id,
-                from: r.from,
-                to: r.to,
-                text: r.text,
-            })
+            .map(protocol_edit::RuleEntry::from)
             .collect();
         form[3].from = "10".into(); // gentle_washing_ok
         let overrides = protocol_edit::overrides_from_form(&current, &form).unwrap();

@@ -72,15 +72,7 @@ struct Submitted {
 /// send is unchanged.
 fn submitted(pairs: Vec<(String, String)>, current: Vec<RuleForm>) -> Submitted {
     let mut out = Submitted {
-        entries: current
-            .into_iter()
-            .map(|r| RuleEntry {
-                id: r.id,
-                from: r.from,
-                to: r.to,
-                text: r.text,
-            })
-            .collect(),
+        entries: current.into_iter().map(RuleEntry::from).collect(),
         ..Default::default()
     };
     for (key, value) in pairs {

@@ -393,3 +393,34 @@ db_test!(the_protocol_page_previews_refuses_and_saves, |app| {
         "{page}"
     );
 });
+
+db_test!(
+    today_at_the_clinic_lists_who_needs_someone_this_week,
+    |app| {
+        let (clinic_id, _) = app.create_clinic("Northside", "front@northside.example");
+        let owner = owner_session(&app, &clinic_id).await;
+        // Today is 2026-03-02: Cy's window (27 Feb - 6 Mar) is open, Di's closed on 15 Feb.
+        onboard(&app, &owner, "Cy Series", "cy@example.net", "2026-02-20").await;
+        onboard(&app, &owner, "Di Overdue", "di@example.net", "2026-02-01").await;
+        let today = body(app.page("/console", Some(&owner.cookie)).await).await;
+        let section = |id: &str| {
+            let start = today
+                .find(&format!(r#"id="{id}""#))
+                .unwrap_or_else(|| panic!("{id}: {today}"));
+            let rest = &today[start..];
+            rest[..rest.find("</section>").unwrap()].to_string()
+        };
+        assert!(section("windows").contains("Cy Series"), "{today}");
+        assert!(!section("windows").contains("Di Overdue"));
+        assert!(section("overdue").contains("Di Overdue"));
+        assert!(section("invitations").contains("Every client invited 3 or more days ago"));
+
+        app.clock.advance(chrono::Duration::days(3));
+        // Three days idle end a session: sign in again.
+        let owner = owner_session(&app, &clinic_id).await;
+        let later = body(app.page("/console", Some(&owner.cookie)).await).await;
+        let start = later.find(r#"id="invitations""#).unwrap();
+        let invitations = &later[start..];
+        assert!(invitations.contains("Cy Series") && invitations.contains("Di Overdue"));
+    }
+);

@@ -147,6 +147,7 @@ impl Application {
         let state = web::Data::new(AppState {
             services,
             accept_limiter: AcceptLimiter::default(),
+            sign_in_limiter: AcceptLimiter::default(),
         });
         let body_limit = server_settings.body_limit_bytes;
         let mut server = HttpServer::new(move || {

@@ -31,6 +31,9 @@ pub use invitations::AcceptLimiter;
 pub struct AppState {
     pub services: Services,
     pub accept_limiter: AcceptLimiter,
+    /// Console sign-in attempts per address (link requests and link uses): the same
+    /// per-address, per-minute limiter, its own buckets.
+    pub sign_in_limiter: AcceptLimiter,
 }
 
 /// Every route of the API, in one list.

@@ -45,6 +45,8 @@ pub struct Engine {
     pub worker_id: String,
     pub plan_batch: i64,
     pub retention_days: u32,
+    /// Console sessions and sign-in links past their limits are pruned too.
+    pub console: crate::config::ConsoleSettings,
     planning: AtomicBool,
     dispatching: AtomicBool,
     /// Outcomes the database did not take yet (see `settle`).
@@ -93,6 +95,7 @@ impl Engine {
             worker_id: format!("{}-{}", hostname(), uuid::Uuid::new_v4().simple()),
             plan_batch: i64::from(jobs.batch_size),
             retention_days: jobs.retention_days,
+            console: settings.console.clone(),
             planning: AtomicBool::new(false),
             dispatching: AtomicBool::new(false),
             unsettled: settle::Unsettled::default(),
@@ -151,11 +154,19 @@ impl Engine {
         })
     }
 
-    /// Deletes settled deliveries older than the retention period.
+    /// Deletes settled deliveries older than the retention period, and console
+    /// sessions and sign-in links that can no longer be used (links a day after they
+    /// expired, so a late click still hears "expired" rather than "not valid").
     pub async fn prune(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
         let before = now.date_naive() - Days::new(u64::from(self.retention_days));
+        let at = now.naive_utc();
+        let idle_before = at - self.console.idle_timeout();
+        let started_before = at - self.console.max_session();
+        let links_before = at - Duration::days(1);
         db::run(&self.pool, move |conn| -> Result<_, StoreError> {
-            Ok(crate::db::deliveries::prune(conn, before)?)
+            let deliveries = crate::db::deliveries::prune(conn, before)?;
+            let console = crate::db::staff::prune(conn, idle_before, started_before, links_before)?;
+            Ok(deliveries + console)
         })
         .await
     }
@@ -229,7 +240,12 @@ impl Engine {
 
     pub async fn tick_prune(&self) {
         match self.prune(self.clock.now()).await {
-            Ok(n) if n > 0 => tracing::info!(pruned = n, "pruned old deliveries"),
+            Ok(n) if n > 0 => {
+                tracing::info!(
+                    pruned = n,
+                    "pruned old deliveries, console sessions and sign-in links"
+                )
+            }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "prune failed"),
         }

@@ -43,7 +43,7 @@ pub fn issue_link(
 }
 
 /// "15 minutes", "1 hour", "3 days".
-fn spoken(lifetime: Duration) -> String {
+pub fn spoken(lifetime: Duration) -> String {
     let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
     let minutes = lifetime.num_minutes();
     if minutes % (24 * 60) == 0 {

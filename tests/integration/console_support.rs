@@ -144,3 +144,64 @@ pub fn set_cookies(response: &reqwest::Response) -> Vec<String> {
         .map(|v| v.to_str().unwrap().to_string())
         .collect()
 }
+
+/// The path (and query) of the console sign-in link in a raw email:
+/// `/console/sign-in/smpl_...[?next=...]`.
+pub fn sign_in_path(raw_email: &str) -> String {
+    let decoded = crate::peers::decode_quoted_printable(raw_email);
+    let start = decoded
+        .find("/console/sign-in/smpl_")
+        .expect("a sign-in link in the email");
+    decoded[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || "_-/?=%.".contains(*c))
+        .collect()
+}
+
+/// Waits (up to 10 s) until the file transport has written `count` messages: sign-in
+/// emails go out in the background.
+pub async fn wait_for_mail(app: &TestApp, count: usize) -> Vec<String> {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let mail = app.mail_files();
+        if mail.len() >= count {
+            // A file the transport is still writing: read again until it stands still.
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            let again = app.mail_files();
+            if again == mail {
+                return mail;
+            }
+            continue;
+        }
+        if tokio::time::Instant::now() > deadline {
+            panic!("expected {count} emails, have {}", mail.len());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// The `smp_console=...` pair of a response's session cookie.
+pub fn session_cookie_of(response: &reqwest::Response) -> String {
+    set_cookies(response)
+        .into_iter()
+        .find(|c| c.starts_with("smp_console=smps_"))
+        .and_then(|c| c.split(';').next().map(str::to_string))
+        .expect("a session cookie")
+}
+
+/// Signs in through the emailed link as the account with `email`, as a browser would:
+/// asks for a link, opens it, presses the button. Returns the cookie pair.
+pub async fn sign_in_by_email(app: &TestApp, email: &str) -> String {
+    let before = app.mail_files().len();
+    let asked = app
+        .form("/console/sign-in", None, &[("email", email)])
+        .await;
+    assert_eq!(asked.status(), 200);
+    let mail = wait_for_mail(app, before + 1).await;
+    let path = sign_in_path(mail.last().unwrap());
+    let signed = app
+        .form(&path, None, &[("next", "/console/settings")])
+        .await;
+    assert_eq!(signed.status(), 303, "{}", signed.text().await.unwrap());
+    session_cookie_of(&signed)
+}

@@ -8,6 +8,8 @@ mod clients_api;
 mod clinic_auth;
 mod concurrency;
 mod console_access;
+mod console_admin;
+mod console_browser;
 mod console_clients_browser;
 mod console_pages;
 mod console_services;

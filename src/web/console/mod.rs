@@ -8,24 +8,28 @@
 //! - [`render`]: a console page inside the console layout, with its navigation;
 //! - [`FormErrors`]: service errors placed next to their form fields.
 
+pub mod audit;
 pub mod clients;
 pub mod guard;
 pub mod import;
+pub mod keys;
 pub mod protocol;
 pub mod session;
+pub mod settings;
+pub mod sign_in;
+pub mod staff;
 pub mod today;
 
 use std::collections::BTreeMap;
 
 use actix_web::http::{header, StatusCode};
 use actix_web::middleware::from_fn;
-use actix_web::{post, web, HttpResponse};
+use actix_web::{web, HttpResponse};
 use serde::Serialize;
 
 pub use session::{ConsoleSession, OwnerSession};
 
-use crate::api::AppState;
-use crate::service::{self, staff};
+use crate::service;
 use crate::web::pages::{self, PageError};
 
 /// Every console route, in one scope behind the cross-site guard.
@@ -35,11 +39,26 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .wrap(from_fn(guard::refuse_cross_site))
             // The protocol's override document may be long (64 KB, not the form's 16 KB).
             .app_data(web::FormConfig::default().limit(96 * 1024))
+            .service(sign_in::form)
+            .service(sign_in::request_link)
+            .service(sign_in::open_link)
+            .service(sign_in::redeem)
             .service(today::today)
             .configure(clients::routes)
             .configure(protocol::routes)
-            .service(sign_out)
-            .service(sign_out_everywhere),
+            .service(settings::show)
+            .service(settings::save)
+            .service(staff::list)
+            .service(staff::invite)
+            .service(staff::confirm_remove)
+            .service(staff::remove)
+            .service(keys::list)
+            .service(keys::create)
+            .service(keys::confirm_revoke)
+            .service(keys::revoke)
+            .service(audit::log)
+            .service(sign_in::sign_out)
+            .service(sign_in::sign_out_everywhere),
     );
 }
 
@@ -128,6 +147,18 @@ pub fn see_other(location: &str) -> HttpResponse {
         .finish()
 }
 
+/// Every IANA zone name, for a time zone field's `<datalist>`.
+pub fn zone_names() -> Vec<&'static str> {
+    chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect()
+}
+
+/// An instant as staff read it: in the clinic's time zone, e.g. "Mon 2 Mar 2026, 08:15".
+pub fn local_time(at: chrono::DateTime<chrono::Utc>, zone: crate::domain::Zone) -> String {
+    at.with_timezone(&zone.tz())
+        .format("%a %-d %b %Y, %H:%M")
+        .to_string()
+}
+
 /// Service errors sorted for a form: each field's message goes next to its field
 /// (`fields.email`), and whatever belongs to no field of the form goes on top.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -161,31 +192,4 @@ impl FormErrors {
     pub fn is_empty(&self) -> bool {
         self.fields.is_empty() && self.general.is_empty()
     }
-}
-
-/// POST /console/sign-out: ends this session.
-#[post("/sign-out")]
-async fn sign_out(
-    state: web::Data<AppState>,
-    session: ConsoleSession,
-) -> Result<HttpResponse, PageError> {
-    staff::end(&state.services, &session.signed_in()).await?;
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, "/console/sign-in?signed_out=1"))
-        .cookie(session::removal_cookie(session.secure))
-        .finish())
-}
-
-/// POST /console/sign-out-everywhere: ends every session of this staff member, on
-/// every device.
-#[post("/sign-out-everywhere")]
-async fn sign_out_everywhere(
-    state: web::Data<AppState>,
-    session: ConsoleSession,
-) -> Result<HttpResponse, PageError> {
-    staff::end_everywhere(&state.services, &session.signed_in()).await?;
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, "/console/sign-in?signed_out=everywhere"))
-        .cookie(session::removal_cookie(session.secure))
-        .finish())
 }

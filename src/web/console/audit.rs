@@ -1,0 +1,72 @@
+//! The owner's audit log: who did what, when, newest first, 50 to a page.
+
+use actix_web::{get, web, HttpResponse};
+use minijinja::context;
+use serde::{Deserialize, Serialize};
+
+use super::{local_time, render, OwnerSession};
+use crate::api::AppState;
+use crate::service::{audit, clinics};
+use crate::web::pages::PageError;
+
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    /// 1-based; anything else is page 1.
+    page: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct EntryRow {
+    when: String,
+    /// RFC 3339, for `<time datetime>`.
+    at: String,
+    actor: String,
+    actor_kind: String,
+    action: String,
+    action_label: String,
+    subject: String,
+    detail: String,
+}
+
+/// GET /console/audit
+#[get("/audit")]
+async fn log(
+    state: web::Data<AppState>,
+    OwnerSession(session): OwnerSession,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, PageError> {
+    let s = &state.services;
+    let number = query
+        .page
+        .as_deref()
+        .and_then(|p| p.trim().parse::<u32>().ok())
+        .filter(|n| (1..=100_000).contains(n))
+        .unwrap_or(1);
+    let zone = clinics::settings(s, &session.clinic).await?.timezone;
+    let page = audit::page(s, &session.clinic, number).await?;
+    let entries: Vec<EntryRow> = page
+        .entries
+        .into_iter()
+        .map(|e| EntryRow {
+            when: local_time(e.at, zone),
+            at: e.at.to_rfc3339(),
+            actor: e.actor,
+            actor_kind: e.actor_kind,
+            action: e.action,
+            action_label: e.action_label,
+            subject: e.subject,
+            detail: e.detail,
+        })
+        .collect();
+    Ok(render(
+        "console/audit.html.j2",
+        context! {
+            entries => entries,
+            page => page.number,
+            newer => (page.number > 1).then(|| page.number - 1),
+            older => page.has_more.then(|| page.number + 1),
+            zone => zone,
+        },
+        &session,
+    ))
+}

@@ -223,6 +223,17 @@ pub fn record(
     Ok(())
 }
 
+/// The detail of a change to named fields: "changed: email, time zone" for the
+/// fields whose flag says they differ, None when none does (nothing to record).
+pub fn changed(fields: &[(&str, bool)]) -> Option<String> {
+    let names: Vec<&str> = fields
+        .iter()
+        .filter(|(_, differs)| *differs)
+        .map(|(name, _)| *name)
+        .collect();
+    (!names.is_empty()).then(|| format!("changed: {}", names.join(", ")))
+}
+
 /// Blanks an erased client's name in the log (in the erasing transaction).
 pub fn forget_client(
     conn: &mut DbConnection,
@@ -285,4 +296,24 @@ pub async fn page(s: &Services, clinic: &ClinicRef, number: u32) -> Result<Page,
         number,
         has_more,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_change_names_the_fields_that_differ() {
+        assert_eq!(
+            changed(&[("email", true), ("name", false), ("time zone", true)]).as_deref(),
+            Some("changed: email, time zone")
+        );
+        assert_eq!(changed(&[("email", false)]), None);
+    }
+
+    #[test]
+    fn stored_action_ids_read_back_as_labels() {
+        assert_eq!(Action::label_of("client.erased"), "Erased a client");
+        assert_eq!(Action::label_of("from.a_newer_build"), "from.a_newer_build");
+    }
 }

@@ -325,37 +325,26 @@ pub async fn update(
             clients::update_profile(conn, &client_id, &change, now.naive_utc())?;
             replan::mark_due(conn, Affected::Client(&client_id), now)?;
             let after = load_for_clinic(conn, &clinic_id, &client_id)?;
-            let changed = changed_fields(&before, &after.client);
-            if !changed.is_empty() {
-                let detail = format!("changed: {}", changed.join(", "));
-                let subject = Subject::client(&client_id, &after.client.name);
+            // Field names only: the log keeps no client data.
+            let (old, new) = (&before, &after.client);
+            let detail = audit::changed(&[
+                ("email", old.email != new.email),
+                ("name", old.name != new.name),
+                ("time zone", old.timezone != new.timezone),
+                ("language", old.locale != new.locale),
+                (
+                    "planned sessions",
+                    old.planned_sessions != new.planned_sessions,
+                ),
+            ]);
+            if let Some(detail) = detail {
+                let subject = Subject::client(&client_id, &new.name);
                 audit::record(conn, &actor, Action::ClientUpdated, &subject, &detail, now)?;
             }
             Ok(after)
         })
     })
     .await
-}
-
-/// The names (never the values: the log keeps no client data) of what changed.
-fn changed_fields(before: &clients::Client, after: &clients::Client) -> Vec<&'static str> {
-    let mut changed = Vec::new();
-    if before.email != after.email {
-        changed.push("email");
-    }
-    if before.name != after.name {
-        changed.push("name");
-    }
-    if before.timezone != after.timezone {
-        changed.push("time zone");
-    }
-    if before.locale != after.locale {
-        changed.push("language");
-    }
-    if before.planned_sessions != after.planned_sessions {
-        changed.push("planned sessions");
-    }
-    changed
 }
 
 /// Erases the client's personal data, tokens, push subscriptions and pending

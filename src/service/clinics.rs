@@ -204,22 +204,17 @@ pub async fn update_settings(
     s.db(move |conn| {
         db::write_transaction(conn, |conn| {
             let before = load(conn, &clinic)?;
-            let mut changed = Vec::new();
-            if before.name != change.name {
-                changed.push("name");
-            }
-            if before.reply_to != change.reply_to {
-                changed.push("reply-to address");
-            }
-            if before.timezone != change.timezone {
-                changed.push("default time zone");
-            }
-            if before.reminder_time.to_string() != change.reminder_time {
-                changed.push("default reminder time");
-            }
+            let detail = audit::changed(&[
+                ("name", before.name != change.name),
+                ("reply-to address", before.reply_to != change.reply_to),
+                ("default time zone", before.timezone != change.timezone),
+                (
+                    "default reminder time",
+                    before.reminder_time.to_string() != change.reminder_time,
+                ),
+            ]);
             clinics::update_settings(conn, &clinic.id, &change)?;
-            if !changed.is_empty() {
-                let detail = format!("changed: {}", changed.join(", "));
+            if let Some(detail) = detail {
                 let subject = Subject::clinic(&change.name);
                 audit::record(
                     conn,

@@ -329,16 +329,19 @@ pub async fn resolve(s: &Services, token: String) -> Result<Resolved, Error> {
         let at = now.naive_utc();
         let idle = at - session.last_seen_at >= console.idle_timeout();
         let too_old = at - session.created_at >= console.max_session();
+        // The writes here are housekeeping: a database that refuses writes (read-only,
+        // a standby) still lets staff read, and an ended session stays ended (the
+        // check above repeats on every request; the prune job deletes it later).
         if idle || too_old {
-            repo::delete_session(conn, &session.id)?;
+            if let Err(e) = repo::delete_session(conn, &session.id) {
+                tracing::warn!(error = %e, "could not delete an ended console session");
+            }
             return Ok(Resolved::Ended);
         }
-        repo::touch_session(
-            conn,
-            &session.id,
-            at,
-            chrono::Duration::seconds(TOUCH_RESOLUTION_SECS),
-        )?;
+        let resolution = chrono::Duration::seconds(TOUCH_RESOLUTION_SECS);
+        if let Err(e) = repo::touch_session(conn, &session.id, at, resolution) {
+            tracing::warn!(error = %e, "could not move a console session's idle clock");
+        }
         let member = Member::from(staff);
         Ok(Resolved::Valid(Box::new(SignedIn {
             clinic: clinic_ref(&clinic, &member),

@@ -188,7 +188,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    protocol_changes (id) {
+        id -> Text,
+        clinic_id -> Text,
+        actor_kind -> Text,
+        actor_id -> Nullable<Text>,
+        actor_name -> Text,
+        before_protocol -> Text,
+        after_protocol -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(clients -> clinics (clinic_id));
+diesel::joinable!(protocol_changes -> clinics (clinic_id));
 diesel::joinable!(sessions -> clients (client_id));
 diesel::joinable!(push_subscriptions -> clients (client_id));
 diesel::joinable!(deliveries -> clients (client_id));
@@ -204,6 +218,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     clients,
     sessions,
     push_subscriptions,
+    deliveries,
     unsubscribe_tokens,
     calendar_feeds,
     idempotency_keys,

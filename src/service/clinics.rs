@@ -6,6 +6,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;
 
 use super::audit::{self, Action, Actor, Subject};
+use super::protocol_edit;
 use super::replan::{self, Affected};
 use super::{api_keys, staff, validate, ClinicRef, Error, Services};
 use crate::db::bundle::protocol_from_overrides;
@@ -264,7 +265,7 @@ pub async fn put_protocol(
     clinic: &ClinicRef,
     overrides: ProtocolOverrides,
 ) -> Result<ClinicProtocol, Error> {
-    Protocol::default_protocol()
+    let after = Protocol::default_protocol()
         .with_overrides(&overrides)
         .map_err(|e| Error::invalid("protocol", e.to_string()))?;
     let stored = if overrides.is_empty() {
@@ -285,6 +286,14 @@ pub async fn put_protocol(
                 };
                 let subject = Subject::protocol();
                 audit::record(conn, &actor, Action::ProtocolChanged, &subject, detail, now)?;
+                // The protocol page's history: the whole protocol before and after.
+                let previous = protocol_from_overrides(&actor.id, before.as_deref())?;
+                let who = protocol_edit::Changer {
+                    kind: actor.actor.kind(),
+                    id: actor.actor.id(),
+                    name: &actor.actor.display_name(),
+                };
+                protocol_edit::record_change(conn, &actor.id, who, &previous, &after, now)?;
             }
             replan::mark_due(conn, Affected::Clinic(&actor.id), now)
         })

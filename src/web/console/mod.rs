@@ -9,12 +9,16 @@
 //! - [`FormErrors`]: service errors placed next to their form fields.
 
 pub mod audit;
+pub mod clients;
 pub mod guard;
+pub mod import;
 pub mod keys;
+pub mod protocol;
 pub mod session;
 pub mod settings;
 pub mod sign_in;
 pub mod staff;
+pub mod today;
 
 use std::collections::BTreeMap;
 
@@ -33,10 +37,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/console")
             .wrap(from_fn(guard::refuse_cross_site))
+            // The protocol's override document may be long (64 KB, not the form's 16 KB).
+            .app_data(web::FormConfig::default().limit(96 * 1024))
             .service(sign_in::form)
             .service(sign_in::request_link)
             .service(sign_in::open_link)
             .service(sign_in::redeem)
+            .service(today::today)
+            .configure(clients::routes)
+            .configure(protocol::routes)
             .service(settings::show)
             .service(settings::save)
             .service(staff::list)

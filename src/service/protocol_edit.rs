@@ -1,0 +1,394 @@
+//! Editing the clinic's protocol from the console: the rules as a form (days and
+//! text of each), or the override document as JSON; a preview of a sample client's
+//! first 40 days under a draft, before anything is saved; and the change history.
+//!
+//! Saving goes through `clinics::put_protocol`, as `PUT /v1/clinic/protocol` does,
+//! which validates the whole protocol, re-plans every client and records the change.
+
+use chrono::{Days, NaiveDate};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::clinics::{self, ClinicProtocol};
+use super::{ClinicRef, Error, Services};
+use crate::db::protocol_changes;
+use crate::domain::ids::{RuleId, Scope};
+use crate::domain::protocol::{DayBound, Protocol, ProtocolError, ProtocolOverrides, MAX_DAY};
+use crate::domain::protocol::{RuleSpec, FOR_GOOD};
+use crate::domain::text::FALLBACK_LOCALE;
+use crate::domain::timeline::{self, DayView, Plan, Session};
+
+/// Days the preview shows.
+pub const PREVIEW_DAYS: u64 = 40;
+/// Largest override document the console takes.
+const MAX_DOCUMENT_BYTES: usize = 64 * 1024;
+/// Changes the history shows.
+pub const HISTORY_LIMIT: i64 = 50;
+
+/// One rule as the form shows it: the days it applies and its English text.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleForm {
+    pub id: RuleId,
+    pub scope: Scope,
+    pub from: String,
+    /// Empty: for good.
+    pub to: String,
+    pub text: String,
+}
+
+/// The form of `protocol`: its rules as they are in effect.
+pub fn form_of(protocol: &Protocol) -> Vec<RuleForm> {
+    RuleId::ALL
+        .iter()
+        .map(|&id| {
+            let rule = protocol.rule(id);
+            RuleForm {
+                id,
+                scope: rule.scope,
+                from: rule.range.from.to_string(),
+                to: rule.range.to.map(|d| d.to_string()).unwrap_or_default(),
+                text: protocol.rule_text(id, FALLBACK_LOCALE).to_string(),
+            }
+        })
+        .collect()
+}
+
+/// A submitted form row.
+#[derive(Debug, Clone)]
+pub struct RuleEntry {
+    pub id: RuleId,
+    pub from: String,
+    pub to: String,
+    pub text: String,
+}
+
+impl From<RuleForm> for RuleEntry {
+    /// The row as the form shows it, sent back unchanged.
+    fn from(rule: RuleForm) -> RuleEntry {
+        RuleEntry {
+            id: rule.id,
+            from: rule.from,
+            to: rule.to,
+            text: rule.text,
+        }
+    }
+}
+
+fn day(field: &str, value: &str) -> Result<i64, Error> {
+    value
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|d| (0..=MAX_DAY).contains(d))
+        .ok_or_else(|| Error::invalid(field, format!("must be a day number from 0 to {MAX_DAY}")))
+}
+
+/// The overrides a submitted form means: the clinic's current overrides, plus each
+/// value the form changed from the protocol in effect. An unchanged value keeps how
+/// it is written (a rule that ends "the day before gentle washing starts" keeps
+/// following it when only gentle washing moves).
+pub fn overrides_from_form(
+    current: &ClinicProtocol,
+    entries: &[RuleEntry],
+) -> Result<ProtocolOverrides, Error> {
+    let mut overrides: ProtocolOverrides =
+        serde_json::from_value(current.overrides.clone()).map_err(Error::internal)?;
+    let effective = &current.effective;
+    for entry in entries {
+        let rule = effective.rule(entry.id);
+        let key = entry.id.as_str();
+        let from = day(&format!("rules.{key}.from"), &entry.from)?;
+        let to = match entry.to.trim() {
+            "" => None,
+            value => Some(day(&format!("rules.{key}.to"), value)?),
+        };
+        let text = entry.text.trim();
+        if text.is_empty() {
+            return Err(Error::invalid(
+                format!("rules.{key}.text"),
+                "must not be empty",
+            ));
+        }
+        let mut change = RuleSpec::default();
+        if from != rule.range.from {
+            change.from = Some(DayBound::Day(from));
+        }
+        if to != rule.range.to {
+            change.to = Some(to.map_or_else(|| DayBound::Name(FOR_GOOD.into()), DayBound::Day));
+        }
+        if text != effective.rule_text(entry.id, FALLBACK_LOCALE) {
+            change.text = Some([(FALLBACK_LOCALE.to_string(), text.to_string())].into());
+        }
+        if change != RuleSpec::default() {
+            let merged = ProtocolOverrides {
+                rules: [(key.to_string(), change)].into(),
+                ..Default::default()
+            };
+            overrides = overrides.merged_with(&merged);
+        }
+    }
+    Ok(overrides)
+}
+
+/// The override document as typed (JSON, `{}` for the default).
+pub fn parse_document(text: &str) -> Result<ProtocolOverrides, Error> {
+    if text.len() > MAX_DOCUMENT_BYTES {
+        return Err(Error::invalid(
+            "document",
+            format!("at most {} KB", MAX_DOCUMENT_BYTES / 1024),
+        ));
+    }
+    let text = if text.trim().is_empty() { "{}" } else { text };
+    ProtocolOverrides::from_json_str(text).map_err(|e| Error::invalid("document", e.to_string()))
+}
+
+/// A validation error of the protocol, on the field of the entry at fault where the
+/// form has one (`rules.avoid_sun` for `rule "avoid_sun"`).
+pub fn field_error(error: ProtocolError) -> Error {
+    match &error {
+        ProtocolError::Invalid { entry, problem } => {
+            // `rule "x"`, or `rules "x" and "y"` for two that clash: the later one, whose
+            // range runs into the earlier one's.
+            let rule = entry
+                .strip_prefix("rule \"")
+                .or_else(|| entry.strip_prefix("rules \""))
+                .and_then(|r| r.rsplit('"').nth(1))
+                .filter(|r| r.parse::<RuleId>().is_ok());
+            match rule {
+                Some(rule) => Error::invalid(format!("rules.{rule}"), problem.clone()),
+                None => Error::invalid("protocol", error.to_string()),
+            }
+        }
+        ProtocolError::Syntax(_) => Error::invalid("document", error.to_string()),
+    }
+}
+
+/// The protocol a draft gives, validated as a whole.
+pub fn draft(overrides: &ProtocolOverrides) -> Result<Protocol, Error> {
+    Protocol::default_protocol()
+        .with_overrides(overrides)
+        .map_err(field_error)
+}
+
+/// A made-up client's first days under a protocol.
+#[derive(Debug, Clone, Serialize)]
+pub struct Preview {
+    pub sessions: Vec<NaiveDate>,
+    pub planned_sessions: u32,
+    pub days: Vec<DayView>,
+}
+
+/// A sample client starting today: the protocol's planned sessions, each in the middle
+/// of the previous one's next-session window, and their first `PREVIEW_DAYS` days.
+pub fn preview(protocol: &Protocol, first_session: NaiveDate) -> Result<Preview, Error> {
+    let window = protocol.next_session_window();
+    let spacing = ((window.from + window.to) / 2).max(1) as u64;
+    let planned = protocol.planned_sessions();
+    let last_day = first_session + Days::new(PREVIEW_DAYS - 1);
+    let sessions: Vec<NaiveDate> = (0..u64::from(planned))
+        .map(|i| first_session + Days::new(i * spacing))
+        .filter(|d| *d <= last_day)
+        .collect();
+    let plan = Plan::new(planned, sessions.iter().copied().map(Session::on).collect())
+        .map_err(|e| Error::internal(format!("sample plan: {e}")))?;
+    Ok(Preview {
+        days: timeline::range(&plan, protocol, first_session, last_day, FALLBACK_LOCALE),
+        sessions,
+        planned_sessions: planned,
+    })
+}
+
+/// One change of the history.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryEntry {
+    pub at: chrono::NaiveDateTime,
+    pub actor_kind: String,
+    pub actor_name: String,
+    /// "rules.gentle_washing_ok.from: 5 → 10", one per value changed.
+    pub changes: Vec<String>,
+}
+
+pub async fn history(s: &Services, clinic: &ClinicRef) -> Result<Vec<HistoryEntry>, Error> {
+    let clinic_id = clinic.id.clone();
+    let rows = s
+        .db(move |conn| {
+            Ok(protocol_changes::of_clinic(
+                conn,
+                &clinic_id,
+                HISTORY_LIMIT,
+            )?)
+        })
+        .await?;
+    rows.into_iter()
+        .map(|row| {
+            let parse = |text: &str| serde_json::from_str::<Value>(text).map_err(Error::internal);
+            Ok(HistoryEntry {
+                changes: differences(&parse(&row.before_protocol)?, &parse(&row.after_protocol)?),
+                at: row.created_at,
+                actor_kind: row.actor_kind,
+                actor_name: row.actor_name,
+            })
+        })
+        .collect()
+}
+
+/// Every leaf of a JSON document by its dotted path.
+fn leaves(value: &Value, path: String, out: &mut std::collections::BTreeMap<String, String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, value) in map {
+                let path = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                leaves(value, path, out);
+            }
+        }
+        Value::String(text) => {
+            out.insert(path, format!("\"{text}\""));
+        }
+        other => {
+            out.insert(path, other.to_string());
+        }
+    }
+}
+
+/// What changed between two protocol documents, one line per value.
+pub fn differences(before: &Value, after: &Value) -> Vec<String> {
+    let (mut old, mut new) = Default::default();
+    leaves(before, String::new(), &mut old);
+    leaves(after, String::new(), &mut new);
+    let mut keys: Vec<&String> = old.keys().chain(new.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter_map(|key| match (old.get(key), new.get(key)) {
+            (Some(a), Some(b)) if a == b => None,
+            (Some(a), Some(b)) => Some(format!("{key}: {a} → {b}")),
+            (None, Some(b)) => Some(format!("{key}: set to {b}")),
+            (Some(a), None) => Some(format!("{key}: {a} removed")),
+            (None, None) => None,
+        })
+        .collect()
+}
+
+/// Who changed the protocol, as the history shows them.
+pub struct Changer<'a> {
+    pub kind: &'a str,
+    pub id: Option<&'a str>,
+    pub name: &'a str,
+}
+
+/// Records a change of the clinic's protocol, in the caller's transaction (the one
+/// that stores it).
+pub fn record_change(
+    conn: &mut crate::db::DbConnection,
+    clinic_id: &str,
+    who: Changer<'_>,
+    before: &Protocol,
+    after: &Protocol,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), Error> {
+    let json = |p: &Protocol| serde_json::to_string(p.source()).map_err(Error::internal);
+    protocol_changes::insert(
+        conn,
+        &protocol_changes::ProtocolChange {
+            id: uuid::Uuid::now_v7().to_string(),
+            clinic_id: clinic_id.to_string(),
+            actor_kind: who.kind.to_string(),
+            actor_id: who.id.map(str::to_string),
+            actor_name: who.name.to_string(),
+            before_protocol: json(before)?,
+            after_protocol: json(after)?,
+            created_at: at.naive_utc(),
+        },
+    )?;
+    Ok(())
+}
+
+/// Saves a draft: validated, kept, every client re-planned, the change recorded.
+pub async fn save(
+    s: &Services,
+    clinic: &ClinicRef,
+    overrides: ProtocolOverrides,
+) -> Result<ClinicProtocol, Error> {
+    draft(&overrides)?;
+    clinics::put_protocol(s, clinic, overrides).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn current() -> ClinicProtocol {
+        ClinicProtocol {
+            overrides: serde_json::json!({}),
+            effective: Protocol::default_protocol(),
+        }
+    }
+
+    fn entries(protocol: &Protocol) -> Vec<RuleEntry> {
+        form_of(protocol).into_iter().map(RuleEntry::from).collect()
+    }
+
+    #[test]
+    fn an_unchanged_form_changes_nothing() {
+        let protocol = Protocol::default_protocol();
+        let overrides = overrides_from_form(&current(), &entries(&protocol)).unwrap();
+        assert!(overrides.is_empty(), "{overrides:?}");
+    }
+
+    #[test]
+    fn moving_gentle_washing_keeps_no_washing_following_it() {
+        let protocol = Protocol::default_protocol();
+        let mut form = entries(&protocol);
+        let gentle = form
+            .iter_mut()
+            .find(|e| e.id == RuleId::GentleWashingOk)
+            .unwrap();
+        gentle.from = "10".into();
+        let overrides = overrides_from_form(&current(), &form).unwrap();
+        assert_eq!(overrides.rules.len(), 1, "{overrides:?}");
+        let changed = draft(&overrides).unwrap();
+        assert_eq!(changed.rule(RuleId::NoWashing).range.to, Some(9));
+    }
+
+    #[test]
+    fn a_bad_day_names_its_field_and_a_conflict_its_rule() {
+        let protocol = Protocol::default_protocol();
+        let mut form = entries(&protocol);
+        form[0].from = "soon".into();
+        let e = overrides_from_form(&current(), &form).unwrap_err();
+        assert!(matches!(e, Error::Invalid { ref field, .. } if field == "rules.no_washing.from"));
+
+        let mut form = entries(&protocol);
+        let spf = form.iter_mut().find(|e| e.id == RuleId::DailySpf).unwrap();
+        spf.from = "5".into();
+        let overrides = overrides_from_form(&current(), &form).unwrap();
+        let e = draft(&overrides).unwrap_err();
+        assert!(
+            matches!(e, Error::Invalid { ref field, .. } if field.starts_with("rules.")),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_preview_covers_forty_days_with_the_planned_sessions() {
+        let start = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+        let preview = preview(&Protocol::default_protocol(), start).unwrap();
+        assert_eq!(preview.days.len(), 40);
+        assert_eq!(preview.sessions.len(), 3);
+        assert_eq!(
+            preview.sessions[1],
+            NaiveDate::from_ymd_opt(2026, 3, 12).unwrap()
+        );
+    }
+
+    #[test]
+    fn differences_name_each_changed_value() {
+        let before = serde_json::json!({"rules": {"a": {"from": 5, "text": {"en": "x"}}}});
+        let after = serde_json::json!({"rules": {"a": {"from": 10, "text": {"en": "x"}}}});
+        assert_eq!(differences(&before, &after), ["rules.a.from: 5 → 10"]);
+    }
+}

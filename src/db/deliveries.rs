@@ -212,30 +212,50 @@ pub fn claim_due(
     lease_until: NaiveDateTime,
     limit: i32,
 ) -> QueryResult<Vec<Delivery>> {
-    const DUE: &str = "((status IN ('pending', 'retry') AND next_attempt_at <= $1) \
-         OR (status = 'sending' AND lease_until <= $1)) AND stale_at > $1";
+    // One claim per status, each read in order from `deliveries_due (status,
+    // next_attempt_at)`, costs its batch whatever the backlog. One claim over
+    // `status IN (...) OR ...` ordered by time cannot be read from that index in order:
+    // both databases sorted the whole backlog for every batch, so a morning with every
+    // client due at once slowed down as N grew. Expired leases and retries (few, and
+    // waiting longest) go first; the batch is filled with pending rows.
+    const ARMS: [&str; 3] = [
+        "status = 'sending' AND lease_until <= $1",
+        "status = 'retry' AND next_attempt_at <= $1",
+        "status = 'pending' AND next_attempt_at <= $1",
+    ];
     let lock = match conn {
         DbConnection::Postgresql(_) => " FOR UPDATE SKIP LOCKED",
         DbConnection::Sqlite(_) => "",
     };
-    let sql = format!(
-        "UPDATE deliveries SET status = 'sending', lease_until = $2, leased_by = $3, \
-         attempts = attempts + 1, updated_at = $1 \
-         WHERE id IN (SELECT id FROM deliveries WHERE {DUE} \
-         ORDER BY next_attempt_at, id LIMIT $4{lock}) \
-         AND {DUE} RETURNING *"
-    );
-    // SQLite numbers `$N` parameters by first appearance; `?N` is its explicit index.
-    let sql = match conn {
-        DbConnection::Postgresql(_) => sql,
-        DbConnection::Sqlite(_) => sql.replace('$', "?"),
-    };
-    diesel::sql_query(sql)
-        .bind::<Timestamp, _>(now)
-        .bind::<Timestamp, _>(lease_until)
-        .bind::<Text, _>(worker)
-        .bind::<Integer, _>(limit)
-        .load(conn)
+    let mut claimed = Vec::new();
+    for arm in ARMS {
+        let room = limit - claimed.len() as i32;
+        if room <= 0 {
+            break;
+        }
+        let due = format!("{arm} AND stale_at > $1");
+        let sql = format!(
+            "UPDATE deliveries SET status = 'sending', lease_until = $2, leased_by = $3, \
+             attempts = attempts + 1, updated_at = $1 \
+             WHERE id IN (SELECT id FROM deliveries WHERE {due} \
+             ORDER BY next_attempt_at LIMIT $4{lock}) \
+             AND {due} RETURNING *"
+        );
+        // SQLite numbers `$N` parameters by first appearance; `?N` is its explicit index.
+        let sql = match conn {
+            DbConnection::Postgresql(_) => sql,
+            DbConnection::Sqlite(_) => sql.replace('$', "?"),
+        };
+        let rows: Vec<Delivery> = diesel::sql_query(sql)
+            .bind::<Timestamp, _>(now)
+            .bind::<Timestamp, _>(lease_until)
+            .bind::<Text, _>(worker)
+            .bind::<Integer, _>(room)
+            .load(conn)?;
+        claimed.extend(rows);
+    }
+    claimed.sort_by(|a, b| (a.next_attempt_at, &a.id).cmp(&(b.next_attempt_at, &b.id)));
+    Ok(claimed)
 }
 
 /// How a send ended, as stored.

@@ -148,8 +148,18 @@ pub async fn list(
     let query = query.into_inner();
     let page = clients::page(&state.services, &clinic.0, query.limit, query.cursor).await?;
     let items: Vec<ClientView> = page.items.iter().map(ClientView::for_clinic).collect();
-    Ok(HttpResponse::Ok()
-        .json(serde_json::json!({ "items": items, "next_cursor": page.next_cursor })))
+    // Serialised straight from the views (`json!` built a `Value` tree of the page first).
+    Ok(HttpResponse::Ok().json(ClientPageView {
+        items,
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// The body of `GET /v1/clients` (documented as `ClientPageDoc`).
+#[derive(serde::Serialize)]
+struct ClientPageView {
+    items: Vec<ClientView>,
+    next_cursor: Option<String>,
 }
 
 /// GET /v1/clients/{id}

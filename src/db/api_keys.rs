@@ -25,6 +25,16 @@ pub struct ApiKey {
 /// minute, not one per request.
 const LAST_USED_RESOLUTION_SECS: i64 = 60;
 
+impl ApiKey {
+    /// Whether `last_used_at` is due a write at `at` (see [`touch`]): checked before
+    /// writing, so a key in steady use costs no write statement (on SQLite, no write
+    /// lock) on most requests.
+    pub fn last_use_is_stale(&self, at: NaiveDateTime) -> bool {
+        self.last_used_at
+            .is_none_or(|used| used < at - chrono::Duration::seconds(LAST_USED_RESOLUTION_SECS))
+    }
+}
+
 pub fn insert(conn: &mut DbConnection, key: &ApiKey) -> QueryResult<()> {
     diesel::insert_into(api_keys::table)
         .values(key)
@@ -34,12 +44,13 @@ pub fn insert(conn: &mut DbConnection, key: &ApiKey) -> QueryResult<()> {
 
 /// A key that has not been revoked.
 pub fn find_active(conn: &mut DbConnection, id: &str) -> QueryResult<Option<ApiKey>> {
-    api_keys::table
+    // Every clinic API request starts here: on the backend's own connection.
+    super::on_backend!(conn, |c| api_keys::table
         .find(id)
         .filter(api_keys::revoked_at.is_null())
         .select(ApiKey::as_select())
-        .first(conn)
-        .optional()
+        .first(c)
+        .optional())
 }
 
 /// The clinic's keys, active first, newest first.

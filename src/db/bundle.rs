@@ -43,7 +43,29 @@ impl ClientBundle {
         clients: Vec<Client>,
     ) -> Result<Vec<ClientBundle>, StoreError> {
         let ids: Vec<&str> = clients.iter().map(|c| c.id.as_str()).collect();
-        let mut sessions = clients::sessions_of_many(conn, &ids)?;
+        let sessions = clients::sessions_of_many(conn, &ids)?;
+        Self::assemble(conn, clients, sessions)
+    }
+
+    /// [`ClientBundle::load_many`] for a page of one clinic's clients from
+    /// [`clients::page`]: their sessions read as one range of the index.
+    pub fn load_page(
+        conn: &mut DbConnection,
+        clinic_id: &str,
+        clients: Vec<Client>,
+    ) -> Result<Vec<ClientBundle>, StoreError> {
+        let (Some(first), Some(last)) = (clients.first(), clients.last()) else {
+            return Ok(Vec::new());
+        };
+        let sessions = clients::sessions_of_page(conn, clinic_id, &first.id, &last.id)?;
+        Self::assemble(conn, clients, sessions)
+    }
+
+    fn assemble(
+        conn: &mut DbConnection,
+        clients: Vec<Client>,
+        mut sessions: HashMap<String, Vec<SessionRow>>,
+    ) -> Result<Vec<ClientBundle>, StoreError> {
         let mut protocols: HashMap<String, Arc<Protocol>> = HashMap::new();
         let mut bundles = Vec::with_capacity(clients.len());
         for client in clients {
@@ -135,12 +157,11 @@ pub fn clinic_protocol(
     clinic_id: &str,
 ) -> Result<Arc<Protocol>, StoreError> {
     let missing = || StoreError::Corrupt(format!("clinic {clinic_id} of a client is missing"));
-    let version: Option<String> = clinics::table
+    let query = clinics::table
         .find(clinic_id)
-        .select(clinics::protocol_version)
-        .get_result(conn)
-        .optional()?
-        .ok_or_else(missing)?;
+        .select(clinics::protocol_version);
+    let version: Option<String> =
+        super::on_backend!(conn, |c| query.get_result(c).optional())?.ok_or_else(missing)?;
     let Some(version) = version else {
         return Ok(default_protocol());
     };

@@ -5,6 +5,8 @@
 //! requests that touch different things (a preferences change and a one-click
 //! unsubscribe, an invitation accept and a planner claim) never undo each other.
 
+use std::collections::HashMap;
+
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
@@ -211,10 +213,13 @@ pub fn find_by_access_id(
     conn: &mut DbConnection,
     token_id: &str,
 ) -> Result<Option<Client>, StoreError> {
-    let query = clients::table
+    // Every request of a signed-in client starts here: on the backend's own connection.
+    super::on_backend!(conn, |c| clients::table
         .filter(clients::access_token_id.eq(token_id))
-        .into_boxed();
-    one(conn, &format!("with access token {token_id}"), query)
+        .select(Client::as_select())
+        .first(c)
+        .optional())
+    .map_err(|e| read_error("client", &format!("with access token {token_id}"), e))
 }
 
 /// One page of a clinic's clients in id order, starting after `after` (the cursor).
@@ -224,18 +229,17 @@ pub fn page(
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Client>, StoreError> {
-    let mut query = clients::table
+    // One query shape with or without a cursor (every id sorts after ""), so it is
+    // prepared once and run on the backend's own connection.
+    let after = after.unwrap_or("");
+    super::on_backend!(conn, |c| clients::table
         .filter(clients::clinic_id.eq(clinic_id))
+        .filter(clients::id.gt(after))
         .select(Client::as_select())
         .order(clients::id.asc())
         .limit(limit)
-        .into_boxed();
-    if let Some(after) = after {
-        query = query.filter(clients::id.gt(after.to_string()));
-    }
-    query
-        .load(conn)
-        .map_err(|e| read_error("clients of clinic", clinic_id, e))
+        .load(c))
+    .map_err(|e| read_error("clients of clinic", clinic_id, e))
 }
 
 /// Applies the clinic's changes; true when the client exists.
@@ -414,34 +418,61 @@ pub fn delete_for_clinic(conn: &mut DbConnection, clinic_id: &str, id: &str) -> 
 }
 
 pub fn sessions_of(conn: &mut DbConnection, client_id: &str) -> QueryResult<Vec<SessionRow>> {
-    sessions::table
+    super::on_backend!(conn, |c| sessions::table
         .filter(sessions::client_id.eq(client_id))
         .order(sessions::date.asc())
         .select(SessionRow::as_select())
-        .load(conn)
+        .load(c))
 }
 
 /// The sessions of each of `client_ids`, in date order, in one query.
 pub fn sessions_of_many(
     conn: &mut DbConnection,
     client_ids: &[&str],
-) -> QueryResult<std::collections::HashMap<String, Vec<SessionRow>>> {
-    let mut by_client = std::collections::HashMap::<String, Vec<SessionRow>>::new();
+) -> QueryResult<HashMap<String, Vec<SessionRow>>> {
     if client_ids.is_empty() {
-        return Ok(by_client);
+        return Ok(HashMap::new());
     }
-    let rows: Vec<SessionRow> = sessions::table
+    let rows: Vec<SessionRow> = super::on_backend!(conn, |c| sessions::table
         .filter(sessions::client_id.eq_any(client_ids))
         .order((sessions::client_id.asc(), sessions::date.asc()))
         .select(SessionRow::as_select())
-        .load(conn)?;
+        .load(c))?;
+    Ok(by_client(rows))
+}
+
+/// The sessions of a page of the clinic's clients from [`page`] (contiguous in id
+/// order, `first` to `last`), in date order: one range read of the `(client_id, date)`
+/// index, a statement prepared once, where an `IN` of the page's ids is prepared anew
+/// for every page on SQLite (its number of binds varies).
+pub fn sessions_of_page(
+    conn: &mut DbConnection,
+    clinic_id: &str,
+    first: &str,
+    last: &str,
+) -> QueryResult<HashMap<String, Vec<SessionRow>>> {
+    let rows: Vec<SessionRow> = super::on_backend!(conn, |c| sessions::table
+        .inner_join(clients::table)
+        .filter(clients::clinic_id.eq(clinic_id))
+        // The range on both sides of the join: given only one, SQLite's plan may walk
+        // every client of the clinic and probe each one's sessions.
+        .filter(clients::id.between(first, last))
+        .filter(sessions::client_id.between(first, last))
+        .order((sessions::client_id.asc(), sessions::date.asc()))
+        .select(SessionRow::as_select())
+        .load(c))?;
+    Ok(by_client(rows))
+}
+
+fn by_client(rows: Vec<SessionRow>) -> HashMap<String, Vec<SessionRow>> {
+    let mut by_client = HashMap::<String, Vec<SessionRow>>::new();
     for row in rows {
         by_client
             .entry(row.client_id.clone())
             .or_default()
             .push(row);
     }
-    Ok(by_client)
+    by_client
 }
 
 pub fn insert_session(conn: &mut DbConnection, session: &SessionRow) -> QueryResult<()> {

@@ -68,11 +68,11 @@ pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<Clinic>> {
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Clinic>> {
-    clinics::table
+    super::on_backend!(conn, |c| clinics::table
         .find(id)
         .select(Clinic::as_select())
-        .first(conn)
-        .optional()
+        .first(c)
+        .optional())
 }
 
 /// Stores the clinic's protocol overrides (JSON; None restores the default) under a

@@ -190,8 +190,10 @@ pub async fn authenticate(s: &Services, key: String) -> Result<Option<ClinicRef>
         };
         // "Last used" is a convenience for the console: a database that refuses the
         // write (read-only, a standby) must not refuse the request.
-        if let Err(e) = api_keys::touch(conn, &found.id, now) {
-            tracing::debug!(error = %e, "could not note the API key's last use");
+        if found.last_use_is_stale(now) {
+            if let Err(e) = api_keys::touch(conn, &found.id, now) {
+                tracing::debug!(error = %e, "could not note the API key's last use");
+            }
         }
         Ok(Some(ClinicRef {
             id: clinic.id,

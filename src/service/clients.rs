@@ -243,7 +243,7 @@ pub async fn page(
         let next_cursor = more
             .then(|| rows.last().map(|c| encode_cursor(&c.id)))
             .flatten();
-        let items = ClientBundle::load_many(conn, rows)?;
+        let items = ClientBundle::load_page(conn, &clinic_id, rows)?;
         Ok(ClientPage { items, next_cursor })
     })
     .await

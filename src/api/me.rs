@@ -3,7 +3,7 @@
 use actix_web::{get, patch, web, HttpResponse};
 use serde::Deserialize;
 
-use super::auth::AuthenticatedClient;
+use super::auth::{invalid_client_token, AuthenticatedClient, ClientToken};
 use super::clients::RangeQuery;
 use super::json::{JsonBody, Object};
 use super::views::{ClientView, TimelineView};
@@ -92,9 +92,12 @@ pub async fn update_preferences(
 #[get("/v1/me/today")]
 pub async fn today(
     state: web::Data<AppState>,
-    client: AuthenticatedClient,
+    token: ClientToken,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(days::day(&state.services, me_of(client), Which::Today).await?))
+    let found = days::my_day(&state.services, token.0, Which::Today)
+        .await?
+        .ok_or_else(invalid_client_token)?;
+    Ok(HttpResponse::Ok().json(found))
 }
 
 /// GET /v1/me/days/{date}
@@ -112,11 +115,14 @@ pub async fn today(
 #[get("/v1/me/days/{date}")]
 pub async fn day(
     state: web::Data<AppState>,
-    client: AuthenticatedClient,
+    token: ClientToken,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let which = Which::Date(path.into_inner());
-    Ok(HttpResponse::Ok().json(days::day(&state.services, me_of(client), which).await?))
+    let found = days::my_day(&state.services, token.0, which)
+        .await?
+        .ok_or_else(invalid_client_token)?;
+    Ok(HttpResponse::Ok().json(found))
 }
 
 /// GET /v1/me/timeline?from&to

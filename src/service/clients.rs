@@ -237,14 +237,16 @@ pub async fn page(
     let after = cursor.as_deref().map(decode_cursor).transpose()?;
     let clinic_id = clinic.id.clone();
     s.db(move |conn| {
-        let mut rows = clients::page(conn, &clinic_id, after.as_deref(), i64::from(limit) + 1)?;
-        let more = rows.len() > limit as usize;
-        rows.truncate(limit as usize);
-        let next_cursor = more
-            .then(|| rows.last().map(|c| encode_cursor(&c.id)))
-            .flatten();
-        let items = ClientBundle::load_page(conn, &clinic_id, rows)?;
-        Ok(ClientPage { items, next_cursor })
+        db::read_together(conn, |conn| {
+            let mut rows = clients::page(conn, &clinic_id, after.as_deref(), i64::from(limit) + 1)?;
+            let more = rows.len() > limit as usize;
+            rows.truncate(limit as usize);
+            let next_cursor = more
+                .then(|| rows.last().map(|c| encode_cursor(&c.id)))
+                .flatten();
+            let items = ClientBundle::load_page(conn, &clinic_id, rows)?;
+            Ok(ClientPage { items, next_cursor })
+        })
     })
     .await
 }

@@ -108,18 +108,27 @@ pub async fn by_api_key(s: &Services, key: String) -> Result<Option<ClinicRef>, 
 
 /// The client behind an access token, or None for an unknown or altered token.
 pub async fn client_by_token(s: &Services, token: String) -> Result<Option<Client>, Error> {
-    let kind = super::invitations::CLIENT_TOKEN_KIND;
-    let Some(id) = tokens::parse_id(kind, &token).map(str::to_string) else {
+    if tokens::parse_id(super::invitations::CLIENT_TOKEN_KIND, &token).is_none() {
+        return Ok(None);
+    }
+    s.db(move |conn| client_of_token(conn, &token)).await
+}
+
+/// [`client_by_token`] inside a database call of the caller's (one hop to the
+/// blocking pool for a request that authenticates and reads).
+pub(super) fn client_of_token(
+    conn: &mut DbConnection,
+    token: &str,
+) -> Result<Option<Client>, Error> {
+    let Some(id) = tokens::parse_id(super::invitations::CLIENT_TOKEN_KIND, token) else {
         return Ok(None);
     };
-    let found = s
-        .db(move |conn| Ok(clients::find_by_access_id(conn, &id)?))
-        .await?;
+    let found = clients::find_by_access_id(conn, id)?;
     Ok(found.filter(|client| {
         client
             .access_token_hash
             .as_deref()
-            .is_some_and(|hash| tokens::verify(&token, hash))
+            .is_some_and(|hash| tokens::verify(token, hash))
     }))
 }
 

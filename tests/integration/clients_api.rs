@@ -449,3 +449,41 @@ fn count_rows(app: &TestApp, client_id: &str) -> (i64, i64, i64) {
         .unwrap();
     (c, s, p)
 }
+
+// `/v1/me/today` and `/v1/me/days/{date}` authenticate in the same database call as
+// their read: every wrong token is still the same 401, and it comes before a bad date.
+db_test!(
+    a_day_answers_only_a_valid_token_and_checks_it_first,
+    |app| {
+        let (_, key) = app.create_clinic("Northside SMP", "front@northside.test");
+        let clinic = app.clinic_client(&key);
+        new_client(&clinic, "ana@client.test", json!(["2026-03-02"])).await;
+        let token = accept_latest_invitation(&app).await;
+        let me = app.clinic_client(&token);
+        let today: Value = me.get("/v1/me/today").await.json().await.unwrap();
+        assert_eq!(today["date"], "2026-03-02");
+
+        let (id, _) = token.rsplit_once('_').unwrap();
+        let altered = format!("{id}_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+        for wrong in [
+            altered.as_str(),
+            "smpc_0123456789abcdef_nope",
+            "smpk_x_y",
+            &key,
+        ] {
+            let other = app.clinic_client(wrong);
+            for path in [
+                "/v1/me/today",
+                "/v1/me/days/2026-03-02",
+                "/v1/me/days/not-a-date",
+            ] {
+                let body = assert_problem(other.get(path).await, 401).await;
+                assert_eq!(body["detail"], "invalid or expired access token", "{path}");
+            }
+        }
+        let body = assert_problem(me.get("/v1/me/days/not-a-date").await, 422).await;
+        assert!(body.to_string().contains("date"), "{body}");
+        let day: Value = me.get("/v1/me/days/2026-03-05").await.json().await.unwrap();
+        assert_eq!(day["date"], "2026-03-05");
+    }
+);

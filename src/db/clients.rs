@@ -140,16 +140,16 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Client>, StoreEr
 /// The clients with these ids, in one query (an id without one is left out). An
 /// unreadable row fails the whole read as `Corrupt`; read one by one to find it.
 pub fn find_many(conn: &mut DbConnection, ids: &[&str]) -> Result<Vec<Client>, StoreError> {
-    clients::table
+    super::on_backend!(conn, |c| clients::table
         .filter(clients::id.eq_any(ids))
         .select(Client::as_select())
-        .load(conn)
-        .map_err(|e| match e {
-            diesel::result::Error::DeserializationError(why) => {
-                StoreError::Corrupt(format!("a client among {} read together: {why}", ids.len()))
-            }
-            other => StoreError::Query(other),
-        })
+        .load(c))
+    .map_err(|e| match e {
+        diesel::result::Error::DeserializationError(why) => {
+            StoreError::Corrupt(format!("a client among {} read together: {why}", ids.len()))
+        }
+        other => StoreError::Query(other),
+    })
 }
 
 /// The clients due for planning at `now` (id, `next_plan_at`), earliest first, at most

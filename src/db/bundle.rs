@@ -27,8 +27,27 @@ pub struct ClientBundle {
 
 impl ClientBundle {
     pub fn load(conn: &mut DbConnection, client: Client) -> Result<ClientBundle, StoreError> {
-        let sessions = clients::sessions_of(conn, &client.id)?;
         let protocol = clinic_protocol(conn, &client.clinic_id)?;
+        Self::load_with(conn, client, protocol)
+    }
+
+    /// [`ClientBundle::load`] for a client read together with their clinic's
+    /// `protocol_version` ([`clients::find_by_access_id`]): one statement fewer.
+    pub fn load_at_version(
+        conn: &mut DbConnection,
+        client: Client,
+        version: Option<String>,
+    ) -> Result<ClientBundle, StoreError> {
+        let protocol = protocol_at(conn, &client.clinic_id, version)?;
+        Self::load_with(conn, client, protocol)
+    }
+
+    fn load_with(
+        conn: &mut DbConnection,
+        client: Client,
+        protocol: Arc<Protocol>,
+    ) -> Result<ClientBundle, StoreError> {
+        let sessions = clients::sessions_of(conn, &client.id)?;
         Ok(ClientBundle {
             client,
             sessions,
@@ -156,12 +175,25 @@ pub fn clinic_protocol(
     conn: &mut DbConnection,
     clinic_id: &str,
 ) -> Result<Arc<Protocol>, StoreError> {
-    let missing = || StoreError::Corrupt(format!("clinic {clinic_id} of a client is missing"));
     let query = clinics::table
         .find(clinic_id)
         .select(clinics::protocol_version);
-    let version: Option<String> =
-        super::on_backend!(conn, |c| query.get_result(c).optional())?.ok_or_else(missing)?;
+    let version: Option<String> = super::on_backend!(conn, |c| query.get_result(c).optional())?
+        .ok_or_else(|| missing(clinic_id))?;
+    protocol_at(conn, clinic_id, version)
+}
+
+fn missing(clinic_id: &str) -> StoreError {
+    StoreError::Corrupt(format!("clinic {clinic_id} of a client is missing"))
+}
+
+/// The clinic's protocol for a `protocol_version` just read: from the cache when it
+/// holds that version, else parsed from the stored overrides.
+fn protocol_at(
+    conn: &mut DbConnection,
+    clinic_id: &str,
+    version: Option<String>,
+) -> Result<Arc<Protocol>, StoreError> {
     let Some(version) = version else {
         return Ok(default_protocol());
     };
@@ -174,7 +206,7 @@ pub fn clinic_protocol(
         .select((clinics::protocol_overrides, clinics::protocol_version))
         .get_result(conn)
         .optional()?
-        .ok_or_else(missing)?;
+        .ok_or_else(|| missing(clinic_id))?;
     let protocol = Arc::new(protocol_from_overrides(clinic_id, overrides.as_deref())?);
     if let Some(version) = version {
         PROTOCOLS.put(clinic_id, version, protocol.clone());

@@ -11,7 +11,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::columns::MutedKinds;
-use super::schema::{clients, idempotency_keys, sessions};
+use super::schema::{clients, clinics, idempotency_keys, sessions};
 use super::{read_error, DbConnection, StoreError};
 use crate::domain::{InvitationStatus, ReminderKind, ReminderTime, SpfFrequency, Zone};
 
@@ -209,14 +209,17 @@ pub fn find_by_invitation_id(
     one(conn, &format!("with invitation {token_id}"), query)
 }
 
+/// The client of an access token, with their clinic's `protocol_version` read in the
+/// same statement (see [`super::bundle::ClientBundle::load_at_version`]): every request
+/// of a signed-in client starts here, and on PostgreSQL each statement is a round trip.
 pub fn find_by_access_id(
     conn: &mut DbConnection,
     token_id: &str,
-) -> Result<Option<Client>, StoreError> {
-    // Every request of a signed-in client starts here: on the backend's own connection.
+) -> Result<Option<(Client, Option<String>)>, StoreError> {
     super::on_backend!(conn, |c| clients::table
+        .inner_join(clinics::table)
         .filter(clients::access_token_id.eq(token_id))
-        .select(Client::as_select())
+        .select((Client::as_select(), clinics::protocol_version))
         .first(c)
         .optional())
     .map_err(|e| read_error("client", &format!("with access token {token_id}"), e))

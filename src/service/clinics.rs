@@ -111,20 +111,24 @@ pub async fn client_by_token(s: &Services, token: String) -> Result<Option<Clien
     if tokens::parse_id(super::invitations::CLIENT_TOKEN_KIND, &token).is_none() {
         return Ok(None);
     }
-    s.db(move |conn| client_of_token(conn, &token)).await
+    let found = s.db(move |conn| client_of_token(conn, &token)).await?;
+    Ok(found.map(|(client, _)| client))
 }
 
 /// [`client_by_token`] inside a database call of the caller's (one hop to the
 /// blocking pool for a request that authenticates and reads).
+/// The client of an access token, with their clinic's protocol version (read in the
+/// same statement, for [`super::ClientBundle::load_at_version`]); None for an unknown or
+/// altered token.
 pub(super) fn client_of_token(
     conn: &mut DbConnection,
     token: &str,
-) -> Result<Option<Client>, Error> {
+) -> Result<Option<(Client, Option<String>)>, Error> {
     let Some(id) = tokens::parse_id(super::invitations::CLIENT_TOKEN_KIND, token) else {
         return Ok(None);
     };
     let found = clients::find_by_access_id(conn, id)?;
-    Ok(found.filter(|client| {
+    Ok(found.filter(|(client, _)| {
         client
             .access_token_hash
             .as_deref()

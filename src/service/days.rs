@@ -33,14 +33,26 @@ async fn bundle(s: &Services, whose: Whose) -> Result<ClientBundle, Error> {
     .await
 }
 
-pub async fn day(s: &Services, whose: Whose, which: Which) -> Result<DayView, Error> {
-    let date = match &which {
-        Which::Today => None,
-        Which::Date(value) => Some(validate::date("date", value)?),
-    };
-    let bundle = bundle(s, whose).await?;
+impl Which {
+    /// The given date, checked; None for today, which needs the client's zone.
+    fn given(&self) -> Result<Option<NaiveDate>, Error> {
+        match self {
+            Which::Today => Ok(None),
+            Which::Date(value) => Ok(Some(validate::date("date", value)?)),
+        }
+    }
+}
+
+/// The day `which` names in the bundle's client's zone.
+fn day_of(s: &Services, bundle: &ClientBundle, date: Option<NaiveDate>) -> Result<DayView, Error> {
     let date = date.unwrap_or_else(|| bundle.today(s.now()));
     Ok(bundle.day(date)?)
+}
+
+pub async fn day(s: &Services, whose: Whose, which: Which) -> Result<DayView, Error> {
+    let date = which.given()?;
+    let bundle = bundle(s, whose).await?;
+    day_of(s, &bundle, date)
 }
 
 /// [`day`] for the client of an access token, authenticated in the same database call
@@ -51,21 +63,17 @@ pub async fn my_day(s: &Services, token: String, which: Which) -> Result<Option<
     let found = s
         .db(move |conn| {
             db::read_together(conn, |conn| {
-                let Some(client) = client_of_token(conn, &token)? else {
+                let Some((client, version)) = client_of_token(conn, &token)? else {
                     return Ok(None);
                 };
-                Ok(Some(ClientBundle::load(conn, client)?))
+                Ok(Some(ClientBundle::load_at_version(conn, client, version)?))
             })
         })
         .await?;
     let Some(bundle) = found else {
         return Ok(None);
     };
-    let date = match &which {
-        Which::Today => bundle.today(s.now()),
-        Which::Date(value) => validate::date("date", value)?,
-    };
-    Ok(Some(bundle.day(date)?))
+    day_of(s, &bundle, which.given()?).map(Some)
 }
 
 /// A range of days.

@@ -251,9 +251,14 @@ fn claim_arms(
         "status = 'retry' AND next_attempt_at <= $1",
         "status = 'pending' AND next_attempt_at <= $1",
     ];
-    let lock = match conn {
-        DbConnection::Postgresql(_) => " FOR UPDATE SKIP LOCKED",
-        DbConnection::Sqlite(_) => "",
+    // PostgreSQL locks the rows it picks and checks them again after the lock. SQLite
+    // runs the whole statement under its one write lock, so the rows picked are the
+    // rows updated, and the update must find them by id alone: given the guard again,
+    // its planner read the outer rows from an index on status instead (every pending
+    // row, for each batch: at 1,000,000 due, 90% of the dispatch's CPU).
+    let (lock, outer_guard) = match conn {
+        DbConnection::Postgresql(_) => (" FOR UPDATE SKIP LOCKED", true),
+        DbConnection::Sqlite(_) => ("", false),
     };
     let mut claimed = Vec::new();
     for arm in ARMS {
@@ -262,12 +267,16 @@ fn claim_arms(
             break;
         }
         let due = format!("{arm} AND stale_at > $1");
+        let guard = if outer_guard {
+            format!(" AND {due}")
+        } else {
+            String::new()
+        };
         let sql = format!(
             "UPDATE deliveries SET status = 'sending', lease_until = $2, leased_by = $3, \
              attempts = attempts + 1, updated_at = $1 \
              WHERE id IN (SELECT id FROM deliveries WHERE {due} \
-             ORDER BY next_attempt_at LIMIT $4{lock}) \
-             AND {due} RETURNING *"
+             ORDER BY next_attempt_at LIMIT $4{lock}){guard} RETURNING *"
         );
         // SQLite numbers `$N` parameters by first appearance; `?N` is its explicit index.
         let sql = match conn {

@@ -33,7 +33,9 @@ use crate::db::schema::clients as clients_table;
 use crate::db::{self, DbConnection, StoreError};
 use crate::domain::schedule;
 use crate::domain::timeline::{self, DayView};
-use crate::domain::{correction, reminders, Channel, DeliveryStatus, PlannedReminder, RuleId};
+use crate::domain::{
+    correction, reminders, Channel, DeliveryStatus, PlannedReminder, ReminderKind, RuleId,
+};
 use crate::links::Links;
 
 const PENDING: DeliveryStatus = DeliveryStatus::Pending;
@@ -332,12 +334,12 @@ pub fn payload(reminder: &PlannedReminder, day: &DayView, links: &Links) -> Stri
     struct Payload<'a> {
         title: &'a str,
         body: &'a str,
-        kind: &'a crate::domain::ReminderKind,
-        date: &'a chrono::NaiveDate,
+        kind: &'a ReminderKind,
+        date: &'a NaiveDate,
         day: &'a Option<i64>,
         stage: &'a crate::domain::ids::Stage,
-        rules: &'a [crate::domain::ids::RuleId],
-        milestones: &'a [crate::domain::ReminderKind],
+        rules: &'a [RuleId],
+        milestones: &'a [ReminderKind],
         url: String,
     }
     let payload = Payload {

@@ -116,10 +116,9 @@ pub async fn client_by_token(s: &Services, token: String) -> Result<Option<Clien
 }
 
 /// [`client_by_token`] inside a database call of the caller's (one hop to the
-/// blocking pool for a request that authenticates and reads).
-/// The client of an access token, with their clinic's protocol version (read in the
-/// same statement, for [`super::ClientBundle::load_at_version`]); None for an unknown or
-/// altered token.
+/// blocking pool for a request that authenticates and reads), with the clinic's
+/// protocol version read in the same statement (for
+/// [`super::ClientBundle::load_at_version`]).
 pub(super) fn client_of_token(
     conn: &mut DbConnection,
     token: &str,

@@ -214,7 +214,7 @@ pub async fn get(
     client_id: String,
 ) -> Result<ClientBundle, Error> {
     let clinic_id = clinic.id.clone();
-    s.db(move |conn| load_for_clinic(conn, &clinic_id, &client_id))
+    s.read(move |conn| load_for_clinic(conn, &clinic_id, &client_id))
         .await
 }
 
@@ -236,7 +236,7 @@ pub async fn page(
     }
     let after = cursor.as_deref().map(decode_cursor).transpose()?;
     let clinic_id = clinic.id.clone();
-    s.db(move |conn| {
+    s.read(move |conn| {
         db::read_together(conn, |conn| {
             let mut rows = clients::page(conn, &clinic_id, after.as_deref(), i64::from(limit) + 1)?;
             let more = rows.len() > limit as usize;

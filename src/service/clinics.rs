@@ -111,7 +111,7 @@ pub async fn client_by_token(s: &Services, token: String) -> Result<Option<Clien
     if tokens::parse_id(super::invitations::CLIENT_TOKEN_KIND, &token).is_none() {
         return Ok(None);
     }
-    let found = s.db(move |conn| client_of_token(conn, &token)).await?;
+    let found = s.read(move |conn| client_of_token(conn, &token)).await?;
     Ok(found.map(|(client, _)| client))
 }
 

@@ -26,7 +26,7 @@ pub enum Whose {
 }
 
 async fn bundle(s: &Services, whose: Whose) -> Result<ClientBundle, Error> {
-    s.db(move |conn| match whose {
+    s.read(move |conn| match whose {
         Whose::Me(client) => Ok(ClientBundle::load(conn, *client)?),
         Whose::OfClinic(clinic, id) => load_for_clinic(conn, &clinic.id, &id),
     })
@@ -61,7 +61,7 @@ pub async fn day(s: &Services, whose: Whose, which: Which) -> Result<DayView, Er
 /// (checked before the date, so a caller without a valid token learns nothing more).
 pub async fn my_day(s: &Services, token: String, which: Which) -> Result<Option<DayView>, Error> {
     let found = s
-        .db(move |conn| {
+        .read(move |conn| {
             db::read_together(conn, |conn| {
                 let Some((client, version)) = client_of_token(conn, &token)? else {
                     return Ok(None);

@@ -77,6 +77,16 @@ impl Services {
     {
         db::run(&self.pool, work).await
     }
+
+    /// A short read (one client, a page of a list), on SQLite without a hop to the
+    /// blocking pool: see [`db::run_read`]. Never for work that writes.
+    pub async fn read<T, F>(&self, work: F) -> Result<T, Error>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, Error> + Send + 'static,
+        T: Send + 'static,
+    {
+        db::run_read(&self.pool, work).await
+    }
 }
 
 /// The clinic a request acts for (from its API key or a staff session), and who acts:

@@ -31,15 +31,19 @@ impl ClientBundle {
         Self::load_with(conn, client, protocol)
     }
 
-    /// [`ClientBundle::load`] for a client read together with their clinic's
-    /// `protocol_version` ([`clients::find_by_access_id`]): one statement fewer.
-    pub fn load_at_version(
+    /// A client read together with their clinic's `protocol_version` and their sessions
+    /// ([`clients::find_with_sessions_by_access_id`]); reads only a protocol that is not
+    /// cached.
+    pub fn with_sessions(
         conn: &mut DbConnection,
-        client: Client,
-        version: Option<String>,
+        found: clients::ClientWithSessions,
     ) -> Result<ClientBundle, StoreError> {
-        let protocol = protocol_at(conn, &client.clinic_id, version)?;
-        Self::load_with(conn, client, protocol)
+        let protocol = protocol_at(conn, &found.client.clinic_id, found.protocol_version)?;
+        Ok(ClientBundle {
+            client: found.client,
+            sessions: found.sessions,
+            protocol,
+        })
     }
 
     fn load_with(

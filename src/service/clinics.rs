@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::audit::{self, Action, Actor, Subject};
 use super::protocol_edit;
 use super::replan::{self, Affected};
-use super::{api_keys, staff, validate, ClinicRef, Error, Services};
+use super::{api_keys, staff, validate, ClientBundle, ClinicRef, Error, Services};
 use crate::db::bundle::protocol_from_overrides;
 use crate::db::clients::{self, Client};
 use crate::db::clinics::{self, Clinic, SettingsChange};
@@ -111,28 +111,44 @@ pub async fn client_by_token(s: &Services, token: String) -> Result<Option<Clien
     if tokens::parse_id(super::invitations::CLIENT_TOKEN_KIND, &token).is_none() {
         return Ok(None);
     }
-    let found = s.read(move |conn| client_of_token(conn, &token)).await?;
-    Ok(found.map(|(client, _)| client))
+    s.read(move |conn| client_of_token(conn, &token)).await
 }
 
 /// [`client_by_token`] inside a database call of the caller's (one hop to the
-/// blocking pool for a request that authenticates and reads), with the clinic's
-/// protocol version read in the same statement (for
-/// [`super::ClientBundle::load_at_version`]).
-pub(super) fn client_of_token(
-    conn: &mut DbConnection,
-    token: &str,
-) -> Result<Option<(Client, Option<String>)>, Error> {
+/// blocking pool for a request that authenticates and reads).
+fn client_of_token(conn: &mut DbConnection, token: &str) -> Result<Option<Client>, Error> {
     let Some(id) = tokens::parse_id(super::invitations::CLIENT_TOKEN_KIND, token) else {
         return Ok(None);
     };
     let found = clients::find_by_access_id(conn, id)?;
-    Ok(found.filter(|(client, _)| {
-        client
-            .access_token_hash
-            .as_deref()
-            .is_some_and(|hash| tokens::verify(token, hash))
-    }))
+    Ok(found.filter(|client| holds_token(client, token)))
+}
+
+/// The client of an access token with everything needed for their days, in one
+/// statement ([`clients::find_with_sessions_by_access_id`]); None as for
+/// [`client_by_token`].
+pub(super) fn bundle_of_token(
+    conn: &mut DbConnection,
+    token: &str,
+) -> Result<Option<ClientBundle>, Error> {
+    let Some(id) = tokens::parse_id(super::invitations::CLIENT_TOKEN_KIND, token) else {
+        return Ok(None);
+    };
+    let Some(found) = clients::find_with_sessions_by_access_id(conn, id)? else {
+        return Ok(None);
+    };
+    if !holds_token(&found.client, token) {
+        return Ok(None);
+    }
+    Ok(Some(ClientBundle::with_sessions(conn, found)?))
+}
+
+/// Whether `token` is the client's current access token (its secret matches the hash).
+fn holds_token(client: &Client, token: &str) -> bool {
+    client
+        .access_token_hash
+        .as_deref()
+        .is_some_and(|hash| tokens::verify(token, hash))
 }
 
 /// The clinic's settings as the console shows them.

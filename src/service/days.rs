@@ -4,9 +4,8 @@
 use chrono::{DateTime, Days, NaiveDate, Utc};
 
 use super::clients::load_for_clinic;
-use super::clinics::client_of_token;
+use super::clinics::bundle_of_token;
 use super::{validate, ClientBundle, ClinicRef, Error, Services};
-use crate::db;
 use crate::db::clients::Client;
 use crate::domain::timeline::DayView;
 
@@ -60,16 +59,7 @@ pub async fn day(s: &Services, whose: Whose, which: Which) -> Result<DayView, Er
 /// to the blocking pool was a tenth of its cost. None for an unknown or altered token
 /// (checked before the date, so a caller without a valid token learns nothing more).
 pub async fn my_day(s: &Services, token: String, which: Which) -> Result<Option<DayView>, Error> {
-    let found = s
-        .read(move |conn| {
-            db::read_together(conn, |conn| {
-                let Some((client, version)) = client_of_token(conn, &token)? else {
-                    return Ok(None);
-                };
-                Ok(Some(ClientBundle::load_at_version(conn, client, version)?))
-            })
-        })
-        .await?;
+    let found = s.read(move |conn| bundle_of_token(conn, &token)).await?;
     let Some(bundle) = found else {
         return Ok(None);
     };

@@ -487,3 +487,51 @@ db_test!(
         assert_eq!(day["date"], "2026-03-05");
     }
 );
+
+// `/v1/me/days/{date}` reads the client, the clinic's protocol version and the sessions
+// in one statement (a join, one row per session): the client's own view of any day
+// must be the clinic's view of it, whatever the number and order of sessions.
+db_test!(a_clients_own_day_is_the_clinics_view_of_it, |app| {
+    let (_, key) = app.create_clinic("Northside SMP", "front@northside.test");
+    let clinic = app.clinic_client(&key);
+    for (email, sessions) in [
+        (
+            "three@client.test",
+            json!(["2026-03-30", "2026-03-02", "2026-03-16"]),
+        ),
+        ("none@client.test", json!([])),
+    ] {
+        let created = new_client(&clinic, email, sessions).await;
+        let id = created["id"].as_str().unwrap().to_string();
+        let me = app.clinic_client(&accept_latest_invitation(&app).await);
+        for date in [
+            "2026-03-01",
+            "2026-03-03",
+            "2026-03-17",
+            "2026-04-01",
+            "2026-05-01",
+        ] {
+            let own: Value = me
+                .get(&format!("/v1/me/days/{date}"))
+                .await
+                .json()
+                .await
+                .unwrap();
+            let theirs: Value = clinic
+                .get(&format!("/v1/clients/{id}/days/{date}"))
+                .await
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(own, theirs, "{email} on {date}");
+            assert_eq!(own["date"], date);
+        }
+        if email.starts_with("three") {
+            let day: Value = me.get("/v1/me/days/2026-03-17").await.json().await.unwrap();
+            assert_eq!(
+                (day["session_number"].as_i64(), day["day"].as_i64()),
+                (Some(2), Some(1))
+            );
+        }
+    }
+});

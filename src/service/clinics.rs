@@ -114,8 +114,7 @@ pub async fn client_by_token(s: &Services, token: String) -> Result<Option<Clien
     s.read(move |conn| client_of_token(conn, &token)).await
 }
 
-/// [`client_by_token`] inside a database call of the caller's (one hop to the
-/// blocking pool for a request that authenticates and reads).
+/// [`client_by_token`] on a connection.
 fn client_of_token(conn: &mut DbConnection, token: &str) -> Result<Option<Client>, Error> {
     let Some(id) = tokens::parse_id(super::invitations::CLIENT_TOKEN_KIND, token) else {
         return Ok(None);

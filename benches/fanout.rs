@@ -218,6 +218,13 @@ fn service_run(db: &BenchDatabase, sink: &Sink, clients: usize, name: &str) -> (
         received as usize, clients,
         "the sink got {received} of {clients}:\n{stdout}"
     );
+    // Where the pass went: the "planned: ... in" and "dispatched: ... in" lines.
+    for line in stdout
+        .lines()
+        .filter(|l| l.starts_with("planned") || l.starts_with("dispatched"))
+    {
+        println!("  {name} {line}");
+    }
     (
         clients as f64 / finished.elapsed.as_secs_f64(),
         finished.peak_rss_kib,

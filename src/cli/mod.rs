@@ -359,12 +359,12 @@ fn run_once(
         let (p, d) = (report.planned, report.dispatched);
         println!("run at {}", now.to_rfc3339());
         println!(
-            "planned: {} clients, {} new deliveries, {} updated, {} cancelled, {} recorded expired",
-            p.clients, p.inserted, p.updated, p.cancelled, p.expired
+            "planned: {} clients, {} new deliveries, {} updated, {} cancelled, {} recorded expired, in {:.2?}",
+            p.clients, p.inserted, p.updated, p.cancelled, p.expired, report.planning_took
         );
         println!(
-            "dispatched: {} claimed, {} sent, {} to retry, {} failed, {} dead, {} cancelled, {} expired",
-            d.claimed, d.sent, d.retried, d.failed, d.dead, d.cancelled, d.expired
+            "dispatched: {} claimed, {} sent, {} to retry, {} failed, {} dead, {} cancelled, {} expired, in {:.2?}",
+            d.claimed, d.sent, d.retried, d.failed, d.dead, d.cancelled, d.expired, report.dispatching_took
         );
         if !d.not_sent.is_empty() {
             println!("not sent, by status and reason:");

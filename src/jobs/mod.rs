@@ -35,6 +35,9 @@ pub use planner::PlanReport;
 pub struct RunReport {
     pub planned: PlanReport,
     pub dispatched: DispatchReport,
+    /// How long each half took (a stopwatch, for operators and the fan-out benchmark).
+    pub planning_took: StdDuration,
+    pub dispatching_took: StdDuration,
 }
 
 /// The engine: everything a tick needs.
@@ -183,11 +186,15 @@ impl Engine {
 
     /// One plan and dispatch pass at `now`.
     pub async fn run_once(&self, now: DateTime<Utc>) -> Result<RunReport, StoreError> {
+        let started = std::time::Instant::now();
         let planned = self.plan(now).await?;
+        let planning_took = started.elapsed();
         let dispatched = self.dispatch(now).await?;
         Ok(RunReport {
             planned,
             dispatched,
+            planning_took,
+            dispatching_took: started.elapsed() - planning_took,
         })
     }
 

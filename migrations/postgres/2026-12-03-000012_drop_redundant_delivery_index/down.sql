@@ -1,0 +1,1 @@
+CREATE INDEX deliveries_client_history ON deliveries (client_id, local_date);

@@ -11,6 +11,8 @@ pub struct JobSettings {
     pub dispatch_cron: String,
     pub prune_cron: String,
     pub batch_size: u32,
+    /// Planning transactions at once per worker on PostgreSQL; SQLite plans one at a time.
+    pub planners: usize,
     pub lease_secs: u64,
     pub max_attempts: u32,
     pub backoff_base_secs: u64,
@@ -35,13 +37,16 @@ impl JobSettings {
             }
         }
         if self.batch_size == 0
+            || self.planners == 0
             || self.max_attempts == 0
             || self.concurrency == 0
             || self.push_timeout_secs == 0
         {
-            return Err("jobs.batch_size, jobs.max_attempts, jobs.concurrency and \
-                 jobs.push_timeout_secs must be at least 1"
-                .into());
+            return Err(
+                "jobs.batch_size, jobs.planners, jobs.max_attempts, jobs.concurrency \
+                 and jobs.push_timeout_secs must be at least 1"
+                    .into(),
+            );
         }
         // A lease shorter than a send would let a second worker send the same message.
         let longest_send = self.push_timeout_secs.max(email_timeout_secs);

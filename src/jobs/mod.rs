@@ -48,6 +48,8 @@ pub struct Engine {
     pub policy: DispatchPolicy,
     pub worker_id: String,
     pub plan_batch: i64,
+    /// Batches planned at once (`jobs.planners` on PostgreSQL, 1 on SQLite).
+    pub planners: usize,
     pub retention_days: u32,
     /// Console sessions and sign-in links past their limits are pruned too.
     pub console: crate::config::ConsoleSettings,
@@ -104,6 +106,12 @@ impl Engine {
             },
             worker_id: format!("{}-{}", hostname(), uuid::Uuid::new_v4().simple()),
             plan_batch: i64::from(jobs.batch_size),
+            // SQLite's single writer would run a second planner's transaction after the
+            // first anyway, and hold a pool connection waiting for the lock.
+            planners: match settings.database.backend() {
+                Ok(crate::config::DatabaseUrl::Postgres(_)) => jobs.planners,
+                _ => 1,
+            },
             retention_days: jobs.retention_days,
             console: settings.console.clone(),
             planning: AtomicBool::new(false),
@@ -132,7 +140,20 @@ impl Engine {
         planned
     }
 
+    /// `planners` loops at once, each planning batch after batch until a batch comes
+    /// back short. On PostgreSQL their claims (`FOR UPDATE SKIP LOCKED`) take disjoint
+    /// batches, as two workers' do: one batch's statements run on the server while
+    /// another's reminders are computed here.
     async fn plan_batches(&self, now: DateTime<Utc>) -> Result<PlanReport, StoreError> {
+        let loops = (0..self.planners.max(1)).map(|_| self.plan_loop(now));
+        let mut total = PlanReport::default();
+        for report in futures_util::future::try_join_all(loops).await? {
+            total.add(report);
+        }
+        Ok(total)
+    }
+
+    async fn plan_loop(&self, now: DateTime<Utc>) -> Result<PlanReport, StoreError> {
         let mut total = PlanReport::default();
         loop {
             let (batch, links) = (self.plan_batch, self.policy.links.clone());
@@ -140,11 +161,7 @@ impl Engine {
                 planner::plan_due(conn, now, &links, batch)
             })
             .await?;
-            total.clients += report.clients;
-            total.inserted += report.inserted;
-            total.updated += report.updated;
-            total.cancelled += report.cancelled;
-            total.expired += report.expired;
+            total.add(report);
             // A batch of only already-claimed clients plans nothing: stop, don't spin.
             if report.clients < self.plan_batch as usize {
                 return Ok(total);

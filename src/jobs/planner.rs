@@ -65,7 +65,7 @@ pub struct PlanReport {
 }
 
 impl PlanReport {
-    fn add(&mut self, other: PlanReport) {
+    pub fn add(&mut self, other: PlanReport) {
         self.clients += other.clients;
         self.inserted += other.inserted;
         self.updated += other.updated;

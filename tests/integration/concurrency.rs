@@ -74,6 +74,46 @@ async fn eight_racing_planners_make_one_delivery_sqlite() {
     racing_planners(Backend::Sqlite).await;
 }
 
+/// One engine planning with 3 transactions at once (`jobs.planners`, PostgreSQL) in
+/// batches of 2, then dispatching batches of 2 (each claimed while the one before
+/// sends): 9 clients are planned once each, and each gets its one message.
+async fn batches_at_once(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, |settings| {
+        settings.jobs.batch_size = 2;
+        settings.jobs.planners = 3;
+    })
+    .await
+    else {
+        return;
+    };
+    let mut tokens = Vec::new();
+    for n in 0..9 {
+        let email = format!("client{n}@client.test");
+        let (_, token) = onboard(&app, &email, "Europe/London", json!(["2026-03-02"])).await;
+        tokens.push(token);
+    }
+    let engine = app.engine();
+    let report = engine.plan(utc(2026, 3, 2, 7, 45)).await.unwrap();
+    assert_eq!((report.clients, report.inserted), (9, 9), "{report:?}");
+    let sent = engine.dispatch(utc(2026, 3, 2, 8, 0)).await.unwrap();
+    assert_eq!((sent.claimed, sent.sent), (9, 9), "{sent:?}");
+    for token in &tokens {
+        let items = history(&app, token).await;
+        assert_eq!(items.len(), 1, "{items:?}");
+        assert_eq!(items[0]["status"], "sent", "{items:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn planners_at_once_plan_each_client_once_postgres() {
+    batches_at_once(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn planners_at_once_plan_each_client_once_sqlite() {
+    batches_at_once(Backend::Sqlite).await;
+}
+
 /// 1,000 due email deliveries (one client, 1,000 distinct days, written straight to
 /// the table), as the planner would have left them.
 fn seed_due_deliveries(app: &TestApp, client_id: &str, count: u32) {

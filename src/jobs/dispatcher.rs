@@ -8,8 +8,7 @@
 //! delivery is `dead`. A delivery whose local day is over is `expired`, never sent.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use futures_util::stream::{self, StreamExt};
@@ -128,18 +127,11 @@ pub struct Pass<'a> {
     pub stopping: &'a AtomicBool,
 }
 
-/// Everything due at `now`: write any outcomes still waiting, then claim batch after
-/// batch, reading what each batch's sends need in one go, and send them
-/// (`jobs.concurrency` at a time) as one stream, writing the outcomes as they come back,
-/// those ready together in one transaction (see `settle` for what that bounds).
-///
-/// The next batch is claimed when the stream needs its first send, while the last
-/// sends of the batch before are still in flight: the sends do not wait for the claim's
-/// round trips, and the bounds are those of one batch (the stream holds at most
-/// `jobs.concurrency` sends, however many batches it has been fed). Claiming stops at a
-/// short batch, on shutdown, when an outcome waits for the database, or when a claim
-/// fails (what is in flight is still written; then the error is returned).
-pub async fn dispatch_due(
+/// One pass: write any outcomes still waiting, expire what is stale, claim one batch,
+/// read what its sends need in one go, send it (`jobs.concurrency` at a time), and
+/// write the outcomes as they come back, those ready together in one transaction
+/// (see `settle` for what that bounds).
+pub async fn dispatch_once(
     pool: &DbPool,
     channels: &Channels,
     policy: &DispatchPolicy,
@@ -149,54 +141,55 @@ pub async fn dispatch_due(
     // Outcomes of earlier sends first: nothing new goes out while the database has not
     // heard how the last ones ended.
     pass.unsettled.flush(pool, pass.worker).await?;
-    let claims = Claims::default();
-    let mut report = DispatchReport::default();
-    {
-        let feed = Feed {
-            claims: &claims,
-            pool,
-            channels,
-            policy,
-            pass,
-            now,
-            more: true,
-        };
-        let batches = stream::unfold(feed, Feed::next_batch);
-        let concurrency = policy.concurrency.max(1);
-        let mut groups = batches
-            .flatten()
-            .map(|claimed| {
-                // Stopping, or the database stopped taking outcomes: give the row back
-                // instead of sending a message whose outcome could not be recorded.
-                let hold = pass.stopping.load(Ordering::Acquire)
-                    || !pass.unsettled.is_empty()
-                    || claimed.subscriptions_failed;
-                let send = Send {
-                    delivery: claimed.delivery,
-                    subscription: claimed.subscription,
-                    hold,
-                    now,
-                };
-                send.start(pool, channels, policy)
-            })
-            .buffer_unordered(concurrency)
-            // What has come back meanwhile, written together while the next sends run.
-            .ready_chunks(concurrency)
-            // Boxed as `Send`: left unboxed, rustc cannot prove the engine's spawned
-            // future `Send` for every lifetime of `stream::unfold`'s borrowed state (its
-            // "FnOnce is not general enough" limitation of auto-trait checks).
-            .boxed();
-        while let Some(group) = groups.next().await {
-            for written in pass.unsettled.settle(pool, pass.worker, group).await {
-                report.count(written);
-            }
-        }
+    if pass.stopping.load(Ordering::Acquire) {
+        return Ok(DispatchReport::default());
     }
-    let (expired, claimed, failed) = claims.into_parts();
-    report.expired = expired;
-    report.claimed = claimed;
-    if let Some(e) = failed {
-        return Err(e);
+    let at = now.naive_utc();
+    let lease_until = (now + policy.lease).naive_utc();
+    let (batch_size, owner) = (policy.batch_size, pass.worker.to_string());
+    let (expired, claimed) = db::run(pool, move |conn| -> Result<_, StoreError> {
+        let expired = deliveries::expire_stale(conn, at)?;
+        let claimed = deliveries::claim_due(conn, at, &owner, lease_until, batch_size)?;
+        Ok((expired, claimed))
+    })
+    .await?;
+    for (kind, channel) in &expired {
+        channels
+            .metrics
+            .delivery_settled(kind, *channel, DeliveryStatus::Expired);
+    }
+    let mut report = DispatchReport {
+        expired: expired.len(),
+        claimed: claimed.len(),
+        ..DispatchReport::default()
+    };
+    let subscriptions = subscriptions_of(pool, &claimed).await;
+    let concurrency = policy.concurrency.max(1);
+    let mut groups = stream::iter(claimed)
+        .map(|delivery| {
+            // Stopping, or the database stopped taking outcomes: give the row back
+            // instead of sending a message whose outcome could not be recorded.
+            let hold = pass.stopping.load(Ordering::Acquire)
+                || !pass.unsettled.is_empty()
+                || subscriptions.is_none();
+            let subscription = subscriptions
+                .as_ref()
+                .and_then(|found| found.get(&delivery.target).cloned());
+            let send = Send {
+                delivery,
+                subscription,
+                hold,
+                now,
+            };
+            send.start(pool, channels, policy)
+        })
+        .buffer_unordered(concurrency)
+        // What has come back meanwhile, written together while the next sends run.
+        .ready_chunks(concurrency);
+    while let Some(group) = groups.next().await {
+        for written in pass.unsettled.settle(pool, pass.worker, group).await {
+            report.count(written);
+        }
     }
     if !pass.unsettled.is_empty() {
         return Err(StoreError::Unavailable(format!(
@@ -205,111 +198,6 @@ pub async fn dispatch_due(
         )));
     }
     Ok(report)
-}
-
-/// What claims the next batch when the send stream asks for it.
-struct Feed<'a> {
-    claims: &'a Claims,
-    pool: &'a DbPool,
-    channels: &'a Channels,
-    policy: &'a DispatchPolicy,
-    pass: &'a Pass<'a>,
-    now: DateTime<Utc>,
-    /// The last batch was full: there may be more.
-    more: bool,
-}
-
-impl<'a> Feed<'a> {
-    async fn next_batch(mut self) -> Option<(Batch, Feed<'a>)> {
-        if !self.more {
-            return None;
-        }
-        let (pool, channels, policy, pass) = (self.pool, self.channels, self.policy, self.pass);
-        let batch = self
-            .claims
-            .next(pool, channels, policy, pass, self.now)
-            .await?;
-        self.more = batch.len() == policy.batch_size as usize;
-        Some((stream::iter(batch), self))
-    }
-}
-
-/// One claimed batch, as the send stream takes it.
-type Batch = stream::Iter<std::vec::IntoIter<Claimed>>;
-
-/// A claimed delivery with what its send needs.
-struct Claimed {
-    delivery: Delivery,
-    /// Its push subscription, as read for the batch (None: removed, or not push).
-    subscription: Option<PushSubscription>,
-    /// The batch's subscriptions could not be read: give it back unsent.
-    subscriptions_failed: bool,
-}
-
-/// The claims of one `dispatch_due`, counted. Atomics and a mutex rather than cells:
-/// the stream that claims lives across awaits in a future that must be `Send`.
-#[derive(Default)]
-struct Claims {
-    expired: AtomicUsize,
-    claimed: AtomicUsize,
-    failed: Mutex<Option<StoreError>>,
-}
-
-impl Claims {
-    /// Expires what is stale and claims the next batch with its subscriptions; None
-    /// when no more may be claimed (stopping, outcomes waiting, or the claim failed).
-    async fn next(
-        &self,
-        pool: &DbPool,
-        channels: &Channels,
-        policy: &DispatchPolicy,
-        pass: &Pass<'_>,
-        now: DateTime<Utc>,
-    ) -> Option<Vec<Claimed>> {
-        if pass.stopping.load(Ordering::Acquire) || !pass.unsettled.is_empty() {
-            return None;
-        }
-        let at = now.naive_utc();
-        let lease_until = (now + policy.lease).naive_utc();
-        let (batch_size, owner) = (policy.batch_size, pass.worker.to_string());
-        let claim = db::run(pool, move |conn| -> Result<_, StoreError> {
-            let expired = deliveries::expire_stale(conn, at)?;
-            let claimed = deliveries::claim_due(conn, at, &owner, lease_until, batch_size)?;
-            Ok((expired, claimed))
-        })
-        .await;
-        let (expired, claimed) = match claim {
-            Ok(claim) => claim,
-            Err(e) => {
-                *self.failed.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
-                return None;
-            }
-        };
-        for (kind, channel) in &expired {
-            channels
-                .metrics
-                .delivery_settled(kind, *channel, DeliveryStatus::Expired);
-        }
-        self.expired.fetch_add(expired.len(), Ordering::Relaxed);
-        self.claimed.fetch_add(claimed.len(), Ordering::Relaxed);
-        let subscriptions = subscriptions_of(pool, &claimed).await;
-        let batch = claimed
-            .into_iter()
-            .map(|delivery| Claimed {
-                subscription: subscriptions
-                    .as_ref()
-                    .and_then(|found| found.get(&delivery.target).cloned()),
-                subscriptions_failed: subscriptions.is_none(),
-                delivery,
-            })
-            .collect();
-        Some(batch)
-    }
-
-    fn into_parts(self) -> (usize, usize, Option<StoreError>) {
-        let failed = self.failed.into_inner().unwrap_or_else(|e| e.into_inner());
-        (self.expired.into_inner(), self.claimed.into_inner(), failed)
-    }
 }
 
 impl DispatchReport {

@@ -183,12 +183,22 @@ impl Engine {
     }
 
     async fn dispatch_batches(&self, now: DateTime<Utc>) -> Result<DispatchReport, StoreError> {
-        let pass = dispatcher::Pass {
-            worker: &self.worker_id,
-            unsettled: &self.unsettled,
-            stopping: &self.stopping,
-        };
-        dispatcher::dispatch_due(&self.pool, &self.channels, &self.policy, &pass, now).await
+        let mut total = DispatchReport::default();
+        loop {
+            let pass = dispatcher::Pass {
+                worker: &self.worker_id,
+                unsettled: &self.unsettled,
+                stopping: &self.stopping,
+            };
+            let report =
+                dispatcher::dispatch_once(&self.pool, &self.channels, &self.policy, &pass, now)
+                    .await?;
+            let claimed = report.claimed;
+            total.add(report);
+            if claimed < self.policy.batch_size as usize || self.stopping.load(Ordering::Acquire) {
+                return Ok(total);
+            }
+        }
     }
 
     /// One plan and dispatch pass at `now`.

@@ -14,11 +14,9 @@
 //!   outcomes still waiting here for the database (none while it is up).
 //! - SIGTERM: none; claiming stops, in-flight sends finish and are settled, claimed
 //!   rows not yet started are released.
-//! - A database outage: none; outcomes wait here, the rest of the batch is released
-//!   rather than sent, and all of it is written when the database answers again,
-//!   before the next claim. At most two claimed batches wait: the dispatcher claims
-//!   the next batch while the last sends of the one before are in flight, so one may
-//!   have been claimed just before the database went away (it is released unsent).
+//! - A database outage: none; outcomes wait here (at most one claimed batch), the
+//!   rest of the batch is released rather than sent, and all of it is written when the
+//!   database answers again, before the next claim.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -48,7 +46,7 @@ pub enum Written {
     Kept,
 }
 
-/// Outcomes waiting for the database. Never more than two claimed batches: nothing is
+/// Outcomes waiting for the database. Never more than one claimed batch: nothing is
 /// claimed while any are waiting. Every outcome stored passes through here, so this is
 /// where the metrics count them.
 pub struct Unsettled {

@@ -192,11 +192,22 @@ fn run(
     rows
 }
 
-/// Back to the state before the morning: no deliveries, everyone due.
+/// Back to the state before the morning: no deliveries, everyone due. On PostgreSQL
+/// the deleted and updated rows are vacuumed too, as a day's autovacuum would have
+/// done before the next real morning: left in place, their dead index entries made
+/// every third run dispatch at about 0.6x the first.
 fn reset(pool: &smp_aftercare::db::DbPool) {
     let mut conn = pool.get().unwrap();
     conn.batch_execute("DELETE FROM deliveries; UPDATE clients SET next_plan_at = created_at;")
         .expect("reset");
+    if let smp_aftercare::db::DbConnection::Postgresql(_) = &*conn {
+        // One statement a call: several in one string run as one transaction, where
+        // PostgreSQL refuses VACUUM.
+        for table in ["deliveries", "clients"] {
+            conn.batch_execute(&format!("VACUUM ANALYZE {table}"))
+                .expect("vacuum");
+        }
+    }
 }
 
 /// One `jobs run-once` of the release binary: msg/s and its peak RSS (KiB).

@@ -452,7 +452,8 @@ pub struct HistoryFilter {
 /// One page of a client's reminder history, newest first: local date descending, then
 /// id descending (ids are UUIDv7, so later rows of a day come first). Keyset paging on
 /// that order (read by client and date from the unique key's leading columns), so a
-/// row is never skipped or repeated while rows are added. Invitations are shown on the client, not here.
+/// row is never skipped or repeated while rows are added. Invitations are shown on the
+/// client, not here.
 pub fn history_page(
     conn: &mut DbConnection,
     client_id: &str,

@@ -75,8 +75,8 @@ async fn eight_racing_planners_make_one_delivery_sqlite() {
 }
 
 /// One engine planning with 3 transactions at once (`jobs.planners`, PostgreSQL) in
-/// batches of 2, then dispatching batches of 2 (each claimed while the one before
-/// sends): 9 clients are planned once each, and each gets its one message.
+/// batches of 2, then dispatching batches of 2: 9 clients are planned once each, and
+/// each gets its one message.
 async fn batches_at_once(backend: Backend) {
     let Some(app) = spawn_app_with(backend, |settings| {
         settings.jobs.batch_size = 2;

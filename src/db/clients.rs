@@ -12,6 +12,7 @@ use diesel::prelude::*;
 
 use super::columns::MutedKinds;
 use super::schema::{clients, clinics, idempotency_keys, sessions};
+use super::stored_time::{StoredDate, StoredOptionalTimestamp, StoredTimestamp};
 use super::{read_error, DbConnection, StoreError};
 use crate::domain::{InvitationStatus, ReminderKind, ReminderTime, SpfFrequency, Zone};
 
@@ -35,11 +36,15 @@ pub struct Client {
     pub invitation_error: Option<String>,
     pub invitation_token_id: Option<String>,
     pub invitation_token_hash: Option<String>,
+    #[diesel(deserialize_as = StoredOptionalTimestamp)]
     pub invitation_expires_at: Option<NaiveDateTime>,
     pub access_token_id: Option<String>,
     pub access_token_hash: Option<String>,
+    #[diesel(deserialize_as = StoredTimestamp)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredTimestamp)]
     pub updated_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredOptionalTimestamp)]
     pub next_plan_at: Option<NaiveDateTime>,
 }
 
@@ -71,9 +76,11 @@ pub struct NewClient {
 pub struct SessionRow {
     pub id: String,
     pub client_id: String,
+    #[diesel(deserialize_as = StoredDate)]
     pub date: NaiveDate,
     pub marked_final: bool,
     pub notes: Option<String>,
+    #[diesel(deserialize_as = StoredTimestamp)]
     pub created_at: NaiveDateTime,
 }
 

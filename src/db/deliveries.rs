@@ -14,6 +14,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text, Timestamp};
 
 use super::schema::deliveries;
+use super::stored_time::{StoredDate, StoredOptionalTimestamp, StoredTimestamp};
 use super::DbConnection;
 use crate::domain::{Channel, DeliveryStatus};
 
@@ -43,6 +44,7 @@ pub fn invitation_target(token_id: &str) -> String {
 pub struct Delivery {
     pub id: String,
     pub client_id: String,
+    #[diesel(deserialize_as = StoredDate)]
     pub local_date: NaiveDate,
     pub channel: Channel,
     pub target: String,
@@ -52,16 +54,23 @@ pub struct Delivery {
     pub body: String,
     /// The push payload JSON (also the email's day facts).
     pub payload: String,
+    #[diesel(deserialize_as = StoredTimestamp)]
     pub send_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredTimestamp)]
     pub stale_at: NaiveDateTime,
     pub status: DeliveryStatus,
     pub attempts: i32,
+    #[diesel(deserialize_as = StoredTimestamp)]
     pub next_attempt_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredOptionalTimestamp)]
     pub lease_until: Option<NaiveDateTime>,
     pub leased_by: Option<String>,
     pub last_error: Option<String>,
+    #[diesel(deserialize_as = StoredOptionalTimestamp)]
     pub sent_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = StoredTimestamp)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredTimestamp)]
     pub updated_at: NaiveDateTime,
     /// A same-day correction (kind `plan_changed`), not the day's regular message: the
     /// unique key allows one of each per (client, local date, channel, target).

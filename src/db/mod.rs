@@ -35,6 +35,7 @@ pub mod roster;
 pub mod schema;
 mod sqlite_plans;
 pub mod staff;
+pub mod stored_time;
 pub mod unsubscribe_tokens;
 
 use std::path::{Path, PathBuf};

@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use diesel::prelude::*;
 
-use super::clients::{self, Client, SessionRow};
+use super::clients::{self, Client, DayClient, SessionDate, SessionRow};
 use super::schema::clinics;
 use super::{DbConnection, StoreError};
 use crate::domain::protocol::{Protocol, ProtocolOverrides};
@@ -29,21 +29,6 @@ impl ClientBundle {
     pub fn load(conn: &mut DbConnection, client: Client) -> Result<ClientBundle, StoreError> {
         let protocol = clinic_protocol(conn, &client.clinic_id)?;
         Self::load_with(conn, client, protocol)
-    }
-
-    /// A client read together with their clinic's `protocol_version` and their sessions
-    /// ([`clients::find_with_sessions_by_access_id`]); reads only a protocol that is not
-    /// cached.
-    pub fn with_sessions(
-        conn: &mut DbConnection,
-        found: clients::ClientWithSessions,
-    ) -> Result<ClientBundle, StoreError> {
-        let protocol = protocol_at(conn, &found.client.clinic_id, found.protocol_version)?;
-        Ok(ClientBundle {
-            client: found.client,
-            sessions: found.sessions,
-            protocol,
-        })
     }
 
     fn load_with(
@@ -116,16 +101,8 @@ impl ClientBundle {
     /// The client's plan. Stored sessions were validated on the way in; one that no
     /// longer forms a plan is reported as unreadable data.
     pub fn plan(&self) -> Result<Plan, StoreError> {
-        let sessions = self
-            .sessions
-            .iter()
-            .map(|s| Session {
-                date: s.date,
-                final_marked: s.marked_final,
-            })
-            .collect();
-        Plan::new(self.client.planned_sessions.max(1) as u32, sessions)
-            .map_err(|e| StoreError::Corrupt(format!("plan of client {}: {e}", self.client.id)))
+        let sessions = self.sessions.iter().map(|s| (s.date, s.marked_final));
+        plan_of(&self.client.id, self.client.planned_sessions, sessions)
     }
 
     pub fn preferences(&self) -> Preferences {
@@ -163,6 +140,62 @@ impl ClientBundle {
             &self.protocol,
             from,
             to,
+            &self.client.locale,
+        ))
+    }
+}
+
+/// A plan from stored sessions (date, marked final) in date order. They were validated
+/// on the way in; ones that no longer form a plan are reported as unreadable data.
+fn plan_of(
+    client_id: &str,
+    planned_sessions: i32,
+    sessions: impl Iterator<Item = (NaiveDate, bool)>,
+) -> Result<Plan, StoreError> {
+    let sessions = sessions
+        .map(|(date, final_marked)| Session { date, final_marked })
+        .collect();
+    Plan::new(planned_sessions.max(1) as u32, sessions)
+        .map_err(|e| StoreError::Corrupt(format!("plan of client {client_id}: {e}")))
+}
+
+/// What a client's days are computed from, and no more: the client's day columns,
+/// their sessions' dates and the clinic's protocol ([`clients::find_day_by_access_id`],
+/// for `GET /v1/me/today`).
+#[derive(Debug, Clone)]
+pub struct DayBundle {
+    pub client: DayClient,
+    pub sessions: Vec<SessionDate>,
+    /// Shared: parsed once per clinic and protocol version (see [`clinic_protocol`]).
+    pub protocol: Arc<Protocol>,
+}
+
+impl DayBundle {
+    /// The client's day columns read with their clinic's `protocol_version` and their
+    /// sessions; reads only a protocol that is not cached.
+    pub fn read(
+        conn: &mut DbConnection,
+        found: clients::DayClientWithSessions,
+    ) -> Result<DayBundle, StoreError> {
+        let protocol = protocol_at(conn, &found.client.clinic_id, found.protocol_version)?;
+        Ok(DayBundle {
+            client: found.client,
+            sessions: found.sessions,
+            protocol,
+        })
+    }
+
+    pub fn today(&self, now: DateTime<Utc>) -> NaiveDate {
+        now.with_timezone(&self.client.timezone.tz()).date_naive()
+    }
+
+    pub fn day(&self, date: NaiveDate) -> Result<DayView, StoreError> {
+        let sessions = self.sessions.iter().map(|s| (s.date, s.marked_final));
+        let plan = plan_of(&self.client.id, self.client.planned_sessions, sessions)?;
+        Ok(timeline::day(
+            &plan,
+            &self.protocol,
+            date,
             &self.client.locale,
         ))
     }

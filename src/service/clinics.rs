@@ -8,8 +8,8 @@ use serde::Serialize;
 use super::audit::{self, Action, Actor, Subject};
 use super::protocol_edit;
 use super::replan::{self, Affected};
-use super::{api_keys, staff, validate, ClientBundle, ClinicRef, Error, Services};
-use crate::db::bundle::protocol_from_overrides;
+use super::{api_keys, staff, validate, ClinicRef, Error, Services};
+use crate::db::bundle::{protocol_from_overrides, DayBundle};
 use crate::db::clients::{self, Client};
 use crate::db::clinics::{self, Clinic, SettingsChange};
 use crate::db::DbConnection;
@@ -120,34 +120,30 @@ fn client_of_token(conn: &mut DbConnection, token: &str) -> Result<Option<Client
         return Ok(None);
     };
     let found = clients::find_by_access_id(conn, id)?;
-    Ok(found.filter(|client| holds_token(client, token)))
+    Ok(found.filter(|client| holds_token(client.access_token_hash.as_deref(), token)))
 }
 
 /// The client of an access token with everything needed for their days, in one
-/// statement ([`clients::find_with_sessions_by_access_id`]); None as for
-/// [`client_by_token`].
-pub(super) fn bundle_of_token(
+/// statement ([`clients::find_day_by_access_id`]); None as for [`client_by_token`].
+pub(super) fn day_bundle_of_token(
     conn: &mut DbConnection,
     token: &str,
-) -> Result<Option<ClientBundle>, Error> {
+) -> Result<Option<DayBundle>, Error> {
     let Some(id) = tokens::parse_id(super::invitations::CLIENT_TOKEN_KIND, token) else {
         return Ok(None);
     };
-    let Some(found) = clients::find_with_sessions_by_access_id(conn, id)? else {
+    let Some(found) = clients::find_day_by_access_id(conn, id)? else {
         return Ok(None);
     };
-    if !holds_token(&found.client, token) {
+    if !holds_token(found.client.access_token_hash.as_deref(), token) {
         return Ok(None);
     }
-    Ok(Some(ClientBundle::with_sessions(conn, found)?))
+    Ok(Some(DayBundle::read(conn, found)?))
 }
 
 /// Whether `token` is the client's current access token (its secret matches the hash).
-fn holds_token(client: &Client, token: &str) -> bool {
-    client
-        .access_token_hash
-        .as_deref()
-        .is_some_and(|hash| tokens::verify(token, hash))
+fn holds_token(access_token_hash: Option<&str>, token: &str) -> bool {
+    access_token_hash.is_some_and(|hash| tokens::verify(token, hash))
 }
 
 /// The clinic's settings as the console shows them.

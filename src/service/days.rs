@@ -4,7 +4,7 @@
 use chrono::{DateTime, Days, NaiveDate, Utc};
 
 use super::clients::load_for_clinic;
-use super::clinics::bundle_of_token;
+use super::clinics::day_bundle_of_token;
 use super::{validate, ClientBundle, ClinicRef, Error, Services};
 use crate::db::clients::Client;
 use crate::domain::timeline::DayView;
@@ -59,11 +59,14 @@ pub async fn day(s: &Services, whose: Whose, which: Which) -> Result<DayView, Er
 /// to the blocking pool was a tenth of its cost. None for an unknown or altered token
 /// (checked before the date, so a caller without a valid token learns nothing more).
 pub async fn my_day(s: &Services, token: String, which: Which) -> Result<Option<DayView>, Error> {
-    let found = s.read(move |conn| bundle_of_token(conn, &token)).await?;
+    let found = s
+        .read(move |conn| day_bundle_of_token(conn, &token))
+        .await?;
     let Some(bundle) = found else {
         return Ok(None);
     };
-    day_of(s, &bundle, which.given()?).map(Some)
+    let date = which.given()?.unwrap_or_else(|| bundle.today(s.now()));
+    Ok(Some(bundle.day(date)?))
 }
 
 /// A range of days.

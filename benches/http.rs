@@ -42,8 +42,10 @@ fn main() {
         table.extend(run(&backend, seconds, rounds, connections));
     }
     println!();
-    println!("| backend | endpoint | req/s | p50 | p99 | ratio to /healthz |");
-    println!("| --- | --- | --- | --- | --- | --- |");
+    println!(
+        "| backend | endpoint | req/s | p50 | p99 | bytes/response | MB/s | ratio to /healthz |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
     for row in table {
         println!("{row}");
     }
@@ -51,6 +53,8 @@ fn main() {
 
 struct Measured {
     rps: f64,
+    /// Bytes on the wire per response, headers included (wrk's transfer rate / rate).
+    bytes: f64,
     p50_ms: f64,
     p99_ms: f64,
 }
@@ -136,6 +140,7 @@ fn run(backend: &Backend, seconds: usize, rounds: usize, connections: usize) -> 
         .iter()
         .map(|runs| Measured {
             rps: support::median(&mut runs.iter().map(|m| m.rps).collect::<Vec<_>>()),
+            bytes: support::median(&mut runs.iter().map(|m| m.bytes).collect::<Vec<_>>()),
             p50_ms: support::median(&mut runs.iter().map(|m| m.p50_ms).collect::<Vec<_>>()),
             p99_ms: support::median(&mut runs.iter().map(|m| m.p99_ms).collect::<Vec<_>>()),
         })
@@ -146,11 +151,13 @@ fn run(backend: &Backend, seconds: usize, rounds: usize, connections: usize) -> 
         .zip(&medians)
         .map(|((name, _, _), m)| {
             format!(
-                "| {} | `{name}` | {:.0} | {:.2} ms | {:.2} ms | {:.3} |",
+                "| {} | `{name}` | {:.0} | {:.2} ms | {:.2} ms | {:.0} | {:.1} | {:.3} |",
                 backend.name(),
                 m.rps,
                 m.p50_ms,
                 m.p99_ms,
+                m.bytes,
+                m.rps * m.bytes / 1e6,
                 m.rps / anchor
             )
         })
@@ -211,11 +218,31 @@ fn wrk(url: &str, token: Option<&str>, seconds: usize, connections: usize) -> Me
             .flatten()
             .unwrap_or(f64::NAN)
     };
+    let transfer = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Transfer/sec:"))
+        .and_then(|v| parse_bytes(v.trim()))
+        .unwrap_or(f64::NAN);
     Measured {
         rps,
+        bytes: transfer / rps,
         p50_ms: percentile("50%"),
         p99_ms: percentile("99%"),
     }
+}
+
+/// wrk's "512.00B", "8.91KB", "98.52MB" in bytes.
+fn parse_bytes(text: &str) -> Option<f64> {
+    let split = text.find(|c: char| c.is_ascii_alphabetic())?;
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number.parse().ok()?;
+    Some(match unit {
+        "B" => value,
+        "KB" => value * 1024.0,
+        "MB" => value * 1024.0 * 1024.0,
+        "GB" => value * 1024.0 * 1024.0 * 1024.0,
+        _ => return None,
+    })
 }
 
 /// wrk's "812.00us", "1.23ms", "2.01s" in milliseconds.

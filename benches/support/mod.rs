@@ -24,6 +24,12 @@ use smp_aftercare::domain::{InvitationStatus, SpfFrequency};
 /// The release binary cargo built for this bench.
 pub const BINARY: &str = env!("CARGO_BIN_EXE_smp-aftercare");
 
+/// The binary the bench runs: [`BINARY`], or `BENCH_BINARY` (a copy of an earlier
+/// build, to measure a change against the build before it on the same seeded data).
+pub fn binary() -> String {
+    std::env::var("BENCH_BINARY").unwrap_or_else(|_| BINARY.to_string())
+}
+
 /// A VAPID subject push services would accept (not a reserved domain).
 pub const VAPID_SUBJECT: &str = "mailto:ops@smp-aftercare.dev";
 
@@ -304,7 +310,7 @@ pub fn seed(pool: &DbPool, n: usize, seed: &Seed, key: (&str, &str)) -> Duration
 
 /// A child process of the release binary.
 pub fn command(db: &BenchDatabase, args: &[&str]) -> Command {
-    let mut command = Command::new(BINARY);
+    let mut command = Command::new(binary());
     command
         .args(args)
         .envs(db.env())

@@ -231,11 +231,16 @@ fn wrk(url: &str, token: Option<&str>, seconds: usize, connections: usize) -> Me
     }
 }
 
-/// wrk's "512.00B", "8.91KB", "98.52MB" in bytes.
-fn parse_bytes(text: &str) -> Option<f64> {
+/// A figure wrk prints with its unit ("8.91KB", "1.23ms"): the number and the unit.
+fn number_and_unit(text: &str) -> Option<(f64, &str)> {
     let split = text.find(|c: char| c.is_ascii_alphabetic())?;
     let (number, unit) = text.split_at(split);
-    let value: f64 = number.parse().ok()?;
+    Some((number.parse().ok()?, unit))
+}
+
+/// wrk's "512.00B", "8.91KB", "98.52MB" in bytes.
+fn parse_bytes(text: &str) -> Option<f64> {
+    let (value, unit) = number_and_unit(text)?;
     Some(match unit {
         "B" => value,
         "KB" => value * 1024.0,
@@ -247,9 +252,7 @@ fn parse_bytes(text: &str) -> Option<f64> {
 
 /// wrk's "812.00us", "1.23ms", "2.01s" in milliseconds.
 fn parse_duration_ms(text: &str) -> Option<f64> {
-    let split = text.find(|c: char| c.is_ascii_alphabetic())?;
-    let (number, unit) = text.split_at(split);
-    let value: f64 = number.parse().ok()?;
+    let (value, unit) = number_and_unit(text)?;
     Some(match unit {
         "us" => value / 1000.0,
         "ms" => value,

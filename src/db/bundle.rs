@@ -98,8 +98,7 @@ impl ClientBundle {
         self.client.timezone.tz()
     }
 
-    /// The client's plan. Stored sessions were validated on the way in; one that no
-    /// longer forms a plan is reported as unreadable data.
+    /// The client's plan (see [`plan_of`]).
     pub fn plan(&self) -> Result<Plan, StoreError> {
         let sessions = self.sessions.iter().map(|s| (s.date, s.marked_final));
         plan_of(&self.client.id, self.client.planned_sessions, sessions)

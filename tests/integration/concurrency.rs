@@ -248,3 +248,58 @@ async fn killed_dispatcher_is_sent_once_after_the_lease_postgres() {
 async fn killed_dispatcher_is_sent_once_after_the_lease_sqlite() {
     killed_dispatcher(Backend::Sqlite).await;
 }
+
+/// A morning's first claim, planned from statistics that saw no pending rows: the last
+/// ANALYZE saw only sent rows, and an emptied table keeps those statistics. The claim
+/// takes its limit and no more. On PostgreSQL it once took every due row in one
+/// statement (the planner ran the pick again for each outer row): a lease sized for a
+/// batch over the whole morning, and minutes of CPU at 50,000 rows.
+async fn claim_after_stale_statistics(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (client_id, _) = onboard(&app, "ana@client.test", "UTC", json!([])).await;
+    let mut conn = app.pool.get().unwrap();
+    let exec = |conn: &mut smp_aftercare::db::DbConnection, sql: &str| {
+        diesel::connection::SimpleConnection::batch_execute(conn, sql).unwrap();
+    };
+    if backend == Backend::Postgres {
+        // Autovacuum's ANALYZE would repair the statistics at a time of its choosing.
+        exec(
+            &mut conn,
+            "ALTER TABLE deliveries SET (autovacuum_enabled = false)",
+        );
+    }
+    seed_due_deliveries(&app, &client_id, 1000);
+    exec(&mut conn, "UPDATE deliveries SET status = 'sent'");
+    exec(&mut conn, "ANALYZE deliveries");
+    exec(&mut conn, "DELETE FROM deliveries");
+    exec(&mut conn, "VACUUM");
+    exec(&mut conn, "ANALYZE deliveries");
+    seed_due_deliveries(&app, &client_id, 1000);
+
+    let at = utc(2026, 3, 2, 8, 0) + Duration::seconds(1);
+    let lease_until = (at + Duration::seconds(120)).naive_utc();
+    let claimed =
+        deliveries::claim_due(&mut conn, at.naive_utc(), "worker", lease_until, 10).unwrap();
+    assert_eq!(claimed.len(), 10, "a claim takes its limit");
+    let again =
+        deliveries::claim_due(&mut conn, at.naive_utc(), "worker", lease_until, 10).unwrap();
+    assert_eq!(again.len(), 10);
+    assert!(
+        again
+            .iter()
+            .all(|row| claimed.iter().all(|first| first.id != row.id)),
+        "a row is claimed once"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_after_stale_statistics_takes_its_limit_postgres() {
+    claim_after_stale_statistics(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_after_stale_statistics_takes_its_limit_sqlite() {
+    claim_after_stale_statistics(Backend::Sqlite).await;
+}

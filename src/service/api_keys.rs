@@ -92,11 +92,10 @@ pub fn issue(
 
 /// The clinic's keys, active first; owners only.
 pub async fn list(s: &Services, clinic: &ClinicRef) -> Result<Vec<KeyView>, Error> {
-    audit::require_owner(clinic)?;
-    let clinic_id = clinic.id.clone();
-    let keys = s
-        .db(move |conn| Ok(api_keys::of_clinic(conn, &clinic_id)?))
-        .await?;
+    let keys = audit::owners_read(s, clinic, |conn, clinic_id| {
+        Ok(api_keys::of_clinic(conn, clinic_id)?)
+    })
+    .await?;
     Ok(keys.into_iter().map(KeyView::from).collect())
 }
 

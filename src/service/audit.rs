@@ -77,6 +77,18 @@ pub fn require_owner(clinic: &ClinicRef) -> Result<(), Error> {
     }
 }
 
+/// A read of the clinic's own records that only an owner may make: the refusal first,
+/// then `work` with the clinic's id, so no owner-only page forgets either.
+pub async fn owners_read<T, F>(s: &Services, clinic: &ClinicRef, work: F) -> Result<T, Error>
+where
+    F: FnOnce(&mut DbConnection, &str) -> Result<T, Error> + Send + 'static,
+    T: Send + 'static,
+{
+    require_owner(clinic)?;
+    let clinic_id = clinic.id.clone();
+    s.db(move |conn| work(conn, &clinic_id)).await
+}
+
 macro_rules! actions {
     ($($variant:ident => $id:literal, $label:literal;)+) => {
         /// What was done. The ids are stored: a variant may be added, never renamed.
@@ -270,13 +282,12 @@ pub struct Page {
 
 /// Page `number` (1-based) of the clinic's log; owners only.
 pub async fn page(s: &Services, clinic: &ClinicRef, number: u32) -> Result<Page, Error> {
-    require_owner(clinic)?;
     let number = number.max(1);
-    let clinic_id = clinic.id.clone();
     let offset = i64::from(number - 1) * PAGE_SIZE;
-    let mut rows = s
-        .db(move |conn| Ok(audit::page(conn, &clinic_id, offset, PAGE_SIZE + 1)?))
-        .await?;
+    let mut rows = owners_read(s, clinic, move |conn, clinic_id| {
+        Ok(audit::page(conn, clinic_id, offset, PAGE_SIZE + 1)?)
+    })
+    .await?;
     let has_more = rows.len() as i64 > PAGE_SIZE;
     rows.truncate(PAGE_SIZE as usize);
     let entries = rows

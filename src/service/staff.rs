@@ -111,20 +111,17 @@ fn role_label(role: StaffRole) -> &'static str {
 
 /// The clinic's accounts, owners first; owners only.
 pub async fn list(s: &Services, clinic: &ClinicRef) -> Result<Vec<Member>, Error> {
-    audit::require_owner(clinic)?;
-    let clinic_id = clinic.id.clone();
-    let rows = s
-        .db(move |conn| Ok(repo::of_clinic(conn, &clinic_id)?))
-        .await?;
+    let rows = audit::owners_read(s, clinic, |conn, clinic_id| {
+        Ok(repo::of_clinic(conn, clinic_id)?)
+    })
+    .await?;
     Ok(rows.into_iter().map(Member::from).collect())
 }
 
 /// One of the clinic's accounts; another clinic's is "not found". Owners only.
 pub async fn get(s: &Services, clinic: &ClinicRef, id: String) -> Result<Member, Error> {
-    audit::require_owner(clinic)?;
-    let clinic_id = clinic.id.clone();
-    s.db(move |conn| {
-        repo::find_for_clinic(conn, &clinic_id, &id)?
+    audit::owners_read(s, clinic, move |conn, clinic_id| {
+        repo::find_for_clinic(conn, clinic_id, &id)?
             .map(Member::from)
             .ok_or_else(|| Error::NotFound("no such staff member".into()))
     })

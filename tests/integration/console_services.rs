@@ -375,3 +375,83 @@ db_test!(
         );
     }
 );
+
+db_test!(owners_reads_refuse_others_and_stay_in_the_clinic, |app| {
+    use smp_aftercare::domain::StaffRole;
+    use smp_aftercare::service::audit::{self, Actor};
+    use smp_aftercare::service::{api_keys, staff};
+
+    let north = clinic(&app, "Northside");
+    let south = clinic(&app, "Southside");
+    let at = app.clock.now();
+    let (dee, sam) = {
+        let mut conn = app.pool.get().unwrap();
+        let mut add = |clinic: &ClinicRef, name: &str| {
+            let email = format!("{}@staff.example", name.to_lowercase())
+                .parse()
+                .unwrap();
+            staff::add(&mut conn, clinic, name, &email, StaffRole::Staff, at).unwrap()
+        };
+        (add(&north, "Dee"), add(&south, "Sam"))
+    };
+    let s = &app.services;
+    let as_staff = ClinicRef {
+        actor: dee.actor(),
+        ..north.clone()
+    };
+    let as_key = ClinicRef {
+        actor: Actor::ApiKey {
+            id: "k".into(),
+            name: "Booking system".into(),
+        },
+        ..north.clone()
+    };
+    for refused in [&as_staff, &as_key] {
+        let forbidden = |result: Result<(), Error>| matches!(result, Err(Error::Forbidden(_)));
+        assert!(forbidden(staff::list(s, refused).await.map(drop)));
+        assert!(forbidden(
+            staff::get(s, refused, dee.id.clone()).await.map(drop)
+        ));
+        assert!(forbidden(api_keys::list(s, refused).await.map(drop)));
+        assert!(forbidden(audit::page(s, refused, 1).await.map(drop)));
+    }
+
+    // An owner reads the clinic's own records; another clinic's are not found.
+    assert_eq!(
+        staff::get(s, &north, dee.id.clone()).await.unwrap().name,
+        "Dee"
+    );
+    let staff_names: Vec<String> = staff::list(s, &north)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.name)
+        .collect();
+    assert!(staff_names.contains(&"Dee".to_string()), "{staff_names:?}");
+    assert!(!staff_names.contains(&"Sam".to_string()), "{staff_names:?}");
+    let not_found = |result: Result<(), Error>| matches!(result, Err(Error::NotFound(_)));
+    assert!(not_found(
+        staff::get(s, &north, sam.id.clone()).await.map(drop)
+    ));
+    let north_keys = api_keys::list(s, &north).await.unwrap();
+    let south_keys = api_keys::list(s, &south).await.unwrap();
+    assert_eq!((north_keys.len(), south_keys.len()), (1, 1));
+    assert_eq!(
+        api_keys::get(s, &north, north_keys[0].id.clone())
+            .await
+            .unwrap()
+            .id,
+        north_keys[0].id
+    );
+    assert!(not_found(
+        api_keys::get(s, &north, south_keys[0].id.clone())
+            .await
+            .map(drop)
+    ));
+    let log = audit::page(s, &north, 1).await.unwrap();
+    assert!(!log.entries.is_empty());
+    assert!(
+        log.entries.iter().all(|e| !e.subject.contains("Sam")),
+        "only Northside's log"
+    );
+});

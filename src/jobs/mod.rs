@@ -183,13 +183,13 @@ impl Engine {
     }
 
     async fn dispatch_batches(&self, now: DateTime<Utc>) -> Result<DispatchReport, StoreError> {
-        let mut total = DispatchReport::default();
+        let pass = dispatcher::Pass {
+            worker: &self.worker_id,
+            unsettled: &self.unsettled,
+            stopping: &self.stopping,
+        };
+        let mut total = dispatcher::expire_stale(&self.pool, &self.channels, &pass, now).await?;
         loop {
-            let pass = dispatcher::Pass {
-                worker: &self.worker_id,
-                unsettled: &self.unsettled,
-                stopping: &self.stopping,
-            };
             let report =
                 dispatcher::dispatch_once(&self.pool, &self.channels, &self.policy, &pass, now)
                     .await?;

@@ -9,7 +9,15 @@
 //! own, dropped afterwards). `BENCH_SECONDS` (10) per wrk run, `BENCH_ROUNDS` (3)
 //! rounds of the three endpoints, `BENCH_CONNECTIONS` (64); figures are medians over
 //! the rounds. Needs `wrk` (Debian: `apt-get install wrk`).
+//!
+//! Beside the ratios it prints each response's parts timed in process on one thread
+//! (the read, the view, the JSON: see `support/in_process.rs`) against the machine's
+//! time per response that the goal leaves, and, on PostgreSQL, the rate of `pgbench -S`
+//! on the bench's database with the server stopped (`BENCH_PGBENCH_CLIENTS`, 8: the
+//! pool's size), when pgbench is installed.
 
+#[path = "support/in_process.rs"]
+mod in_process;
 #[path = "support/mod.rs"]
 mod support;
 
@@ -18,12 +26,17 @@ use std::time::Duration;
 
 use chrono::{Days, Utc};
 use diesel::prelude::*;
+use in_process::Parts;
 use smp_aftercare::app;
 use smp_aftercare::db::schema::clients;
 use smp_aftercare::tokens;
 use support::{Backend, BenchDatabase, Seed};
 
 const CLIENTS: usize = 1000;
+
+/// The goals of the issue: each endpoint's share of `/healthz`'s rate.
+const TODAY_GOAL: f64 = 0.5;
+const LIST_GOAL: f64 = 0.25;
 
 fn main() {
     let seconds = support::env_usize("BENCH_SECONDS", 10);
@@ -37,9 +50,11 @@ fn main() {
     println!(
         "load: wrk -t2 -c{connections} -d{seconds}s, {rounds} rounds, {CLIENTS} clients of one clinic"
     );
-    let mut table = Vec::new();
+    let (mut table, mut budgets) = (Vec::new(), Vec::new());
     for backend in support::backends() {
-        table.extend(run(&backend, seconds, rounds, connections));
+        let (rows, budget) = run(&backend, seconds, rounds, connections);
+        table.extend(rows);
+        budgets.extend(budget);
     }
     println!();
     println!(
@@ -47,6 +62,15 @@ fn main() {
     );
     println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
     for row in table {
+        println!("{row}");
+    }
+    println!();
+    println!("In process, one thread, no HTTP (microseconds per response), against the machine's");
+    println!("time per response at the goal (cores / (goal x /healthz req/s)) and /healthz's own:");
+    println!();
+    println!("| backend | endpoint | read | view | JSON | sum | bytes | budget at the goal | /healthz's own |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    for row in budgets {
         println!("{row}");
     }
 }
@@ -59,7 +83,12 @@ struct Measured {
     p99_ms: f64,
 }
 
-fn run(backend: &Backend, seconds: usize, rounds: usize, connections: usize) -> Vec<String> {
+fn run(
+    backend: &Backend,
+    seconds: usize,
+    rounds: usize,
+    connections: usize,
+) -> (Vec<String>, Vec<String>) {
     let db = BenchDatabase::create(backend);
     let settings = db.settings();
     let pool = app::prepare_database(&settings).expect("database");
@@ -88,6 +117,10 @@ fn run(backend: &Backend, seconds: usize, rounds: usize, connections: usize) -> 
         ))
         .execute(&mut pool.get().unwrap())
         .expect("access token");
+    let parts = [
+        in_process::today(&pool, &access.token, Utc::now()),
+        in_process::list(&pool, support::CLINIC),
+    ];
     drop(pool);
     println!(
         "\n== {}: seeded {CLIENTS} clients in {seeded:.2?}",
@@ -135,18 +168,22 @@ fn run(backend: &Backend, seconds: usize, rounds: usize, connections: usize) -> 
     }
     let _ = server.kill();
     let _ = server.wait();
+    if let Backend::Postgres(_) = backend {
+        postgres_alone(&db.url, seconds, medians_of(&results[0]));
+    }
 
-    let medians: Vec<Measured> = results
+    let medians: Vec<Measured> = results.iter().map(|runs| medians_of(runs)).collect();
+    let anchor = medians[0].rps;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let budget_us = |goal: f64| cores * 1e6 / (goal * anchor);
+    let budgets = [(endpoints[1].0, TODAY_GOAL), (endpoints[2].0, LIST_GOAL)]
         .iter()
-        .map(|runs| Measured {
-            rps: support::median(&mut runs.iter().map(|m| m.rps).collect::<Vec<_>>()),
-            bytes: support::median(&mut runs.iter().map(|m| m.bytes).collect::<Vec<_>>()),
-            p50_ms: support::median(&mut runs.iter().map(|m| m.p50_ms).collect::<Vec<_>>()),
-            p99_ms: support::median(&mut runs.iter().map(|m| m.p99_ms).collect::<Vec<_>>()),
+        .zip(&parts)
+        .map(|((name, goal), p)| {
+            budget_row(backend, name, p, budget_us(*goal), cores * 1e6 / anchor)
         })
         .collect();
-    let anchor = medians[0].rps;
-    endpoints
+    let rows = endpoints
         .iter()
         .zip(&medians)
         .map(|((name, _, _), m)| {
@@ -161,7 +198,97 @@ fn run(backend: &Backend, seconds: usize, rounds: usize, connections: usize) -> 
                 m.rps / anchor
             )
         })
-        .collect()
+        .collect();
+    (rows, budgets)
+}
+
+fn medians_of(runs: &[Measured]) -> Measured {
+    let median = |field: fn(&Measured) -> f64| {
+        support::median(&mut runs.iter().map(field).collect::<Vec<_>>())
+    };
+    Measured {
+        rps: median(|m| m.rps),
+        bytes: median(|m| m.bytes),
+        p50_ms: median(|m| m.p50_ms),
+        p99_ms: median(|m| m.p99_ms),
+    }
+}
+
+fn budget_row(backend: &Backend, name: &str, p: &Parts, budget_us: f64, healthz_us: f64) -> String {
+    format!(
+        "| {} | `{name}` | {:.1} | {:.1} | {:.1} | {:.1} | {} | {:.1} | {:.1} |",
+        backend.name(),
+        p.read_us,
+        p.build_us,
+        p.json_us,
+        p.total_us(),
+        p.bytes,
+        budget_us,
+        healthz_us,
+    )
+}
+
+/// PostgreSQL on its own with the whole machine: `pgbench -S` (a primary-key SELECT,
+/// prepared) from as many clients as the service's pool has connections, in the
+/// bench's database, against this run's `/healthz`. A statement of ours costs at least
+/// that much, so it bounds what one statement per response allows on this machine.
+fn postgres_alone(url: &str, seconds: usize, healthz: Measured) {
+    let Some(pgbench) = find_pgbench() else {
+        println!("(pgbench not found: PostgreSQL's own rate not measured)");
+        return;
+    };
+    let run = |args: &[&str]| {
+        Command::new(&pgbench)
+            .args(args)
+            .arg(url)
+            .output()
+            .map(|out| String::from_utf8_lossy(&out.stdout).into_owned())
+            .unwrap_or_default()
+    };
+    run(&["-i", "-q", "-s", "10"]);
+    let clients = support::env_usize("BENCH_PGBENCH_CLIENTS", 8).to_string();
+    let out = run(&[
+        "-S",
+        "-M",
+        "prepared",
+        "-n",
+        "-c",
+        &clients,
+        "-j",
+        "2",
+        "-T",
+        &seconds.to_string(),
+    ]);
+    match out.lines().find_map(|l| l.strip_prefix("tps = ")) {
+        Some(tps) => {
+            let tps: f64 = tps
+                .split_whitespace()
+                .next()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(f64::NAN);
+            println!(
+                "PostgreSQL alone, pgbench -S -M prepared -c{clients} -j2 -T{seconds}: {tps:.0} statements/s, \
+                 {:.3} of /healthz's {:.0} req/s",
+                tps / healthz.rps,
+                healthz.rps
+            );
+        }
+        None => println!("(pgbench printed no rate:\n{out})"),
+    }
+}
+
+/// `pgbench` on the PATH, or the newest in Debian's /usr/lib/postgresql/*/bin.
+fn find_pgbench() -> Option<std::path::PathBuf> {
+    if Command::new("pgbench").arg("--version").output().is_ok() {
+        return Some("pgbench".into());
+    }
+    let mut found: Vec<_> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path().join("bin/pgbench")))
+        .filter(|p| p.exists())
+        .collect();
+    found.sort();
+    found.pop()
 }
 
 fn wait_ready(base: &str) {

@@ -1,0 +1,96 @@
+//! The parts of one response timed in process, on one thread, with no HTTP: the
+//! database read (the same statements as the handler's), building the view, and its
+//! JSON. What wrk measures on top of these is HTTP, the hand-offs between threads and
+//! the contention of two workers, so their sum is the floor a response cannot go below
+//! with these statements and views, and the budget a goal leaves can be set against it.
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use smp_aftercare::api::views::ClientView;
+use smp_aftercare::db::bundle::{ClientBundle, DayBundle};
+use smp_aftercare::db::{self, clients, DbPool, StoreError};
+use smp_aftercare::tokens;
+
+/// Mean microseconds of each part of one response.
+pub struct Parts {
+    pub read_us: f64,
+    pub build_us: f64,
+    pub json_us: f64,
+    pub bytes: usize,
+}
+
+impl Parts {
+    pub fn total_us(&self) -> f64 {
+        self.read_us + self.build_us + self.json_us
+    }
+}
+
+/// Each part runs on its own for about this long (after one untimed run).
+const PART: Duration = Duration::from_millis(700);
+
+/// Mean microseconds of `work` over as many runs as fit in [`PART`].
+fn mean_us<T>(mut work: impl FnMut() -> T) -> f64 {
+    std::hint::black_box(work());
+    let (start, mut runs) = (Instant::now(), 0u32);
+    while start.elapsed() < PART {
+        std::hint::black_box(work());
+        runs += 1;
+    }
+    start.elapsed().as_secs_f64() * 1e6 / f64::from(runs)
+}
+
+/// `GET /v1/me/today`: the client of `token` with their sessions and clinic's
+/// protocol version in one statement, the token's check, the day, its JSON.
+pub fn today(pool: &DbPool, token: &str, now: DateTime<Utc>) -> Parts {
+    let mut conn = pool.get().expect("a connection");
+    let id = tokens::parse_id("smpc", token).expect("a client token");
+    let mut read = || -> DayBundle {
+        let found = clients::find_day_by_access_id(&mut conn, id)
+            .expect("read")
+            .expect("the client");
+        let hash = found.client.access_token_hash.clone().unwrap_or_default();
+        assert!(tokens::verify(token, &hash), "the token matches");
+        DayBundle::read(&mut conn, found).expect("the protocol")
+    };
+    let read_us = mean_us(&mut read);
+    let bundle = read();
+    let build = || bundle.day(bundle.today(now)).expect("the day");
+    let build_us = mean_us(build);
+    let day = build();
+    let json_us = mean_us(|| serde_json::to_vec(&day).expect("JSON"));
+    let bytes = serde_json::to_vec(&day).expect("JSON").len();
+    Parts {
+        read_us,
+        build_us,
+        json_us,
+        bytes,
+    }
+}
+
+/// `GET /v1/clients?limit=50`: the first page of the clinic's clients and their
+/// sessions in one snapshot, the clinic's views, their JSON (without the key check).
+pub fn list(pool: &DbPool, clinic_id: &str) -> Parts {
+    let mut conn = pool.get().expect("a connection");
+    let mut read = || -> Vec<ClientBundle> {
+        db::read_together(&mut conn, |conn| -> Result<_, StoreError> {
+            let mut rows = clients::page(conn, clinic_id, None, 51)?;
+            rows.truncate(50);
+            ClientBundle::load_page(conn, clinic_id, rows)
+        })
+        .expect("read the page")
+    };
+    let read_us = mean_us(&mut read);
+    let bundles = read();
+    let build = || -> Vec<ClientView> { bundles.iter().map(ClientView::for_clinic).collect() };
+    let build_us = mean_us(build);
+    let views = build();
+    let json_us = mean_us(|| serde_json::to_vec(&views).expect("JSON"));
+    let bytes = serde_json::to_vec(&views).expect("JSON").len();
+    Parts {
+        read_us,
+        build_us,
+        json_us,
+        bytes,
+    }
+}

@@ -44,6 +44,23 @@ pub struct AppState {
 pub fn routes(cfg: &mut ServiceConfig<'_>) {
     cfg.service(health::healthz)
         .service(health::readyz)
+        // Client endpoints first: actix tries routes in order, a regex for each dynamic
+        // one, and a client's phone calls these every day (clinics call theirs far less).
+        .service(invitations::accept)
+        .service(me::me)
+        .service(me::update_preferences)
+        .service(me::today)
+        .service(me::day)
+        .service(me::timeline)
+        .service(deliveries::mine)
+        .service(push::list)
+        .service(push::subscribe)
+        .service(push::unsubscribe)
+        .service(push::vapid_public_key)
+        .service(calendar::status)
+        .service(calendar::issue)
+        .service(calendar::revoke)
+        .service(calendar::feed)
         // Clinic endpoints (Authorization: Bearer <clinic API key>).
         .service(clinic_whoami)
         .service(protocol::get)
@@ -60,23 +77,7 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
         .service(clients::today)
         .service(clients::day)
         .service(clients::timeline)
-        .service(deliveries::of_client)
-        // Client endpoints.
-        .service(invitations::accept)
-        .service(me::me)
-        .service(me::update_preferences)
-        .service(me::today)
-        .service(me::day)
-        .service(me::timeline)
-        .service(deliveries::mine)
-        .service(push::list)
-        .service(push::subscribe)
-        .service(push::unsubscribe)
-        .service(push::vapid_public_key)
-        .service(calendar::status)
-        .service(calendar::issue)
-        .service(calendar::revoke)
-        .service(calendar::feed);
+        .service(deliveries::of_client);
 }
 
 /// The clinic a key belongs to: lets a clinic's IT check its key works.

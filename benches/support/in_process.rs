@@ -7,6 +7,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 use smp_aftercare::api::views::ClientView;
 use smp_aftercare::db::bundle::{ClientBundle, DayBundle};
 use smp_aftercare::db::{self, clients, DbPool, StoreError};
@@ -45,7 +46,7 @@ fn mean_us<T>(mut work: impl FnMut() -> T) -> f64 {
 pub fn today(pool: &DbPool, token: &str, now: DateTime<Utc>) -> Parts {
     let mut conn = pool.get().expect("a connection");
     let id = tokens::parse_id("smpc", token).expect("a client token");
-    let mut read = || -> DayBundle {
+    let read = || -> DayBundle {
         let found = clients::find_day_by_access_id(&mut conn, id)
             .expect("read")
             .expect("the client");
@@ -53,26 +54,16 @@ pub fn today(pool: &DbPool, token: &str, now: DateTime<Utc>) -> Parts {
         assert!(tokens::verify(token, &hash), "the token matches");
         DayBundle::read(&mut conn, found).expect("the protocol")
     };
-    let read_us = mean_us(&mut read);
-    let bundle = read();
-    let build = || bundle.day(bundle.today(now)).expect("the day");
-    let build_us = mean_us(build);
-    let day = build();
-    let json_us = mean_us(|| serde_json::to_vec(&day).expect("JSON"));
-    let bytes = serde_json::to_vec(&day).expect("JSON").len();
-    Parts {
-        read_us,
-        build_us,
-        json_us,
-        bytes,
-    }
+    time_parts(read, |bundle| {
+        bundle.day(bundle.today(now)).expect("the day")
+    })
 }
 
 /// `GET /v1/clients?limit=50`: the first page of the clinic's clients and their
 /// sessions in one snapshot, the clinic's views, their JSON (without the key check).
 pub fn list(pool: &DbPool, clinic_id: &str) -> Parts {
     let mut conn = pool.get().expect("a connection");
-    let mut read = || -> Vec<ClientBundle> {
+    let read = || -> Vec<ClientBundle> {
         db::read_together(&mut conn, |conn| -> Result<_, StoreError> {
             let mut rows = clients::page(conn, clinic_id, None, 51)?;
             rows.truncate(50);
@@ -80,17 +71,25 @@ pub fn list(pool: &DbPool, clinic_id: &str) -> Parts {
         })
         .expect("read the page")
     };
+    time_parts(read, |bundles| {
+        bundles
+            .iter()
+            .map(ClientView::for_clinic)
+            .collect::<Vec<_>>()
+    })
+}
+
+/// Times `read`, then `build` on what it read, then the JSON of what that built.
+fn time_parts<R, V: Serialize>(mut read: impl FnMut() -> R, build: impl Fn(&R) -> V) -> Parts {
     let read_us = mean_us(&mut read);
-    let bundles = read();
-    let build = || -> Vec<ClientView> { bundles.iter().map(ClientView::for_clinic).collect() };
-    let build_us = mean_us(build);
-    let views = build();
-    let json_us = mean_us(|| serde_json::to_vec(&views).expect("JSON"));
-    let bytes = serde_json::to_vec(&views).expect("JSON").len();
+    let read = read();
+    let build_us = mean_us(|| build(&read));
+    let view = build(&read);
+    let json_us = mean_us(|| serde_json::to_vec(&view).expect("JSON"));
     Parts {
         read_us,
         build_us,
         json_us,
-        bytes,
+        bytes: serde_json::to_vec(&view).expect("JSON").len(),
     }
 }

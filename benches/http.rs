@@ -13,8 +13,8 @@
 //! Beside the ratios it prints each response's parts timed in process on one thread
 //! (the read, the view, the JSON: see `support/in_process.rs`) against the machine's
 //! time per response that the goal leaves, and, on PostgreSQL, the rate of `pgbench -S`
-//! on the bench's database with the server stopped (`BENCH_PGBENCH_CLIENTS`, 8: the
-//! pool's size), when pgbench is installed.
+//! on the bench's database with the server stopped (`BENCH_PGBENCH_CLIENTS`, by default
+//! the pool's size), when pgbench is installed.
 
 #[path = "support/in_process.rs"]
 mod in_process;
@@ -168,12 +168,16 @@ fn run(
     }
     let _ = server.kill();
     let _ = server.wait();
-    if let Backend::Postgres(_) = backend {
-        postgres_alone(&db.url, seconds, medians_of(&results[0]));
-    }
 
     let medians: Vec<Measured> = results.iter().map(|runs| medians_of(runs)).collect();
     let anchor = medians[0].rps;
+    if let Backend::Postgres(_) = backend {
+        let clients = support::env_usize(
+            "BENCH_PGBENCH_CLIENTS",
+            settings.database.pool_size as usize,
+        );
+        postgres_alone(&db.url, seconds, clients, anchor);
+    }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
     let budget_us = |goal: f64| cores * 1e6 / (goal * anchor);
     let budgets = [(endpoints[1].0, TODAY_GOAL), (endpoints[2].0, LIST_GOAL)]
@@ -229,10 +233,10 @@ fn budget_row(backend: &Backend, name: &str, p: &Parts, budget_us: f64, healthz_
 }
 
 /// PostgreSQL on its own with the whole machine: `pgbench -S` (a primary-key SELECT,
-/// prepared) from as many clients as the service's pool has connections, in the
-/// bench's database, against this run's `/healthz`. A statement of ours costs at least
-/// that much, so it bounds what one statement per response allows on this machine.
-fn postgres_alone(url: &str, seconds: usize, healthz: Measured) {
+/// prepared) from `clients` connections, in the bench's database, against this run's
+/// `/healthz` rate. A statement of ours costs at least that much, so it bounds what one
+/// statement per response allows on this machine.
+fn postgres_alone(url: &str, seconds: usize, clients: usize, healthz_rps: f64) {
     let Some(pgbench) = find_pgbench() else {
         println!("(pgbench not found: PostgreSQL's own rate not measured)");
         return;
@@ -246,7 +250,7 @@ fn postgres_alone(url: &str, seconds: usize, healthz: Measured) {
             .unwrap_or_default()
     };
     run(&["-i", "-q", "-s", "10"]);
-    let clients = support::env_usize("BENCH_PGBENCH_CLIENTS", 8).to_string();
+    let clients = clients.to_string();
     let out = run(&[
         "-S",
         "-M",
@@ -269,8 +273,8 @@ fn postgres_alone(url: &str, seconds: usize, healthz: Measured) {
             println!(
                 "PostgreSQL alone, pgbench -S -M prepared -c{clients} -j2 -T{seconds}: {tps:.0} statements/s, \
                  {:.3} of /healthz's {:.0} req/s",
-                tps / healthz.rps,
-                healthz.rps
+                tps / healthz_rps,
+                healthz_rps
             );
         }
         None => println!("(pgbench printed no rate:\n{out})"),

@@ -1,5 +1,5 @@
 //! The parts of one response timed in process, on one thread, with no HTTP: the
-//! database read (the same statements as the handler's), building the view, and its
+//! database read (the services' own read, as the handler runs it), building the view, and its
 //! JSON. What wrk measures on top of these is HTTP, the hand-offs between threads and
 //! the contention of two workers, so their sum is the floor a response cannot go below
 //! with these statements and views, and the budget a goal leaves can be set against it.
@@ -9,9 +9,8 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use smp_aftercare::api::views::ClientView;
-use smp_aftercare::db::bundle::{ClientBundle, DayBundle};
-use smp_aftercare::db::{self, clients, DbPool, StoreError};
-use smp_aftercare::tokens;
+use smp_aftercare::db::DbPool;
+use smp_aftercare::service::{clients, clinics};
 
 /// Mean microseconds of each part of one response.
 pub struct Parts {
@@ -42,17 +41,13 @@ fn mean_us<T>(mut work: impl FnMut() -> T) -> f64 {
 }
 
 /// `GET /v1/me/today`: the client of `token` with their sessions and clinic's
-/// protocol version in one statement, the token's check, the day, its JSON.
+/// protocol version in one statement and the token's check, the day, its JSON.
 pub fn today(pool: &DbPool, token: &str, now: DateTime<Utc>) -> Parts {
     let mut conn = pool.get().expect("a connection");
-    let id = tokens::parse_id("smpc", token).expect("a client token");
-    let read = || -> DayBundle {
-        let found = clients::find_day_by_access_id(&mut conn, id)
+    let read = || {
+        clinics::day_bundle_of_token(&mut conn, token)
             .expect("read")
-            .expect("the client");
-        let hash = found.client.access_token_hash.clone().unwrap_or_default();
-        assert!(tokens::verify(token, &hash), "the token matches");
-        DayBundle::read(&mut conn, found).expect("the protocol")
+            .expect("the token's client")
     };
     time_parts(read, |bundle| {
         bundle.day(bundle.today(now)).expect("the day")
@@ -63,16 +58,9 @@ pub fn today(pool: &DbPool, token: &str, now: DateTime<Utc>) -> Parts {
 /// sessions in one snapshot, the clinic's views, their JSON (without the key check).
 pub fn list(pool: &DbPool, clinic_id: &str) -> Parts {
     let mut conn = pool.get().expect("a connection");
-    let read = || -> Vec<ClientBundle> {
-        db::read_together(&mut conn, |conn| -> Result<_, StoreError> {
-            let mut rows = clients::page(conn, clinic_id, None, 51)?;
-            rows.truncate(50);
-            ClientBundle::load_page(conn, clinic_id, rows)
-        })
-        .expect("read the page")
-    };
-    time_parts(read, |bundles| {
-        bundles
+    let read = || clients::read_page(&mut conn, clinic_id, None, 50).expect("read the page");
+    time_parts(read, |page| {
+        page.items
             .iter()
             .map(ClientView::for_clinic)
             .collect::<Vec<_>>()

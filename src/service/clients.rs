@@ -236,19 +236,28 @@ pub async fn page(
     }
     let after = cursor.as_deref().map(decode_cursor).transpose()?;
     let clinic_id = clinic.id.clone();
-    s.read(move |conn| {
-        db::read_together(conn, |conn| {
-            let mut rows = clients::page(conn, &clinic_id, after.as_deref(), i64::from(limit) + 1)?;
-            let more = rows.len() > limit as usize;
-            rows.truncate(limit as usize);
-            let next_cursor = more
-                .then(|| rows.last().map(|c| encode_cursor(&c.id)))
-                .flatten();
-            let items = ClientBundle::load_page(conn, &clinic_id, rows)?;
-            Ok(ClientPage { items, next_cursor })
-        })
+    s.read(move |conn| read_page(conn, &clinic_id, after.as_deref(), limit))
+        .await
+}
+
+/// [`page`]'s read: `limit` clients after `after` and their sessions, in one snapshot.
+/// Public for the HTTP bench, which times this read on its own.
+pub fn read_page(
+    conn: &mut DbConnection,
+    clinic_id: &str,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<ClientPage, Error> {
+    db::read_together(conn, |conn| {
+        let mut rows = clients::page(conn, clinic_id, after, i64::from(limit) + 1)?;
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let next_cursor = more
+            .then(|| rows.last().map(|c| encode_cursor(&c.id)))
+            .flatten();
+        let items = ClientBundle::load_page(conn, clinic_id, rows)?;
+        Ok(ClientPage { items, next_cursor })
     })
-    .await
 }
 
 fn encode_cursor(id: &str) -> String {

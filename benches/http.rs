@@ -93,7 +93,7 @@ fn run(
     let settings = db.settings();
     let pool = app::prepare_database(&settings).expect("database");
     let today = Utc::now().date_naive();
-    let key = tokens::issue("smpk");
+    let key = tokens::issue(tokens::TokenKind::ClinicKey);
     let seeded = support::seed(
         &pool,
         CLIENTS,
@@ -109,7 +109,7 @@ fn run(
         (&key.id, &key.hash),
     );
     // One client signed in: its access token, as accepting the invitation stores it.
-    let access = tokens::issue("smpc");
+    let access = tokens::issue(tokens::TokenKind::ClientAccess);
     diesel::update(clients::table.find("client-0000000"))
         .set((
             clients::access_token_id.eq(Some(&access.id)),

@@ -10,18 +10,31 @@ use tracing::field::Empty;
 use tracing::Span;
 use tracing_actix_web::{RequestId, RootSpanBuilder};
 
-/// Our token kinds (`{kind}_{id}_{secret}`): clinic keys, client access tokens,
-/// invitations, unsubscribe links, calendar feeds.
-const TOKEN_PREFIXES: [&str; 5] = ["smpk_", "smpc_", "smpi_", "smpu_", "smpf_"];
+use crate::tokens::TokenKind;
 
 /// Path segments whose next segment is a capability, whatever it looks like (links
 /// sent before tokens had a prefix, a mistyped token).
-const CAPABILITY_PARENTS: [&str; 4] = ["invitations", "invite", "unsubscribe", "calendar"];
+const CAPABILITY_PARENTS: [&str; 5] = [
+    "invitations",
+    "invite",
+    "unsubscribe",
+    "calendar",
+    "sign-in",
+];
 
 const REDACTED: &str = "[redacted]";
 
 fn is_token_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '%')
+}
+
+/// The kind of token `word` starts as (`smpk_...`), if any: every kind the service
+/// issues, from the token module's own list.
+fn token_kind(word: &str) -> Option<TokenKind> {
+    TokenKind::ALL.into_iter().find(|kind| {
+        word.strip_prefix(kind.prefix())
+            .is_some_and(|rest| rest.starts_with('_'))
+    })
 }
 
 /// `text` (a request target, an error message) with every token replaced: a word
@@ -43,8 +56,9 @@ pub fn redact(text: &str) -> String {
         let word = &rest[..word_len];
         if separator == "/" && CAPABILITY_PARENTS.contains(&previous) {
             out.push_str(REDACTED);
-        } else if let Some(prefix) = TOKEN_PREFIXES.iter().find(|p| word.starts_with(**p)) {
-            out.push_str(prefix);
+        } else if let Some(kind) = token_kind(word) {
+            out.push_str(kind.prefix());
+            out.push('_');
             out.push_str(REDACTED);
         } else {
             out.push_str(word);
@@ -129,20 +143,24 @@ fn record_error(span: &Span, status: actix_web::http::StatusCode, error: &dyn Re
     span.record("exception.message", message.as_str());
     span.record("exception.details", details.as_str());
     span.record("http.status_code", status.as_u16());
-    // A client error is the client's; OpenTelemetry counts only our failures.
+    // Only a server error is ours: OpenTelemetry counts it, and only it is an ERROR.
+    // A client error is the client's; an answer carried by an error value that is no
+    // error at all (the console's redirect of an anonymous visit to sign-in) is routine.
     span.record(
         "otel.status_code",
-        if status.is_client_error() {
-            "OK"
-        } else {
+        if status.is_server_error() {
             "ERROR"
+        } else {
+            "OK"
         },
     );
     span.in_scope(|| {
-        if status.is_client_error() {
+        if status.is_server_error() {
+            tracing::error!("request failed: {details}");
+        } else if status.is_client_error() {
             tracing::warn!("request refused: {details}");
         } else {
-            tracing::error!("request failed: {details}");
+            tracing::info!("request answered with {status}: {message}");
         }
     });
 }
@@ -191,5 +209,38 @@ mod tests {
         for (raw, redacted) in cases {
             assert_eq!(redact(raw), redacted, "{raw}");
         }
+    }
+
+    /// One case per kind the service issues: a real token of that kind, in a path, a
+    /// query and a header-like text, never survives redaction.
+    #[test]
+    fn every_issued_token_kind_is_redacted() {
+        for kind in TokenKind::ALL {
+            let token = crate::tokens::issue(kind).token;
+            for text in [
+                format!("/somewhere/{token}/next"),
+                format!("/x?token={token}&y=1"),
+                format!("Bearer {token}"),
+                format!("NotFound(\"POST /console/sign-in/{token}\")"),
+            ] {
+                let out = redact(&text);
+                assert!(!out.contains(&token), "{kind}: {out}");
+                let secret = token.rsplit('_').next().unwrap();
+                assert!(!out.contains(secret), "{kind}: {out}");
+                assert!(
+                    out.contains(&format!("{kind}_[redacted]")) || out.contains(REDACTED),
+                    "{out}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_sign_in_link_is_redacted_whatever_its_token_looks_like() {
+        assert_eq!(
+            redact("/console/sign-in/whatever-was-mailed?next=%2Fconsole"),
+            "/console/sign-in/[redacted]?next=%2Fconsole"
+        );
+        assert_eq!(redact("/console/sign-in"), "/console/sign-in");
     }
 }

@@ -7,10 +7,10 @@ use diesel::prelude::*;
 
 use super::schema::calendar_feeds;
 use super::DbConnection;
-use crate::tokens;
+use crate::tokens::{self, TokenKind};
 
 /// `smpf_{id}_{secret}`.
-pub const FEED_TOKEN_KIND: &str = "smpf";
+pub const FEED_TOKEN_KIND: TokenKind = TokenKind::CalendarFeed;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = calendar_feeds)]

@@ -8,10 +8,10 @@ use diesel::prelude::*;
 
 use super::schema::unsubscribe_tokens;
 use super::{DbConnection, DbPool, StoreError};
-use crate::tokens;
+use crate::tokens::{self, TokenKind};
 
 /// `smpu_{id}_{secret}`.
-pub const UNSUBSCRIBE_TOKEN_KIND: &str = "smpu";
+pub const UNSUBSCRIBE_TOKEN_KIND: TokenKind = TokenKind::Unsubscribe;
 
 /// Ids of tokens from before hashing (a bare secret, no id): `legacy_` and the first
 /// 16 hex digits of the token's hash (migration 2026-11-22-000004 stored them so).

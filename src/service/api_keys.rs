@@ -9,10 +9,10 @@ use super::audit::{self, Action, Actor, Subject};
 use super::{validate, ClinicRef, Error, Services};
 use crate::db::api_keys::{self, ApiKey};
 use crate::db::{self, clinics, DbConnection};
-use crate::tokens;
+use crate::tokens::{self, TokenKind};
 
 /// Prefix of clinic API keys.
-pub const CLINIC_KEY_KIND: &str = "smpk";
+pub const CLINIC_KEY_KIND: TokenKind = TokenKind::ClinicKey;
 
 /// The most active keys one clinic may hold: more is a leak waiting to happen.
 pub const MAX_ACTIVE_KEYS: i64 = 20;

@@ -14,10 +14,10 @@ use crate::db::staff::{self as repo, SignInLink};
 use crate::db::{self, DbConnection};
 use crate::notify::email::Recipient;
 use crate::notify::templates::{self, StaffInvitation, StaffSignInEmail};
-use crate::tokens;
+use crate::tokens::{self, TokenKind};
 
 /// Prefix of sign-in link tokens.
-pub const SIGN_IN_TOKEN_KIND: &str = "smpl";
+pub const SIGN_IN_TOKEN_KIND: TokenKind = TokenKind::SignIn;
 
 /// Stores a new link for the account, in the caller's transaction; returns its token.
 pub fn issue_link(
@@ -212,9 +212,7 @@ pub async fn redeem(
                 return Err(used());
             }
             if let Some(previous) = previous.as_deref() {
-                if let Some(old) = tokens::parse_id(staff::SESSION_TOKEN_KIND, previous) {
-                    repo::delete_session(conn, old)?;
-                }
+                end_presented_session(conn, previous)?;
             }
             repo::set_last_sign_in(conn, &member.id, now.naive_utc())?;
             let session = staff::start_session(conn, member, &clinic, now)?;
@@ -225,6 +223,20 @@ pub async fn redeem(
         })
     })
     .await
+}
+
+/// Ends the session a cookie presents, only when the cookie holds its secret: an id
+/// alone (public: it is the token's middle) must not end somebody else's session.
+fn end_presented_session(conn: &mut DbConnection, presented: &str) -> Result<(), Error> {
+    let Some(id) = tokens::parse_id(staff::SESSION_TOKEN_KIND, presented) else {
+        return Ok(());
+    };
+    if let Some((session, _, _)) = repo::find_session(conn, id)? {
+        if tokens::verify(presented, &session.token_hash) {
+            repo::delete_session(conn, id)?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -12,10 +12,10 @@ use crate::db::clinics::Clinic;
 use crate::db::staff::{self as repo, Staff, StaffSession};
 use crate::db::{self, clinics, DbConnection};
 use crate::domain::{EmailAddress, StaffRole};
-use crate::tokens;
+use crate::tokens::{self, TokenKind};
 
 /// Prefix of console session tokens (the cookie's value).
-pub const SESSION_TOKEN_KIND: &str = "smps";
+pub const SESSION_TOKEN_KIND: TokenKind = TokenKind::Session;
 
 /// A session's idle clock is written at most this often.
 const TOUCH_RESOLUTION_SECS: i64 = 60;

@@ -561,7 +561,7 @@ db_test!(
                 break;
             }
         }
-        let key = smp_aftercare::tokens::issue("smpk");
+        let key = smp_aftercare::tokens::issue(smp_aftercare::tokens::TokenKind::ClinicKey);
         conn.batch_execute(&format!(
         "INSERT INTO clinics (id, name, email, api_key_id, api_key_hash, created_at, key_issued_at) \
          VALUES ('old-clinic', 'Oldtown SMP', 'desk@oldtown.test', '{}', '{}', \

@@ -138,3 +138,51 @@ async fn tokens_in_paths_never_reach_the_logs() {
         assert!(!logs.contains(id), "token ids are redacted too: {id}");
     }
 }
+
+/// A sign-in link refused by the console's cross-site guard (its token in the path),
+/// and a token of every other kind the service issues, never reach the log; an
+/// anonymous visit to a console page is routine, never an ERROR.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_sign_in_links_and_every_token_kind_stay_out_of_the_logs() {
+    let served = Served::start(&[]);
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let tokens: Vec<String> = smp_aftercare::tokens::TokenKind::ALL
+        .into_iter()
+        .map(|kind| smp_aftercare::tokens::issue(kind).token)
+        .collect();
+    for token in &tokens {
+        let refused = http
+            .post(served.url(&format!("/console/sign-in/{token}")))
+            .header("sec-fetch-site", "cross-site")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 403);
+        http.get(served.url(&format!("/no/such/page?t={token}")))
+            .send()
+            .await
+            .unwrap();
+    }
+    let anonymous = http
+        .get(served.url("/console/clients"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 303);
+    let logs = served.stop();
+    assert!(
+        logs.contains("refused a cross-site console request"),
+        "{logs}"
+    );
+    for token in &tokens {
+        let (_, secret) = token.rsplit_once('_').unwrap();
+        assert!(!logs.contains(secret), "{token} in the logs:\n{logs}");
+    }
+    for line in logs.lines() {
+        let parsed: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
+        assert_ne!(parsed["level"], "ERROR", "{line}");
+    }
+}

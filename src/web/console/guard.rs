@@ -23,6 +23,9 @@ pub enum Refusal {
     CrossSite,
     /// `Origin` names another origin (or `null`: a sandboxed frame, a data: URL).
     ForeignOrigin,
+    /// Neither header: every browser sends one of them with a state-changing request,
+    /// so such a request says nothing of where it comes from and is refused.
+    Unattributed,
 }
 
 /// The guard's decision. `own_origins` are the origins pages of ours are served from:
@@ -45,10 +48,10 @@ pub fn check(
         };
     }
     match origin {
-        // No Fetch Metadata and no Origin: not a browser (a script with its own
-        // cookie jar cannot ride a staff member's session), or one too old to send
-        // either, which SameSite still covers.
-        None => Ok(()),
+        // No Fetch Metadata and no Origin: no browser sends a POST so (the console's
+        // own pages are `Referrer-Policy: same-origin`, so even plain-http origins
+        // send their `Origin`). Refused rather than guessed at.
+        None => Err(Refusal::Unattributed),
         Some(origin) => {
             let origin = origin.trim().trim_end_matches('/').to_ascii_lowercase();
             if own_origins.contains(&origin) {
@@ -103,11 +106,14 @@ pub async fn refuse_cross_site(
         &own_origins(&req),
     );
     if let Err(refusal) = verdict {
-        tracing::warn!(?refusal, path = %req.path(), "refused a cross-site console request");
+        // The path may carry a sign-in link's token: logged redacted, like every request.
+        let path = crate::api::logging::redact(req.path());
+        tracing::warn!(?refusal, %path, "refused a cross-site console request");
         let page = ErrorPage::new(
             "Not allowed",
-            "This request came from another website, so it was refused: only the \
-             console's own pages can change anything here.",
+            "This request came from another website or a program, not from one of the \
+             console's own pages, so it was refused: only the console's own pages can \
+             change anything here.",
             "Open the console and use its buttons.",
         )
         .with_link("Open the console", "/console");
@@ -188,7 +194,11 @@ mod tests {
                 "{foreign}"
             );
         }
-        assert_eq!(check(&post, None, None, &own()), Ok(()), "not a browser");
+        assert_eq!(
+            check(&post, None, None, &own()),
+            Err(Refusal::Unattributed),
+            "says nothing of where it comes from"
+        );
     }
 
     #[test]

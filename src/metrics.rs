@@ -63,17 +63,41 @@ struct OutcomeLabels {
     outcome: &'static str,
 }
 
+/// `route` is a template from the route table (or `unmatched`), never a raw path; the
+/// method and the status come from the closed sets of [`method_label`] and
+/// [`status_class`]: a request's method and path are the sender's input, and every
+/// distinct label value is a series kept for the life of the process.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
-    method: String,
+    method: &'static str,
     route: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
-    method: String,
+    method: &'static str,
     route: String,
-    status: u16,
+    status: &'static str,
+}
+
+/// The methods HTTP defines (RFC 9110, and PATCH); any other is `other`.
+fn method_label(method: &str) -> &'static str {
+    const KNOWN: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+    ];
+    KNOWN.into_iter().find(|m| *m == method).unwrap_or("other")
+}
+
+/// `2xx`, `4xx`...: a status class, so a status nobody expected adds no series.
+fn status_class(status: u16) -> &'static str {
+    match status {
+        100..=199 => "1xx",
+        200..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        500..=599 => "5xx",
+        _ => "other",
+    }
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -407,20 +431,20 @@ impl Metrics {
     }
 
     /// One HTTP request; `route` is the matched template (`/v1/clients/{id}`), or
-    /// `unmatched` for a path no route declares.
+    /// `unmatched` for a path no route declares; `method` is mapped to a closed set.
     pub fn http_request(&self, method: &str, route: &str, status: u16, took: Duration) {
-        let (method, route) = (method.to_string(), route.to_string());
+        let method = method_label(method);
         self.http_seconds
             .get_or_create(&RouteLabels {
-                method: method.clone(),
-                route: route.clone(),
+                method,
+                route: route.to_string(),
             })
             .observe(took.as_secs_f64());
         self.http_requests
             .get_or_create(&RequestLabels {
                 method,
-                route,
-                status,
+                route: route.to_string(),
+                status: status_class(status),
             })
             .inc();
     }
@@ -510,6 +534,28 @@ mod tests {
         assert!(!text.contains("smp_deliveries_total{"), "{text}");
         assert!(
             text.contains("smp_delivery_retries_total{channel=\"email\"} 1"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn request_labels_come_from_closed_sets() {
+        let m = Metrics::new();
+        let took = Duration::from_millis(1);
+        m.http_request("GET", "/healthz", 200, took);
+        m.http_request("BREW", "unmatched", 405, took);
+        m.http_request("get", "unmatched", 404, took);
+        m.http_request("PATCH", "unmatched", 999, took);
+        let text = m.encode();
+        for line in [
+            "smp_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"2xx\"} 1",
+            "smp_http_requests_total{method=\"other\",route=\"unmatched\",status=\"4xx\"} 2",
+            "smp_http_requests_total{method=\"PATCH\",route=\"unmatched\",status=\"other\"} 1",
+        ] {
+            assert!(text.contains(line), "{line} in {text}");
+        }
+        assert!(
+            !text.contains("BREW") && !text.contains("\"get\""),
             "{text}"
         );
     }

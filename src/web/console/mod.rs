@@ -37,6 +37,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/console")
             .wrap(from_fn(guard::refuse_cross_site))
+            // The app's faces send no referrer (tokens travel in their paths); the
+            // console sends it to itself only, so its own forms post their real
+            // `Origin` (not `null`), which the guard needs on a plain-http origin.
+            .wrap(
+                actix_web::middleware::DefaultHeaders::new()
+                    .add((actix_web::http::header::REFERRER_POLICY, "same-origin")),
+            )
             // The protocol's override document may be long (64 KB, not the form's 16 KB).
             .app_data(web::FormConfig::default().limit(96 * 1024))
             .service(sign_in::form)

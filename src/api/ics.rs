@@ -21,6 +21,24 @@ pub const CONTENT_TYPE: &str = "text/calendar; charset=utf-8";
 
 const PRODUCT_ID: &str = "-//smp-aftercare//calendar feed//EN";
 
+/// A text value as one line: control characters become spaces. Validation refuses
+/// them in protocol and clinic texts; this holds for anything stored before it did.
+/// Hand-written beside the `icalendar` crate because the crate escapes only the
+/// properties it types as TEXT (not RFC 7986's NAME) and never a CR, so a raw CR/LF
+/// in a text would start a property of its own (`BEGIN:VALARM`).
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// RFC 5545 3.3.11's TEXT escaping, for the properties the crate writes raw (NAME).
+fn escape_text(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace(',', "\\,")
+        .replace(';', "\\;")
+}
+
 /// The feed with every event stamped `stamp` (DTSTAMP: when this copy was made).
 pub fn render(feed: &Feed, stamp: DateTime<Utc>) -> String {
     // `Calendar::empty`, not `new`: `new` adds the crate's own PRODID.
@@ -30,7 +48,7 @@ pub fn render(feed: &Feed, stamp: DateTime<Utc>) -> String {
         .append_property(Property::new("PRODID", PRODUCT_ID))
         .append_property(Property::new("CALSCALE", "GREGORIAN"))
         .append_property(Property::new("METHOD", "PUBLISH"))
-        .name(&feed.name)
+        .name(&escape_text(&one_line(&feed.name)))
         .append_property(
             Property::new("REFRESH-INTERVAL", REFRESH_INTERVAL)
                 .append_parameter(("VALUE", "DURATION"))
@@ -38,7 +56,7 @@ pub fn render(feed: &Feed, stamp: DateTime<Utc>) -> String {
         )
         .append_property(Property::new("X-PUBLISHED-TTL", REFRESH_INTERVAL));
     if !feed.clinic_name.is_empty() {
-        calendar.description(&feed.clinic_name);
+        calendar.description(&one_line(&feed.clinic_name));
     }
     for item in &feed.events {
         let e = &item.event;
@@ -48,8 +66,8 @@ pub fn render(feed: &Feed, stamp: DateTime<Utc>) -> String {
         event
             .uid(&item.uid)
             .timestamp(stamp)
-            .summary(&e.title)
-            .description(&e.description)
+            .summary(&one_line(&e.title))
+            .description(&one_line(&e.description))
             // All-day DATE values with DTEND the day after the last day (exclusive, RFC
             // 5545 3.6.1); not the crate's `all_day`, which writes DTEND = DTSTART, an
             // event of no length.
@@ -94,5 +112,44 @@ mod tests {
         assert!(matches("*", tag));
         assert!(!matches("W/\"abd\"", tag));
         assert!(!matches("", tag));
+    }
+
+    /// Texts with CR/LF (stored before validation refused them) stay inside their
+    /// property: no line of the feed starts a component or property of its own.
+    #[test]
+    fn line_breaks_in_texts_cannot_inject_properties() {
+        use crate::domain::calendar::{Anchor, CalendarEvent, CalendarEventKind};
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+        let evil = "Wash\r\nBEGIN:VALARM\r\nTRIGGER:-PT5M\nEND:VALARM\r";
+        let feed = Feed {
+            name: format!("Aftercare{evil}; a, b"),
+            clinic_name: evil.to_string(),
+            events: vec![crate::service::calendar::FeedEvent {
+                uid: "a@smp-aftercare".into(),
+                url: "https://app.example/day".into(),
+                event: CalendarEvent {
+                    kind: CalendarEventKind::Session,
+                    anchor: Anchor::Session(day),
+                    first: day,
+                    last: day,
+                    title: evil.to_string(),
+                    description: evil.to_string(),
+                },
+            }],
+        };
+        let text = render(&feed, DateTime::UNIX_EPOCH);
+        let lines: Vec<&str> = text.split("\r\n").collect();
+        for line in &lines {
+            assert!(!line.contains('\r') && !line.contains('\n'), "{line:?}");
+            assert!(
+                !line.starts_with("BEGIN:VALARM") && !line.starts_with("TRIGGER"),
+                "{text}"
+            );
+        }
+        assert!(
+            lines.iter().any(|l| l.starts_with("NAME:Aftercare")),
+            "{text}"
+        );
+        assert!(text.contains("\\; a\\, b"), "NAME escaped as TEXT: {text}");
     }
 }

@@ -489,6 +489,14 @@ fn check_text(entry: &str, field: &str, text: &LocalizedText) -> Result<(), Prot
         ));
     }
     for (locale, value) in text {
+        // Texts reach calendar feeds, email headers and push payloads: a CR or LF
+        // would start a new line (an iCalendar property, a header) there.
+        if value.chars().any(char::is_control) {
+            return Err(ProtocolError::invalid(
+                entry,
+                format!("{field} \"{locale}\" contains a control character (a line break or tab); write it on one line"),
+            ));
+        }
         if let Some(bad) = placeholders(value)
             .into_iter()
             .find(|p| !PLACEHOLDERS.contains(p))

@@ -259,3 +259,27 @@ fn json_overrides_refuse_unknown_fields() {
         "{error}"
     );
 }
+
+/// A line break in any text would open a property of its own in the calendar feed
+/// (and a header in an email): refused with the entry at fault, in every locale.
+#[test]
+fn control_characters_in_texts_are_refused() {
+    for (toml_text, entry) in [
+        (
+            "[rules.no_washing]\ntext.en = \"Do not wash\\r\\nBEGIN:VALARM\"\n",
+            "no_washing",
+        ),
+        (
+            "[stages.fresh]\ntitle.en = \"Fresh\"\ntitle.es = \"Fresco\\nX\"\n",
+            "fresh",
+        ),
+        (
+            "[phrases]\nsession_tomorrow.en = \"Tomorrow\\tsession\"\n",
+            "session_tomorrow",
+        ),
+    ] {
+        let error = override_error(toml_text);
+        assert!(error.contains(entry), "{entry}: {error}");
+        assert!(error.contains("control character"), "{error}");
+    }
+}

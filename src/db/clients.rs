@@ -179,6 +179,21 @@ pub fn claim_due_for_planning(
     }
 }
 
+/// Locks the client's row until the transaction ends, so two changes to its sessions
+/// that each check a limit (at most 20 sessions, one per date) run one after the
+/// other. On SQLite the writing transaction (`BEGIN IMMEDIATE`) already serialises
+/// every writer.
+pub fn lock(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
+    if let DbConnection::Postgresql(pg) = conn {
+        clients::table
+            .find(id)
+            .select(clients::id)
+            .for_update()
+            .load::<String>(pg)?;
+    }
+    Ok(())
+}
+
 pub fn find_for_clinic(
     conn: &mut DbConnection,
     clinic_id: &str,
@@ -378,6 +393,25 @@ pub fn set_invitation(
             clients::updated_at.eq(at),
         ))
         .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Stores the hash of invitation `token_id`'s freshly minted secret, unless a newer
+/// invitation replaced it or the client accepted meanwhile. Whether it was stored.
+pub fn arm_invitation(
+    conn: &mut DbConnection,
+    id: &str,
+    token_id: &str,
+    token_hash: &str,
+) -> QueryResult<bool> {
+    let updated = diesel::update(
+        clients::table
+            .find(id)
+            .filter(clients::invitation_token_id.eq(token_id))
+            .filter(clients::invitation_status.ne(InvitationStatus::Accepted)),
+    )
+    .set(clients::invitation_token_hash.eq(Some(token_hash)))
+    .execute(conn)?;
     Ok(updated == 1)
 }
 

@@ -129,11 +129,14 @@ impl DbManager {
                 let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
                 // WAL lets readers run beside the writer; busy_timeout makes writers
                 // queue instead of failing; foreign keys are off by default in SQLite.
+                // secure_delete zeroes what a delete frees: otherwise an erased
+                // client's data or a spent token's row stays readable in free pages.
                 conn.batch_execute(&format!(
                     // busy_timeout first: switching a new file to WAL takes a lock,
                     // and two connections opening at once must wait, not fail.
                     "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                     PRAGMA secure_delete = ON;",
                     self.sqlite_busy_timeout_ms
                 ))
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;

@@ -11,12 +11,14 @@ use crate::db::{self, clients, clinics, DbConnection, StoreError};
 use crate::domain::{DeliveryStatus, InvitationStatus};
 use crate::notify::email::{OutgoingEmail, Recipient, SendError};
 use crate::notify::templates::{self, InvitationEmail};
+use crate::service::invitations::INVITATION_TOKEN_KIND;
+use crate::tokens;
 
-/// What the outbox row carries besides its target.
+/// What the outbox row carries besides its target: the invitation's public id, never
+/// its link (the secret is minted as the email is composed).
 #[derive(Debug, serde::Deserialize)]
 struct Payload {
     token_id: String,
-    link: Option<String>,
     expires_at: DateTime<Utc>,
 }
 
@@ -51,21 +53,41 @@ pub(super) async fn send(
             None,
         )));
     };
-    let (Some(link), Some(clinic)) = (payload.link, clinic) else {
+    let replaced = || {
+        let why = "replaced by a newer invitation";
+        Ok(settled(done(
+            DeliveryStatus::Cancelled,
+            Some(why.into()),
+            None,
+        )))
+    };
+    let Some(clinic) = clinic else {
         return Ok(settled(done(
             DeliveryStatus::Failed,
-            Some("invitation without link".into()),
+            Some("the clinic is gone".into()),
             None,
         )));
     };
     if bundle.client.invitation_token_id.as_deref() != Some(payload.token_id.as_str()) {
-        let why = "replaced by a newer invitation";
-        return Ok(settled(done(
-            DeliveryStatus::Cancelled,
-            Some(why.into()),
-            None,
-        )));
+        return replaced();
     }
+    // The link's secret, minted now and kept only as a hash. A retry mints another:
+    // a link from an attempt that reached the client after all stops working, and the
+    // newest email's link is the one that works.
+    let token = tokens::issue_with_id(INVITATION_TOKEN_KIND, &payload.token_id);
+    let (client_id, token_id, hash) = (
+        delivery.client_id.clone(),
+        payload.token_id.clone(),
+        token.hash.clone(),
+    );
+    let armed = db::run(pool, move |conn| -> Result<bool, StoreError> {
+        Ok(clients::arm_invitation(conn, &client_id, &token_id, &hash)?)
+    })
+    .await?;
+    if !armed {
+        return replaced();
+    }
+    let link = policy.links.invite(&token.token);
     let today = bundle.today(now);
     let rendered = templates::render_invitation(&InvitationEmail {
         client_name: bundle.client.name.clone(),
@@ -131,6 +153,7 @@ pub(super) fn record_outcome(
     let id = &delivery.client_id;
     clients::record_invitation_outcome(conn, id, &payload.token_id, status, error, at)?;
     if status != InvitationStatus::Pending {
+        // Rows queued before links were minted at send time carried the link itself.
         let kept =
             serde_json::json!({ "token_id": payload.token_id, "expires_at": payload.expires_at });
         deliveries::replace_payload(conn, &delivery.id, &kept.to_string())?;

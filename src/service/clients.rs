@@ -70,7 +70,7 @@ pub async fn onboard(
     )
     .map_err(|e| Error::invalid("sessions", e.to_string()))?;
 
-    let (actor, links) = (clinic.clone(), s.links.clone());
+    let actor = clinic.clone();
     let clinic_id = actor.id.clone();
     let valid_days = s.settings.invitations.valid_days;
     let retry_key = key.clone();
@@ -121,11 +121,7 @@ pub async fn onboard(
                         &new_session(&client.id, *date, false, None, at),
                     )?;
                 }
-                let how = Issue {
-                    links: &links,
-                    valid_days,
-                    now,
-                };
+                let how = Issue { valid_days, now };
                 invitations::issue(conn, &client.id, &how)?;
                 let detail = match input.sessions.len() {
                     0 => format!("{planned} sessions planned"),

@@ -10,18 +10,16 @@ use super::{ClientBundle, ClinicRef, Error, Services};
 use crate::db::deliveries::{self, Delivery, INVITATION_KIND};
 use crate::db::{clients, DbConnection};
 use crate::domain::{Channel, DeliveryStatus, InvitationStatus};
-use crate::links::Links;
 use crate::metrics::InvitationOutcome;
-use crate::tokens;
+use crate::tokens::{self, TokenKind};
 
 /// Prefix of invitation tokens (in the emailed link).
-pub const INVITATION_TOKEN_KIND: &str = "smpi";
+pub const INVITATION_TOKEN_KIND: TokenKind = TokenKind::Invitation;
 /// Prefix of client access tokens.
-pub const CLIENT_TOKEN_KIND: &str = "smpc";
+pub const CLIENT_TOKEN_KIND: TokenKind = TokenKind::ClientAccess;
 
 /// What `issue` needs besides the connection.
-pub struct Issue<'a> {
-    pub links: &'a Links,
+pub struct Issue {
     pub valid_days: u32,
     pub now: DateTime<Utc>,
 }
@@ -29,11 +27,13 @@ pub struct Issue<'a> {
 /// Issues a new invitation for `client_id` (the old link stops working) and queues
 /// its email, in the caller's transaction: the client never exists without its
 /// invitation on the way, and a failed send is retried, then shown to the clinic.
-pub fn issue(conn: &mut DbConnection, client_id: &str, how: &Issue<'_>) -> Result<(), Error> {
+pub fn issue(conn: &mut DbConnection, client_id: &str, how: &Issue) -> Result<(), Error> {
     let now = how.now;
     let at = now.naive_utc();
     let client = clients::find(conn, client_id)?
         .ok_or_else(|| Error::NotFound(format!("no client {client_id}")))?;
+    // The id is fixed now; the secret is minted when the email is composed
+    // (`jobs::invitation`). Until then the stored hash is of a token nobody holds.
     let token = tokens::issue(INVITATION_TOKEN_KIND);
     let expires = now + Duration::days(i64::from(how.valid_days));
     clients::set_invitation(
@@ -47,7 +47,6 @@ pub fn issue(conn: &mut DbConnection, client_id: &str, how: &Issue<'_>) -> Resul
     deliveries::cancel_unsent_invitations(conn, client_id, "replaced by a newer invitation", at)?;
     let payload = json!({
         "token_id": token.id,
-        "link": how.links.invite(&token.token),
         "expires_at": expires,
     });
     let row = Delivery {
@@ -85,17 +84,13 @@ pub async fn resend(
     clinic: &ClinicRef,
     client_id: String,
 ) -> Result<ClientBundle, Error> {
-    let (actor, links, now) = (clinic.clone(), s.links.clone(), s.now());
+    let (actor, now) = (clinic.clone(), s.now());
     let valid_days = s.settings.invitations.valid_days;
     let bundle = s
         .db(move |conn| {
             db::write_transaction(conn, |conn| {
                 let before = super::clients::load_for_clinic(conn, &actor.id, &client_id)?;
-                let how = Issue {
-                    links: &links,
-                    valid_days,
-                    now,
-                };
+                let how = Issue { valid_days, now };
                 issue(conn, &client_id, &how)?;
                 let subject = Subject::client(&client_id, &before.client.name);
                 let detail =

@@ -50,6 +50,7 @@ pub async fn add(
     let clinic_id = actor.id.clone();
     s.db(move |conn| {
         db::write_transaction(conn, |conn| {
+            clients::lock(conn, &client_id)?;
             let bundle = load_for_clinic(conn, &clinic_id, &client_id)?;
             validate::session_date("date", input.date, bundle.today(now))?;
             if bundle.sessions.iter().any(|s| s.date == input.date) {
@@ -110,6 +111,7 @@ pub async fn edit(
     let clinic_id = actor.id.clone();
     s.db(move |conn| {
         db::write_transaction(conn, |conn| {
+            clients::lock(conn, &client_id)?;
             let bundle = load_for_clinic(conn, &clinic_id, &client_id)?;
             let mut row = bundle
                 .sessions

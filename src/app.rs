@@ -181,6 +181,7 @@ impl Application {
                 .configure(crate::web::routes)
                 .default_service(web::to(not_found))
                 .wrap(ErrorHandlers::new().default_handler(bare_error))
+                .wrap(actix_web::middleware::from_fn(middleware::no_store_json))
                 .wrap(actix_web::middleware::from_fn(middleware::echo_request_id))
                 .wrap(crate::web::headers::security_headers())
                 .wrap(actix_web::middleware::from_fn(middleware::record_metrics))

@@ -200,6 +200,28 @@ pub async fn echo_request_id(
     Ok(res)
 }
 
+/// `Cache-Control: no-store` on every JSON answer that does not say otherwise: API
+/// answers carry health data and access tokens, which no browser or proxy cache may
+/// keep. Pages set their own; the calendar feed and assets set theirs.
+pub async fn no_store_json(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> actix_web::Result<ServiceResponse<impl actix_web::body::MessageBody>> {
+    let mut res = next.call(req).await?;
+    let headers = res.headers_mut();
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            let v = v.to_ascii_lowercase();
+            v.starts_with("application/json") || v.starts_with("application/problem+json")
+        });
+    if json && !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    Ok(res)
+}
+
 /// Counts and times every request by route template (`/v1/clients/{id}`), method and
 /// final status. Never the raw path: tokens travel in paths (`/invite/...`,
 /// `/unsubscribe/...`), and ids would make a label per client.

@@ -23,6 +23,7 @@ mod email;
 mod engine;
 mod faults;
 mod foundation;
+mod hardening;
 mod history;
 mod limits;
 mod logs;

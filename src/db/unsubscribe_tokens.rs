@@ -1,7 +1,8 @@
 //! The capabilities in reminder emails' one-click unsubscribe links. Each email gets
 //! a token of its own, issued as the email is built: the raw token goes into that
 //! email and nowhere else; only its SHA-256 is stored, behind a public id, like every
-//! other token. Links in earlier emails keep working until the client is erased.
+//! other token. Links in earlier emails keep working for as long as the deliveries
+//! they went out with are kept (`jobs.retention_days`), or until the client is erased.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -49,6 +50,13 @@ pub async fn issue_for_email(
 ) -> Result<String, StoreError> {
     let client_id = client_id.to_string();
     super::run(pool, move |conn| Ok(issue(conn, &client_id, at)?)).await
+}
+
+/// Deletes the tokens issued before `before`: the daily prune, with the deliveries of
+/// the same age (the emails whose links they were).
+pub fn prune(conn: &mut DbConnection, before: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(unsubscribe_tokens::table.filter(unsubscribe_tokens::created_at.lt(before)))
+        .execute(conn)
 }
 
 /// The client whose link carries `token`, if it is one we issued.

@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
-use chrono::{DateTime, Days, Duration, Utc};
+use chrono::{DateTime, Days, Duration, NaiveTime, Utc};
 
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
@@ -215,7 +215,8 @@ impl Engine {
         })
     }
 
-    /// Deletes settled deliveries older than the retention period, and console
+    /// Deletes settled deliveries older than the retention period with the unsubscribe
+    /// links their emails carried, and console
     /// sessions and sign-in links that can no longer be used (links a day after they
     /// expired, so a late click still hears "expired" rather than "not valid").
     pub async fn prune(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
@@ -226,8 +227,10 @@ impl Engine {
         let links_before = at - Duration::days(1);
         db::run(&self.pool, move |conn| -> Result<_, StoreError> {
             let deliveries = crate::db::deliveries::prune(conn, before)?;
+            let links =
+                crate::db::unsubscribe_tokens::prune(conn, before.and_time(NaiveTime::MIN))?;
             let console = crate::db::staff::prune(conn, idle_before, started_before, links_before)?;
-            Ok(deliveries + console)
+            Ok(deliveries + links + console)
         })
         .await
     }

@@ -165,3 +165,34 @@ fn revert_through_hashed_unsubscribe_tokens(conn: &mut DbConnection) {
         }
     }
 }
+
+db_test!(links_are_pruned_with_the_deliveries_of_their_age, |app| {
+    let (client_id, token) = onboard(&app, "ana@client.test", "UTC", json!(["2026-03-02"])).await;
+    let issue = |app: &TestApp| {
+        let mut conn = app.pool.get().unwrap();
+        smp_aftercare::db::unsubscribe_tokens::issue(
+            &mut conn,
+            &client_id,
+            app.clock_now().naive_utc(),
+        )
+        .unwrap()
+    };
+    let old = issue(&app);
+    let retention = i64::from(app.settings.jobs.retention_days);
+    app.clock.advance(chrono::Duration::days(retention + 1));
+    let recent = issue(&app);
+    let pruned = app.engine().prune(app.clock_now()).await.unwrap();
+    assert!(pruned >= 1, "{pruned}");
+    assert_page(
+        post(&app, &format!("/unsubscribe/{old}")).await,
+        404,
+        "This unsubscribe link does not work",
+    )
+    .await;
+    assert!(email_enabled(&app, &token).await);
+    assert_eq!(
+        post(&app, &format!("/unsubscribe/{recent}")).await.status(),
+        200
+    );
+    assert!(!email_enabled(&app, &token).await);
+});

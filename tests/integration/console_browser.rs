@@ -11,7 +11,7 @@ use crate::console_support::*;
 use crate::helpers::{spawn_app_with, Backend, TestApp};
 use crate::peers::SmtpPeer;
 
-async fn app_with_smtp(port: u16) -> TestApp {
+pub async fn app_with_smtp(port: u16) -> TestApp {
     spawn_app_with(Backend::Sqlite, move |s| {
         s.email.transport = EmailTransport::Smtp;
         s.email.smtp.host = "127.0.0.1".into();
@@ -23,7 +23,7 @@ async fn app_with_smtp(port: u16) -> TestApp {
 }
 
 /// The newest sign-in link the SMTP peer received after `seen` messages.
-async fn link_from_peer(smtp: &SmtpPeer, seen: usize) -> String {
+pub async fn link_from_peer(smtp: &SmtpPeer, seen: usize) -> String {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     loop {
         let messages = smtp.messages();
@@ -39,7 +39,7 @@ async fn link_from_peer(smtp: &SmtpPeer, seen: usize) -> String {
 }
 
 /// Fills in the sign-in form and follows the emailed link to the end.
-async fn sign_in(browser: &Browser, smtp: &SmtpPeer, email: &str, landing: &str) {
+pub async fn sign_in(browser: &Browser, smtp: &SmtpPeer, email: &str, landing: &str) {
     let seen = smtp.messages().len();
     let field = browser.find("#field-email").await;
     field.send_keys(email).await.expect("type the address");

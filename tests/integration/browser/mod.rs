@@ -58,6 +58,11 @@ pub struct Browser {
 impl Browser {
     /// A new headless Chromium on `base` (the app's origin), nothing loaded yet.
     pub async fn start(base: &str) -> Browser {
+        Browser::start_with(base, &[]).await
+    }
+
+    /// `start`, with more command-line switches (`--host-resolver-rules=...`).
+    pub async fn start_with(base: &str, extra_args: &[String]) -> Browser {
         for binary in [chromium_binary(), chromedriver_binary()] {
             assert!(
                 Path::new(&binary).exists(),
@@ -92,7 +97,7 @@ impl Browser {
             format!("--user-data-dir={}", profile.path().display()),
             format!("--remote-debugging-port={debug_port}"),
         ];
-        for arg in &args {
+        for arg in args.iter().chain(extra_args) {
             caps.add_arg(arg).unwrap();
         }
         let url = format!("http://127.0.0.1:{port}");

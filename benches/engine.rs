@@ -106,7 +106,7 @@ fn main() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let clock = FixedClock::new(start);
     let mailer = Mailer::new(&settings.email).unwrap();
-    let vapid = VapidKeys::load_or_generate(&settings.push.vapid_key_file).unwrap();
+    let vapid = VapidKeys::generate();
     let metrics = smp_aftercare::metrics::Metrics::new();
     let engine = Engine::new(
         &settings,

@@ -66,7 +66,7 @@ impl Services {
             .backend_name();
         let mailer =
             Mailer::new(&settings.email).map_err(|e| StartupError::Email(e.to_string()))?;
-        let vapid = load_vapid_keys(&settings)?;
+        let vapid = load_vapid_keys(&settings, &pool, clock.now())?;
         if settings.push.vapid_subject.is_none() {
             tracing::warn!(
                 "push is off: serve the app over https (server.public_url, which then is the VAPID contact) \
@@ -115,13 +115,61 @@ pub fn prepare_database(settings: &Settings) -> Result<DbPool, StartupError> {
     Ok(pool)
 }
 
-/// The operator's key if given, else the one generated on first start and kept.
-pub fn load_vapid_keys(settings: &Settings) -> Result<VapidKeys, StartupError> {
-    let keys = match &settings.push.vapid_private_key {
-        Some(key) => VapidKeys::from_base64url_private(secrecy::ExposeSecret::expose_secret(key)),
-        None => VapidKeys::load_or_generate(&settings.push.vapid_key_file),
+/// The deployment's one key pair: the operator's if configured, else the one stored in
+/// the database, created by the first process that starts (a key file from before keys
+/// lived in the database is imported then). Never a key of one process's own: every
+/// replica must sign with the key the browsers subscribed with.
+pub fn load_vapid_keys(
+    settings: &Settings,
+    pool: &DbPool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<VapidKeys, StartupError> {
+    let vapid = |e: crate::notify::vapid::VapidError| StartupError::Vapid(e.to_string());
+    let configured = match &settings.push.vapid_private_key {
+        Some(key) => Some(
+            VapidKeys::from_base64url_private(secrecy::ExposeSecret::expose_secret(key))
+                .map_err(vapid)?,
+        ),
+        None => None,
     };
-    keys.map_err(|e| StartupError::Vapid(e.to_string()))
+    let mut conn = pool.get().map_err(|e| db::DbError::Connect {
+        url: settings.database.redacted_url(),
+        message: e.to_string(),
+    })?;
+    let stored = db::vapid_keys::find(&mut conn).map_err(db::StoreError::from)?;
+    let candidate = match (&configured, &stored) {
+        (Some(keys), _) => keys.clone(),
+        (None, Some(pem)) => return VapidKeys::from_pem(pem).map_err(vapid),
+        (None, None) => match VapidKeys::from_file(&settings.push.vapid_key_file).map_err(vapid)? {
+            Some(file) => {
+                tracing::info!(path = %settings.push.vapid_key_file.display(),
+                    "imported the VAPID key file into the database");
+                file
+            }
+            None => VapidKeys::generate(),
+        },
+    };
+    let kept =
+        db::vapid_keys::store_first(&mut conn, &candidate.private_key_pem(), now.naive_utc())
+            .map_err(db::StoreError::from)?;
+    let kept = VapidKeys::from_pem(&kept).map_err(vapid)?;
+    match configured {
+        Some(keys) => {
+            if kept != keys {
+                tracing::warn!(
+                    "push.vapid_private_key differs from the key stored in the database; the \
+                     configured key is used, so every replica must be given the same one"
+                );
+            }
+            Ok(keys)
+        }
+        None => {
+            if kept == candidate {
+                tracing::info!(public_key = %kept.public_key_base64url(), "stored the deployment's VAPID key");
+            }
+            Ok(kept)
+        }
+    }
 }
 
 /// The HTTP application on a listener.

@@ -5,6 +5,7 @@
 //! configuration and usage errors, 1 for anything else); never a panic backtrace.
 
 pub mod preview;
+pub mod push;
 pub mod status;
 
 use std::path::PathBuf;
@@ -55,6 +56,9 @@ pub enum Command {
     /// Manage clinics and their API keys.
     #[command(subcommand)]
     Clinic(ClinicCommand),
+    /// The deployment's Web Push (VAPID) key.
+    #[command(subcommand)]
+    Push(push::PushCommand),
     /// Print a made-up client's healing timeline and reminders, day by day, to
     /// check a protocol or our rules. Needs no database.
     Preview(PreviewArgs),
@@ -191,14 +195,14 @@ pub struct Failure {
 }
 
 impl Failure {
-    fn config(message: impl ToString) -> Failure {
+    pub(crate) fn config(message: impl ToString) -> Failure {
         Failure {
             code: 2,
             message: message.to_string(),
         }
     }
 
-    fn runtime(message: impl ToString) -> Failure {
+    pub(crate) fn runtime(message: impl ToString) -> Failure {
         Failure {
             code: 1,
             message: message.to_string(),
@@ -232,6 +236,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Jobs(JobsCommand::Status { at, json }) => jobs_status(settings, at, json),
         Command::Migrate => migrate(&settings),
         Command::Clinic(command) => clinic(&settings, command),
+        Command::Push(command) => push::command(settings, command),
         Command::Preview(args) => preview::command(&args),
     }
 }
@@ -263,7 +268,7 @@ fn demo_ticks(settings: &mut Settings, args: &ClockArgs) {
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Runtime::new().map_err(Failure::runtime)
 }
 

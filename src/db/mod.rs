@@ -37,6 +37,7 @@ mod sqlite_plans;
 pub mod staff;
 pub mod stored_time;
 pub mod unsubscribe_tokens;
+pub mod vapid_keys;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};

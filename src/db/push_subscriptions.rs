@@ -132,6 +132,18 @@ pub fn active_ids_of_clients(
     Ok(by_client)
 }
 
+/// Disables every active subscription (the VAPID key was rotated: each was made with
+/// the old key). The app subscribes again with the new key at its next start.
+pub fn disable_all(conn: &mut DbConnection, reason: &str, at: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(push_subscriptions::table.filter(push_subscriptions::disabled_at.is_null()))
+        .set((
+            push_subscriptions::disabled_at.eq(Some(at)),
+            push_subscriptions::disabled_reason.eq(Some(reason)),
+            push_subscriptions::updated_at.eq(at),
+        ))
+        .execute(conn)
+}
+
 /// Stops using a subscription the push service reported gone (404/410).
 pub fn disable(
     conn: &mut DbConnection,

@@ -228,3 +228,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     audit_log
 );
+
+diesel::table! {
+    vapid_keys (id) {
+        id -> Integer,
+        private_key_pem -> Text,
+        created_at -> Timestamp,
+    }
+}

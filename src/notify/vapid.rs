@@ -1,12 +1,12 @@
-//! The service's VAPID key pair (RFC 8292, P-256): generated on first start and kept in a
-//! PKCS#8 PEM file (mode 0600 on unix), or given by configuration as a base64url scalar.
+//! The deployment's VAPID key pair (RFC 8292, P-256): kept in the database (one row,
+//! `app::load_vapid_keys`), or given by configuration as a base64url scalar. A PEM file
+//! from before keys lived in the database is imported once.
 //!
 //! A file that exists but cannot be read as a P-256 private key is an error naming the
-//! path; it is never replaced, because every browser subscription is bound to the public
-//! key and a silent new key would orphan them all.
+//! path; it is never imported or replaced, because every browser subscription is bound
+//! to the public key and a silent new key would orphan them all.
 
 use std::fmt;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -64,32 +64,15 @@ impl VapidKeys {
         VapidKeys::from_secret(SecretKey::random(&mut rand::rngs::OsRng))
     }
 
-    /// Loads the key from `path`, or generates one and writes it there (creating parent
-    /// folders; mode 0600 on unix) when the file does not exist.
-    pub fn load_or_generate(path: &Path) -> Result<VapidKeys, VapidError> {
-        let io = |source| VapidError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
+    /// The key in the PEM file at `path`, or None when there is no such file.
+    pub fn from_file(path: &Path) -> Result<Option<VapidKeys>, VapidError> {
         match std::fs::read(path) {
-            Ok(bytes) => return VapidKeys::from_file_contents(path, &bytes),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io(e)),
-        }
-        let keys = VapidKeys::generate();
-        match write_new_file(path, keys.private_key_pem().as_bytes()) {
-            Ok(()) => {
-                tracing::info!(path = %path.display(), public_key = %keys.public_key_base64url(),
-                    "generated a new VAPID key pair");
-                Ok(keys)
-            }
-            // Another process (a replica starting at the same moment) won the race:
-            // use its key, which is complete because files only appear fully written.
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                let bytes = std::fs::read(path).map_err(io)?;
-                VapidKeys::from_file_contents(path, &bytes)
-            }
-            Err(e) => Err(io(e)),
+            Ok(bytes) => VapidKeys::from_file_contents(path, &bytes).map(Some),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(VapidError::Io {
+                path: path.to_path_buf(),
+                source,
+            }),
         }
     }
 
@@ -171,66 +154,6 @@ impl VapidKeys {
     pub fn private_key_base64url(&self) -> String {
         URL_SAFE_NO_PAD.encode(self.secret.to_bytes())
     }
-}
-
-/// Writes a file that must not exist yet, completely or not at all: a private temporary
-/// file (0600) is written and synced, then hard-linked into place, which fails with
-/// `AlreadyExists` instead of replacing a file that appeared meanwhile.
-fn write_new_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir)?;
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "vapid".to_string());
-    let tmp = dir.join(format!(
-        ".{file_name}.{}.tmp",
-        uuid::Uuid::new_v4().simple()
-    ));
-    let result = (|| {
-        let mut file = private_new_file(&tmp)?;
-        file.write_all(contents)?;
-        file.sync_all()?;
-        drop(file);
-        match std::fs::hard_link(&tmp, path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(e),
-            // Filesystems without hard links: fall back to an exclusive create.
-            Err(_) => {
-                let mut file = private_new_file(path)?;
-                file.write_all(contents)?;
-                file.sync_all()
-            }
-        }
-    })();
-    let _ = std::fs::remove_file(&tmp);
-    if result.is_ok() {
-        sync_dir(&dir);
-    }
-    result
-}
-
-fn private_new_file(path: &Path) -> std::io::Result<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path)
-}
-
-fn sync_dir(dir: &Path) {
-    #[cfg(unix)]
-    if let Ok(handle) = std::fs::File::open(dir) {
-        let _ = handle.sync_all();
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
 }
 
 fn warn_if_readable_by_others(path: &Path) {
@@ -331,29 +254,13 @@ mod tests {
     }
 
     #[test]
-    fn generated_once_then_kept() {
+    fn a_file_is_read_when_there_is_one() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("keys/nested/vapid.pem");
-        let first = VapidKeys::load_or_generate(&path).unwrap();
-        assert!(path.is_file());
-        let second = VapidKeys::load_or_generate(&path).unwrap();
-        assert_eq!(
-            first.private_key_base64url(),
-            second.private_key_base64url()
-        );
-        assert_eq!(
-            std::fs::read_to_string(&path).unwrap(),
-            first.private_key_pem()
-        );
-        // No temporary files are left behind.
-        let entries: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();
-        assert_eq!(entries.len(), 1);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o600, "{mode:o}");
-        }
+        let path = dir.path().join("vapid.pem");
+        assert!(VapidKeys::from_file(&path).unwrap().is_none());
+        let keys = VapidKeys::generate();
+        std::fs::write(&path, keys.private_key_pem()).unwrap();
+        assert_eq!(VapidKeys::from_file(&path).unwrap(), Some(keys));
     }
 
     #[test]
@@ -371,7 +278,7 @@ mod tests {
         ] {
             let path = dir.path().join(name);
             std::fs::write(&path, contents).unwrap();
-            let err = VapidKeys::load_or_generate(&path).unwrap_err();
+            let err = VapidKeys::from_file(&path).unwrap_err();
             assert!(matches!(err, VapidError::Corrupt { .. }), "{name}: {err:?}");
             assert!(
                 err.to_string().contains(&path.display().to_string()),
@@ -392,7 +299,7 @@ mod tests {
         );
         std::fs::write(&path, ed).unwrap();
         assert!(matches!(
-            VapidKeys::load_or_generate(&path).unwrap_err(),
+            VapidKeys::from_file(&path).unwrap_err(),
             VapidError::Corrupt { .. }
         ));
     }
@@ -404,26 +311,9 @@ mod tests {
         let blocker = dir.path().join("file");
         std::fs::write(&blocker, b"x").unwrap();
         let path = blocker.join("vapid.pem");
-        let err = VapidKeys::load_or_generate(&path).unwrap_err();
+        let err = VapidKeys::from_file(&path).unwrap_err();
         assert!(matches!(err, VapidError::Io { .. }), "{err:?}");
         assert!(err.to_string().contains(&path.display().to_string()));
-    }
-
-    #[test]
-    fn concurrent_first_starts_agree_on_one_key() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("vapid.pem");
-        let handles: Vec<_> = (0..8)
-            .map(|_| {
-                let path = path.clone();
-                std::thread::spawn(move || VapidKeys::load_or_generate(&path).unwrap())
-            })
-            .collect();
-        let keys: Vec<VapidKeys> = handles.into_iter().map(|h| h.join().unwrap()).collect();
-        let on_disk = VapidKeys::load_or_generate(&path).unwrap();
-        for k in keys {
-            assert_eq!(k, on_disk);
-        }
     }
 
     #[test]

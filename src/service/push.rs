@@ -236,3 +236,35 @@ mod tests {
         }
     }
 }
+
+/// A rotated VAPID key: its public half, and how many subscriptions must be renewed.
+#[derive(Debug)]
+pub struct Rotated {
+    pub public_key: String,
+    pub disabled_subscriptions: usize,
+}
+
+/// Replaces the deployment's VAPID key with a new one and disables every subscription
+/// made with the old one, in one transaction: each client's app subscribes again with
+/// the new key when it next opens. Running processes keep the key they loaded until
+/// they restart.
+pub async fn rotate_vapid_key(s: &Services) -> Result<Rotated, Error> {
+    let keys = crate::notify::vapid::VapidKeys::generate();
+    let (pem, at) = (keys.private_key_pem(), s.now().naive_utc());
+    let disabled = s
+        .db(move |conn| {
+            db::write_transaction(conn, |conn| {
+                db::vapid_keys::replace(conn, &pem, at)?;
+                Ok::<_, Error>(push_subscriptions::disable_all(
+                    conn,
+                    "the VAPID key was rotated; the app subscribes again",
+                    at,
+                )?)
+            })
+        })
+        .await?;
+    Ok(Rotated {
+        public_key: keys.public_key_base64url(),
+        disabled_subscriptions: disabled,
+    })
+}

@@ -38,6 +38,7 @@ mod push_guard;
 mod push_subscriptions;
 mod queue_status;
 mod read_only;
+mod replicas;
 mod startup;
 mod unsubscribe;
 mod use_cases;

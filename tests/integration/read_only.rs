@@ -45,12 +45,19 @@ impl Drop for ReadOnlyFile {
     }
 }
 
+/// The database as a first start leaves it: migrated, the deployment's key stored.
+fn started_once(settings: &smp_aftercare::config::Settings) {
+    use smp_aftercare::clock::Clock;
+    let pool = app::prepare_database(settings).expect("database prepares");
+    app::load_vapid_keys(settings, &pool, SystemClock.now()).expect("the key is stored");
+}
+
 /// A migrated SQLite database in `dir`, its URL and file.
 fn sqlite_database(dir: &Path) -> (String, PathBuf) {
     let file = dir.join("data/smp.db");
     let url = format!("sqlite://{}", file.display());
     let settings = test_settings(&url, dir);
-    drop(app::prepare_database(&settings).expect("database prepares"));
+    started_once(&settings);
     (url, file)
 }
 
@@ -123,7 +130,7 @@ fn a_read_only_postgres_database_fails_at_start() {
         return;
     };
     let scratch = db.scratch_dir();
-    drop(app::prepare_database(&test_settings(&url, &scratch)).expect("database prepares"));
+    started_once(&test_settings(&url, &scratch));
     let TestDatabase::Postgres { admin_url, name } = &db else {
         unreachable!()
     };

@@ -1,0 +1,1 @@
+DROP TABLE vapid_keys;

@@ -23,7 +23,7 @@ const MAX_COPY_BYTES: usize = MAX_IMPORT_BYTES.div_ceil(3) * 4;
 /// The whole body: the larger of the file and its copy, plus the short fields and the
 /// framing around each.
 pub const MAX_UPLOAD_BYTES: usize = MAX_COPY_BYTES + 16 * 1024;
-/// The form has four fields (step, file, and the preview's file name and copy).
+/// The forms send two fields (step, file) or three (step, and the file's name and copy).
 pub const MAX_FIELDS: usize = 8;
 /// A field other than the file and its copy ("preview", a file name).
 const MAX_SHORT_FIELD_BYTES: usize = 1024;

@@ -246,7 +246,7 @@ db_test!(
             .unwrap();
         assert_eq!(listed.matching, 1, "a preview changes nothing");
 
-        let done = import::import(s, &north, CSV.as_bytes(), "Europe/Lisbon")
+        let done = import::import(s, &north, "clients.csv", CSV.as_bytes(), "Europe/Lisbon")
             .await
             .unwrap();
         assert_eq!((done.new, done.existing, done.invalid), (1, 1, 1));
@@ -256,7 +256,7 @@ db_test!(
         assert_eq!(bundle.client.timezone.name(), "Europe/London");
         assert_eq!(bundle.client.invitation_status, InvitationStatus::Pending);
 
-        let again = import::import(s, &north, CSV.as_bytes(), "Europe/Lisbon")
+        let again = import::import(s, &north, "clients.csv", CSV.as_bytes(), "Europe/Lisbon")
             .await
             .unwrap();
         assert_eq!((again.new, again.existing, again.invalid), (0, 2, 1));
@@ -267,7 +267,7 @@ db_test!(
 
         // The same rows in another clinic are that clinic's own clients.
         let south = clinic(&app, "Southside");
-        let elsewhere = import::import(s, &south, CSV.as_bytes(), "UTC")
+        let elsewhere = import::import(s, &south, "clients.csv", CSV.as_bytes(), "UTC")
             .await
             .unwrap();
         assert_eq!(elsewhere.new, 2);

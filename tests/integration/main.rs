@@ -14,6 +14,7 @@ mod console_access;
 mod console_admin;
 mod console_browser;
 mod console_clients_browser;
+mod console_import;
 mod console_pages;
 mod console_plain_http;
 mod console_services;

@@ -1,84 +1,64 @@
 //! GET/POST /console/clients/import: a CSV file in, a preview with each row's problems,
-//! then the import. The file travels back with the preview (in the form), so nothing
-//! is kept on the server between the two steps, and the import checks it again.
+//! then the import. The file travels back with the preview (in the form, byte for
+//! byte), so nothing is kept on the server between the two steps, and the import
+//! checks it again.
 
-use actix_multipart::Multipart;
+mod upload;
+
 use actix_web::http::StatusCode;
-use actix_web::{get, post, web, HttpResponse};
-use futures_util::StreamExt;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use serde::Serialize;
 
-use super::{render, render_status, ConsoleSession};
+use super::{render_status, ConsoleSession};
 use crate::api::AppState;
-use crate::service::import::{self, ImportPlan, MAX_IMPORT_BYTES, MAX_IMPORT_ROWS};
+use crate::service::import::{self, DateOrder, ImportPlan, MAX_IMPORT_ROWS};
 use crate::service::{clinics, Error};
 use crate::web::pages::PageError;
+use upload::Refusal;
 
-/// Form fields besides the file are a few bytes ("preview"); the CSV echoed back in
-/// the preview form is at most a file's size.
-const MAX_FIELD_BYTES: usize = MAX_IMPORT_BYTES;
-
-/// The upload as sent.
-#[derive(Default)]
-struct Upload {
-    step: String,
-    /// The chosen file, or the CSV carried by the preview's form.
-    csv: Vec<u8>,
+/// What the page needs besides the plan.
+#[derive(Debug, Clone, Serialize)]
+struct Defaults {
+    timezone: String,
+    /// How the clinic writes 14 March 2026 ("14/03/2026 (day/month/year) or 2026-03-14").
+    date_format: &'static str,
 }
 
-/// Reads the multipart form, refusing anything larger than a file may be.
-async fn read_upload(mut form: Multipart) -> Result<Upload, Error> {
-    let too_large = || {
-        Error::invalid(
-            "file",
-            format!(
-                "the file is larger than {} KB; split it in parts",
-                MAX_IMPORT_BYTES / 1024
-            ),
-        )
-    };
-    let mut upload = Upload::default();
-    while let Some(field) = form.next().await {
-        let mut field =
-            field.map_err(|e| Error::invalid("file", format!("the upload broke off: {e}")))?;
-        let name = field.name().unwrap_or_default().to_string();
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.next().await {
-            let chunk =
-                chunk.map_err(|e| Error::invalid("file", format!("the upload broke off: {e}")))?;
-            if bytes.len() + chunk.len() > MAX_FIELD_BYTES {
-                return Err(too_large());
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        match name.as_str() {
-            "step" => upload.step = String::from_utf8_lossy(&bytes).into_owned(),
-            "file" | "csv" if !bytes.is_empty() => upload.csv = bytes,
-            _ => {}
-        }
-    }
-    Ok(upload)
-}
-
-async fn default_timezone(state: &AppState, session: &ConsoleSession) -> Result<String, PageError> {
+async fn defaults(state: &AppState, session: &ConsoleSession) -> Result<Defaults, PageError> {
     let settings = clinics::settings(&state.services, &session.clinic).await?;
-    Ok(settings.timezone.name().to_string())
+    let timezone = settings.timezone.name().to_string();
+    let date_format = DateOrder::of_zone(&timezone).how_to_write();
+    Ok(Defaults {
+        timezone,
+        date_format,
+    })
+}
+
+/// One page of the import: the form, a preview, or what an import did.
+#[derive(Default)]
+struct Shown<'a> {
+    plan: Option<&'a ImportPlan>,
+    result: bool,
+    /// The file, carried on by the preview's form.
+    copy: String,
+    file_name: String,
+    error: Option<String>,
 }
 
 fn import_page(
     status: StatusCode,
     session: &ConsoleSession,
-    default_timezone: &str,
-    plan: Option<&ImportPlan>,
-    result: bool,
-    csv: &str,
-    error: Option<String>,
+    defaults: &Defaults,
+    shown: Shown<'_>,
 ) -> HttpResponse {
     let ctx = minijinja::context! {
-        plan => plan,
-        result => result.then_some(plan).flatten(),
-        csv => csv,
-        error => error,
-        default_timezone => default_timezone,
+        plan => shown.plan,
+        result => shown.result.then_some(shown.plan).flatten(),
+        file_data => shown.copy,
+        file_name => shown.file_name,
+        error => shown.error,
+        default_timezone => defaults.timezone,
+        date_format => defaults.date_format,
         max_rows => MAX_IMPORT_ROWS,
     };
     render_status(status, "console/clients/import.html.j2", ctx, session)
@@ -90,68 +70,68 @@ pub async fn import_form(
     state: web::Data<AppState>,
     session: ConsoleSession,
 ) -> Result<HttpResponse, PageError> {
-    let zone = default_timezone(&state, &session).await?;
-    let ctx = minijinja::context! {
-        plan => None::<ImportPlan>,
-        result => None::<ImportPlan>,
-        csv => "",
-        error => None::<String>,
-        default_timezone => zone,
-        max_rows => MAX_IMPORT_ROWS,
-    };
-    Ok(render("console/clients/import.html.j2", ctx, &session))
+    let defaults = defaults(&state, &session).await?;
+    Ok(import_page(
+        StatusCode::OK,
+        &session,
+        &defaults,
+        Shown::default(),
+    ))
 }
 
 /// POST /console/clients/import: `step=preview` shows what would happen; `step=import`
-/// does it.
+/// does it. An upload over its bounds is refused as soon as that shows (413), a broken
+/// one with 400, a file that is not a client list with 422; each page says why at the
+/// file field.
 #[post("/clients/import")]
 pub async fn import_upload(
     state: web::Data<AppState>,
     session: ConsoleSession,
-    form: Multipart,
+    request: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, PageError> {
-    let zone = default_timezone(&state, &session).await?;
-    let refused = |e: String| {
-        import_page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &session,
-            &zone,
-            None,
-            false,
-            "",
-            Some(e),
-        )
+    let defaults = defaults(&state, &session).await?;
+    let refused = |status: StatusCode, message: String| {
+        let shown = Shown {
+            error: Some(message),
+            ..Shown::default()
+        };
+        import_page(status, &session, &defaults, shown)
     };
-    let upload = match read_upload(form).await {
+    let upload = match upload::read(request.headers(), payload).await {
         Ok(upload) => upload,
-        Err(Error::Invalid { message, .. }) => return Ok(refused(message)),
-        Err(e) => return Err(e.into()),
+        Err(refusal) => {
+            let status = match refusal {
+                Refusal::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+                Refusal::NotOurForm | Refusal::Broken => StatusCode::BAD_REQUEST,
+            };
+            return Ok(refused(status, refusal.message()));
+        }
     };
+    let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
     if upload.csv.is_empty() {
-        return Ok(refused("choose a CSV file to import".into()));
+        return Ok(refused(unprocessable, "choose a CSV file to import".into()));
     }
-    let (s, clinic) = (&state.services, &session.clinic);
+    let (s, clinic, zone) = (&state.services, &session.clinic, &defaults.timezone);
     let importing = upload.step == "import";
+    let file_name = import::file_label(&upload.file_name);
     let outcome = if importing {
-        import::import(s, clinic, &upload.csv, &zone).await
+        import::import(s, clinic, &file_name, &upload.csv, zone).await
     } else {
-        import::preview(s, clinic, &upload.csv, &zone).await
+        import::preview(s, clinic, &upload.csv, zone).await
     };
     match outcome {
         Ok(plan) => {
-            // The form carries the file on as text (it parsed, so it is UTF-8).
-            let csv = String::from_utf8_lossy(&upload.csv);
-            Ok(import_page(
-                StatusCode::OK,
-                &session,
-                &zone,
-                Some(&plan),
-                importing,
-                &csv,
-                None,
-            ))
+            let shown = Shown {
+                plan: Some(&plan),
+                result: importing,
+                copy: upload::copy_of(&upload.csv),
+                file_name,
+                error: None,
+            };
+            Ok(import_page(StatusCode::OK, &session, &defaults, shown))
         }
-        Err(Error::Invalid { message, .. }) => Ok(refused(message)),
+        Err(Error::Invalid { message, .. }) => Ok(refused(unprocessable, message)),
         Err(e) => Err(e.into()),
     }
 }

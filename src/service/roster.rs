@@ -1,8 +1,9 @@
 //! The clinic's clients at a glance, for the console: the clients list (search,
 //! filters, pages of 50) and "Today at the clinic". Each client's stage, day and
 //! next-session window come from the same domain timeline as the API's day views;
-//! the rows are read in four statements for the whole clinic (clients, sessions, the
-//! clinic's protocol, the last reminders), whatever the number of clients.
+//! the rows are read in five statements for the whole clinic (clients, sessions, the
+//! clinic's protocol, the last reminders, the last contacts), whatever the number of
+//! clients.
 
 use chrono::{DateTime, Days, Duration, NaiveDate, NaiveDateTime, Utc};
 use serde::Serialize;
@@ -11,7 +12,7 @@ use super::{ClientBundle, ClinicRef, Error, Services};
 use crate::db::bundle::clinic_protocol;
 use crate::db::clients::{Client, SessionRow};
 use crate::db::deliveries::Delivery;
-use crate::db::{roster, DbConnection};
+use crate::db::{notes, roster, DbConnection};
 use crate::domain::ids::Stage;
 use crate::domain::timeline::SessionWindow;
 use crate::domain::{DeliveryStatus, InvitationStatus};
@@ -152,6 +153,14 @@ fn severity(status: DeliveryStatus) -> u8 {
     }
 }
 
+/// The latest time someone at the clinic marked the client contacted.
+#[derive(Debug, Clone, Serialize)]
+pub struct LastContact {
+    pub at: DateTime<Utc>,
+    /// Who, named as they were then.
+    pub by: String,
+}
+
 /// One client as the list and "Today" show them.
 #[derive(Debug, Clone, Serialize)]
 pub struct ClientRow {
@@ -178,6 +187,7 @@ pub struct ClientRow {
     /// When the current invitation went out (its expiry less its lifetime).
     pub invitation_issued_at: Option<NaiveDateTime>,
     pub last_reminder: Option<LastReminder>,
+    pub last_contact: Option<LastContact>,
 }
 
 impl ClientRow {
@@ -195,7 +205,7 @@ impl ClientRow {
 }
 
 /// Every client of the clinic matching `search`, by name, with their day as of `now`:
-/// four statements, whatever the number of clients.
+/// five statements, whatever the number of clients.
 pub fn rows(
     conn: &mut DbConnection,
     clinic_id: &str,
@@ -207,6 +217,17 @@ pub fn rows(
     let sessions = roster::sessions_of_clinic(conn, clinic_id)?;
     let protocol = clinic_protocol(conn, clinic_id)?;
     let last = roster::last_reminders(conn, clinic_id, now.naive_utc())?;
+    let mut contacts: std::collections::HashMap<String, LastContact> =
+        notes::last_contacts(conn, clinic_id)?
+            .into_iter()
+            .map(|n| {
+                let contact = LastContact {
+                    at: n.created_at.and_utc(),
+                    by: n.author_name,
+                };
+                (n.client_id, contact)
+            })
+            .collect();
     let mut sessions_by_client: std::collections::HashMap<String, Vec<SessionRow>> =
         std::collections::HashMap::new();
     for session in sessions {
@@ -251,6 +272,7 @@ pub fn rows(
                 invitation_error: client.invitation_error,
                 invitation_issued_at: client.invitation_expires_at.map(|at| at - lifetime),
                 last_reminder,
+                last_contact: contacts.remove(&client.id),
                 timezone: client.timezone.name().to_string(),
                 id: client.id,
                 name: client.name,

@@ -1,9 +1,9 @@
 //! The clinic's clients at a glance, for the console: the clients list (search,
 //! filters, pages of 50) and "Today at the clinic". Each client's stage, day and
 //! next-session window come from the same domain timeline as the API's day views;
-//! the rows are read in five statements for the whole clinic (clients, sessions, the
-//! clinic's protocol, the last reminders, the last contacts), whatever the number of
-//! clients.
+//! the rows are read in four statements for the whole clinic (clients, sessions, the
+//! clinic's protocol, the last reminders), whatever the number of clients; Today adds
+//! a fifth, each client's last contact.
 
 use chrono::{DateTime, Days, Duration, NaiveDate, NaiveDateTime, Utc};
 use serde::Serialize;
@@ -187,6 +187,7 @@ pub struct ClientRow {
     /// When the current invitation went out (its expiry less its lifetime).
     pub invitation_issued_at: Option<NaiveDateTime>,
     pub last_reminder: Option<LastReminder>,
+    /// Read for Today only (None in the list).
     pub last_contact: Option<LastContact>,
 }
 
@@ -205,7 +206,7 @@ impl ClientRow {
 }
 
 /// Every client of the clinic matching `search`, by name, with their day as of `now`:
-/// five statements, whatever the number of clients.
+/// four statements, whatever the number of clients.
 pub fn rows(
     conn: &mut DbConnection,
     clinic_id: &str,
@@ -217,17 +218,6 @@ pub fn rows(
     let sessions = roster::sessions_of_clinic(conn, clinic_id)?;
     let protocol = clinic_protocol(conn, clinic_id)?;
     let last = roster::last_reminders(conn, clinic_id, now.naive_utc())?;
-    let mut contacts: std::collections::HashMap<String, LastContact> =
-        notes::last_contacts(conn, clinic_id)?
-            .into_iter()
-            .map(|n| {
-                let contact = LastContact {
-                    at: n.created_at.and_utc(),
-                    by: n.author_name,
-                };
-                (n.client_id, contact)
-            })
-            .collect();
     let mut sessions_by_client: std::collections::HashMap<String, Vec<SessionRow>> =
         std::collections::HashMap::new();
     for session in sessions {
@@ -272,7 +262,7 @@ pub fn rows(
                 invitation_error: client.invitation_error,
                 invitation_issued_at: client.invitation_expires_at.map(|at| at - lifetime),
                 last_reminder,
-                last_contact: contacts.remove(&client.id),
+                last_contact: None,
                 timezone: client.timezone.name().to_string(),
                 id: client.id,
                 name: client.name,
@@ -366,7 +356,24 @@ pub async fn today(s: &Services, clinic: &ClinicRef) -> Result<TodayAtClinic, Er
     let (clinic_id, now) = (clinic.id.clone(), s.now());
     let valid_days = s.settings.invitations.valid_days;
     let all = s
-        .db(move |conn| rows(conn, &clinic_id, None, now, valid_days))
+        .db(move |conn| {
+            let mut all = rows(conn, &clinic_id, None, now, valid_days)?;
+            let mut contacts: std::collections::HashMap<String, LastContact> =
+                notes::last_contacts(conn, &clinic_id)?
+                    .into_iter()
+                    .map(|n| {
+                        let contact = LastContact {
+                            at: n.created_at.and_utc(),
+                            by: n.author_name,
+                        };
+                        (n.client_id, contact)
+                    })
+                    .collect();
+            for row in &mut all {
+                row.last_contact = contacts.remove(&row.id);
+            }
+            Ok(all)
+        })
         .await?;
     let nudge_before = (now - Duration::days(INVITATION_NUDGE_DAYS)).naive_utc();
     let open_this_week = |row: &ClientRow, w: SessionWindow| w.from <= row.today + Days::new(6);

@@ -17,6 +17,7 @@ mod console_clients_browser;
 mod console_pages;
 mod console_services;
 mod console_support;
+mod console_today;
 mod correction;
 mod docs;
 mod email;

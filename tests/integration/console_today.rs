@@ -593,6 +593,9 @@ async fn the_front_desk_works_todays_list_in_chromium() {
     browser.goto("/console").await;
     assert_eq!(sideways(&browser).await, 0, "390 px: no sideways scrolling");
     browser.screenshot("console-today-390").await;
+    resize(&browser, 320, 640, true).await;
+    browser.goto("/console").await;
+    assert_eq!(sideways(&browser).await, 0, "320 px: no sideways scrolling");
 
     // On Carla's page: the contact, then a note of one's own.
     resize(&browser, 820, 1180, false).await;

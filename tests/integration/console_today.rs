@@ -78,7 +78,10 @@ db_test!(today_rows_book_resend_and_mark_contacted, |app| {
         page.contains("due Sun 1 Mar to Sun 8 Mar"),
         "dates in words"
     );
-    assert!(page.contains("invited Wed 25 Feb"), "dates in words");
+    assert!(
+        page.contains("invited Wed 25 Feb, the email went out"),
+        "dates and statuses in words"
+    );
 
     // Refused, in words next to the row, nothing recorded.
     let book = format!("/console/today/{ana}/book");

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::clients::{human_date, on_the_date, short_time};
 use super::{render_status, see_other, ConsoleSession};
 use crate::api::AppState;
-use crate::domain::Zone;
+use crate::domain::{DeliveryStatus, InvitationStatus, Zone};
 use crate::service::roster::{self, ClientRow};
 use crate::service::sessions::{self, NewSessionInput};
 use crate::service::{clients, clinics, invitations, notes, validate, Error};
@@ -125,7 +125,20 @@ fn row_view(row: &ClientRow, zone: Zone) -> minijinja::Value {
         contacted => row.last_contact.as_ref().map(|c| minijinja::context! {
             when => short_time(c.at, zone), by => c.by,
         }),
-        accepted => row.invitation == crate::domain::InvitationStatus::Accepted,
+        accepted => row.invitation == InvitationStatus::Accepted,
+        invitation_words => match row.invitation {
+            InvitationStatus::Pending => "the email is queued",
+            InvitationStatus::Sent => "the email went out",
+            InvitationStatus::Failed => "the email failed",
+            InvitationStatus::Accepted => "accepted",
+        },
+        reminder_words => row.last_reminder.as_ref().map(|r| match r.status {
+            DeliveryStatus::Retry => "being retried",
+            DeliveryStatus::Failed => "failed",
+            DeliveryStatus::Dead => "failed; no more tries",
+            DeliveryStatus::Expired => "not sent before the day ended",
+            _ => "",
+        }),
         ..minijinja::Value::from_serialize(row)
     }
 }

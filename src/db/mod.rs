@@ -28,6 +28,7 @@ pub mod clients;
 pub mod clinics;
 pub mod columns;
 pub mod deliveries;
+pub mod notes;
 pub mod protocol_changes;
 pub mod push_subscriptions;
 pub mod queue;

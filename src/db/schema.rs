@@ -189,6 +189,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    client_notes (id) {
+        id -> Text,
+        client_id -> Text,
+        kind -> Text,
+        body -> Text,
+        author_kind -> Text,
+        author_id -> Nullable<Text>,
+        author_name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     protocol_changes (id) {
         id -> Text,
         clinic_id -> Text,
@@ -208,6 +221,7 @@ diesel::joinable!(push_subscriptions -> clients (client_id));
 diesel::joinable!(deliveries -> clients (client_id));
 diesel::joinable!(unsubscribe_tokens -> clients (client_id));
 diesel::joinable!(calendar_feeds -> clients (client_id));
+diesel::joinable!(client_notes -> clients (client_id));
 diesel::joinable!(staff -> clinics (clinic_id));
 diesel::joinable!(staff_sign_in_links -> staff (staff_id));
 diesel::joinable!(staff_sessions -> staff (staff_id));
@@ -221,6 +235,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     deliveries,
     unsubscribe_tokens,
     calendar_feeds,
+    client_notes,
     idempotency_keys,
     staff,
     staff_sign_in_links,

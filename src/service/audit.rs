@@ -136,6 +136,8 @@ actions! {
     ClientUpdated => "client.updated", "Changed a client";
     ClientErased => "client.erased", "Erased a client";
     InvitationResent => "client.invitation_resent", "Resent an invitation";
+    NoteAdded => "client.note_added", "Added a note on a client";
+    ClientContacted => "client.contacted", "Marked a client contacted";
     SessionAdded => "session.added", "Recorded a session";
     SessionEdited => "session.edited", "Changed a session";
     SessionDeleted => "session.deleted", "Deleted a session";

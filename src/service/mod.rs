@@ -18,6 +18,7 @@ pub mod idempotency;
 pub mod import;
 pub mod invitations;
 pub mod metrics;
+pub mod notes;
 pub mod preferences;
 pub mod protocol_edit;
 pub mod push;

@@ -2,7 +2,8 @@
 //! filters, pages of 50) and "Today at the clinic". Each client's stage, day and
 //! next-session window come from the same domain timeline as the API's day views;
 //! the rows are read in four statements for the whole clinic (clients, sessions, the
-//! clinic's protocol, the last reminders), whatever the number of clients.
+//! clinic's protocol, the last reminders), whatever the number of clients; Today adds
+//! a fifth, each client's last contact.
 
 use chrono::{DateTime, Days, Duration, NaiveDate, NaiveDateTime, Utc};
 use serde::Serialize;
@@ -11,7 +12,7 @@ use super::{ClientBundle, ClinicRef, Error, Services};
 use crate::db::bundle::clinic_protocol;
 use crate::db::clients::{Client, SessionRow};
 use crate::db::deliveries::Delivery;
-use crate::db::{roster, DbConnection};
+use crate::db::{notes, roster, DbConnection};
 use crate::domain::ids::Stage;
 use crate::domain::timeline::SessionWindow;
 use crate::domain::{DeliveryStatus, InvitationStatus};
@@ -152,6 +153,14 @@ fn severity(status: DeliveryStatus) -> u8 {
     }
 }
 
+/// The latest time someone at the clinic marked the client contacted.
+#[derive(Debug, Clone, Serialize)]
+pub struct LastContact {
+    pub at: DateTime<Utc>,
+    /// Who, named as they were then.
+    pub by: String,
+}
+
 /// One client as the list and "Today" show them.
 #[derive(Debug, Clone, Serialize)]
 pub struct ClientRow {
@@ -178,6 +187,8 @@ pub struct ClientRow {
     /// When the current invitation went out (its expiry less its lifetime).
     pub invitation_issued_at: Option<NaiveDateTime>,
     pub last_reminder: Option<LastReminder>,
+    /// Read for Today only (None in the list).
+    pub last_contact: Option<LastContact>,
 }
 
 impl ClientRow {
@@ -251,6 +262,7 @@ pub fn rows(
                 invitation_error: client.invitation_error,
                 invitation_issued_at: client.invitation_expires_at.map(|at| at - lifetime),
                 last_reminder,
+                last_contact: None,
                 timezone: client.timezone.name().to_string(),
                 id: client.id,
                 name: client.name,
@@ -344,7 +356,24 @@ pub async fn today(s: &Services, clinic: &ClinicRef) -> Result<TodayAtClinic, Er
     let (clinic_id, now) = (clinic.id.clone(), s.now());
     let valid_days = s.settings.invitations.valid_days;
     let all = s
-        .db(move |conn| rows(conn, &clinic_id, None, now, valid_days))
+        .db(move |conn| {
+            let mut all = rows(conn, &clinic_id, None, now, valid_days)?;
+            let mut contacts: std::collections::HashMap<String, LastContact> =
+                notes::last_contacts(conn, &clinic_id)?
+                    .into_iter()
+                    .map(|n| {
+                        let contact = LastContact {
+                            at: n.created_at.and_utc(),
+                            by: n.author_name,
+                        };
+                        (n.client_id, contact)
+                    })
+                    .collect();
+            for row in &mut all {
+                row.last_contact = contacts.remove(&row.id);
+            }
+            Ok(all)
+        })
         .await?;
     let nudge_before = (now - Duration::days(INVITATION_NUDGE_DAYS)).naive_utc();
     let open_this_week = |row: &ClientRow, w: SessionWindow| w.from <= row.today + Days::new(6);

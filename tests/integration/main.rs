@@ -19,6 +19,7 @@ mod console_pages;
 mod console_plain_http;
 mod console_services;
 mod console_support;
+mod console_today;
 mod correction;
 mod docs;
 mod email;

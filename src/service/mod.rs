@@ -19,6 +19,7 @@ pub mod import;
 pub mod invitations;
 pub mod metrics;
 pub mod preferences;
+pub mod protocol_basics;
 pub mod protocol_edit;
 pub mod push;
 pub mod queue;

@@ -9,8 +9,9 @@ use chrono::{Days, NaiveDate};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::audit::Actor;
 use super::clinics::{self, ClinicProtocol};
-use super::{ClinicRef, Error, Services};
+use super::{protocol_basics, ClinicRef, Error, Services};
 use crate::db::protocol_changes;
 use crate::domain::ids::{RuleId, Scope};
 use crate::domain::protocol::{DayBound, Protocol, ProtocolError, ProtocolOverrides, MAX_DAY};
@@ -307,14 +308,47 @@ pub fn record_change(
     Ok(())
 }
 
-/// Saves a draft: validated, kept, every client re-planned, the change recorded.
+/// Whether `actor` may change the clinic's protocol, which every client's reminders
+/// follow: an owner, the operator at the command line, or an integration's API key
+/// (keys are the clinic's own, minted by its owners only). Other staff read it.
+pub fn may_edit(actor: &Actor) -> bool {
+    match actor {
+        Actor::Staff { .. } => actor.is_owner(),
+        Actor::ApiKey { .. } | Actor::Cli => true,
+    }
+}
+
+/// Refuses a change of the protocol by someone who may not make it (see [`may_edit`]).
+pub fn require_editor(clinic: &ClinicRef) -> Result<(), Error> {
+    if may_edit(&clinic.actor) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(
+            "only the clinic's owners can change the protocol".to_string(),
+        ))
+    }
+}
+
+/// Saves a draft: validated, kept without what says the same as the built-in default
+/// (so the clinic keeps following the default there), every client re-planned, the
+/// change recorded.
 pub async fn save(
     s: &Services,
     clinic: &ClinicRef,
     overrides: ProtocolOverrides,
 ) -> Result<ClinicProtocol, Error> {
+    require_editor(clinic)?;
+    let overrides = protocol_basics::minimal(&overrides)?;
     draft(&overrides)?;
     clinics::put_protocol(s, clinic, overrides).await
+}
+
+/// Back to the built-in default: no override is kept, so a later change of the default
+/// reaches the clinic. Recorded in the audit log and the history when it changes
+/// anything.
+pub async fn restore_default(s: &Services, clinic: &ClinicRef) -> Result<ClinicProtocol, Error> {
+    require_editor(clinic)?;
+    clinics::put_protocol(s, clinic, ProtocolOverrides::default()).await
 }
 
 #[cfg(test)]

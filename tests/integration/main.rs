@@ -15,6 +15,7 @@ mod console_admin;
 mod console_browser;
 mod console_clients_browser;
 mod console_pages;
+mod console_protocol;
 mod console_services;
 mod console_support;
 mod correction;

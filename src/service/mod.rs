@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod preferences;
 pub mod protocol_basics;
 pub mod protocol_edit;
+pub mod protocol_history;
 pub mod push;
 pub mod queue;
 pub mod replan;

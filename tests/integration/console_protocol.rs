@@ -380,6 +380,22 @@ async fn fill(browser: &Browser, css: &str, value: &str) {
     field.send_keys(value).await.unwrap();
 }
 
+/// Waits until the input `css` holds `expected` (the page's script sets it).
+async fn wait_value(browser: &Browser, css: &str, expected: &str) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let value = browser.find(css).await.value().await.unwrap_or_default();
+        if value.as_deref() == Some(expected) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{css} never held {expected:?}; it holds {value:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 /// The text of the preview's row for day `n` after the first session.
 async fn preview_day(browser: &Browser, n: usize) -> String {
     let script = "return Array.from(document.querySelectorAll('#preview tbody tr'))[arguments[0]].textContent";
@@ -444,6 +460,18 @@ async fn the_plain_protocol_edit_and_restore_in_chromium() {
     assert!(rules_on(&api, &client, "2026-03-09")
         .await
         .contains(&"gentle_washing_ok".into()));
+
+    // Under "Advanced", each rule's days: SPF's start moves with the end of sun
+    // avoidance, and saving keeps it following (only avoid_sun is stored).
+    browser.click("#advanced > summary").await;
+    fill(&browser, "#field-rules\\.avoid_sun\\.to", "14").await;
+    wait_value(&browser, "#field-rules\\.daily_spf\\.from", "15").await;
+    browser.click("#rules-form button:not(.secondary)").await;
+    browser.wait_text("#notice", "Protocol saved").await;
+    assert_eq!(
+        overrides(&api).await,
+        json!({"rules": {"avoid_sun": {"to": 14}}})
+    );
     browser.assert_no_console_errors();
     browser.quit().await;
 

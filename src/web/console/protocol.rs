@@ -83,6 +83,7 @@ fn preview_ctx(s: &Services, preview: &Result<(Protocol, bool), String>) -> mini
                     preview_error => None::<String>,
                     // The days that follow from others, for the page's script.
                     draft_basics => protocol_basics::basics_of(protocol),
+                    draft_rules => protocol_edit::form_of(protocol),
                 }
             }
             Err(e) => minijinja::context! { preview_error => e.to_string() },
@@ -259,16 +260,20 @@ async fn refused(
         errors.general.clear();
     }
     let rules = (mode == "rules").then(|| {
-        let typed = form
-            .entries
-            .iter()
-            .map(|e| RuleForm {
-                id: e.id,
-                scope: Protocol::default_protocol().rule(e.id).scope,
-                from: e.from.clone(),
-                to: e.to.clone(),
-                text: e.text.clone(),
-            })
+        // The rules as typed, over the rules in effect (same order: every rule id).
+        let typed = protocol_edit::form_of(&current.effective)
+            .into_iter()
+            .map(
+                |saved| match form.entries.iter().find(|e| e.id == saved.id) {
+                    Some(e) => RuleForm {
+                        from: e.from.clone(),
+                        to: e.to.clone(),
+                        text: e.text.clone(),
+                        ..saved
+                    },
+                    None => saved,
+                },
+            )
             .collect();
         rows(typed)
     });

@@ -12,13 +12,22 @@
   }
   var sequence = 0;
 
-  // Copies each value the preview says follows from the draft into the form's outputs.
+  // Copies each value the preview says follows from the draft into the form: the
+  // outputs of the essentials, the following days of the rules.
   function follow(form) {
     var outputs = form.querySelectorAll("[data-follows]");
     for (var i = 0; i < outputs.length; i++) {
       var name = outputs[i].getAttribute("data-follows");
       var value = target.querySelector('[data-value-of="' + name + '"]');
-      if (value) {
+      if (!value) {
+        continue;
+      }
+      if (outputs[i].tagName === "INPUT") {
+        // A following day moves with the rule it follows, unless it is being typed in.
+        if (outputs[i] !== document.activeElement) {
+          outputs[i].value = value.textContent;
+        }
+      } else {
         outputs[i].textContent = value.textContent;
       }
     }

@@ -17,6 +17,8 @@ pub struct RuleRow {
     pub from: String,
     pub to: String,
     pub text: String,
+    pub from_follows: bool,
+    pub to_follows: bool,
 }
 
 pub fn label_of(id: RuleId) -> String {
@@ -41,6 +43,8 @@ pub fn rows(form: Vec<RuleForm>) -> Vec<RuleRow> {
             from: r.from,
             to: r.to,
             text: r.text,
+            from_follows: r.from_follows,
+            to_follows: r.to_follows,
         })
         .collect()
 }

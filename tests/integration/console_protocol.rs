@@ -260,6 +260,33 @@ db_test!(console_error_pages_keep_the_way_on, |app| {
         "{html}"
     );
 
+    // A form's address opened as a link: not found, inside the console.
+    let not_a_link = app
+        .page("/console/protocol/restore", Some(&owner.cookie))
+        .await;
+    assert_eq!(not_a_link.status(), 404);
+    assert!(body(not_a_link).await.contains(r#"class="console-nav""#));
+    // A body the form cannot read: actix's own bare 415 becomes a console page.
+    let unreadable = app
+        .client
+        .post(app.url("/console/protocol"))
+        .header("accept", "text/html")
+        .header("sec-fetch-site", "same-origin")
+        .header("cookie", &owner.cookie)
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unreadable.status(), 415);
+    let content_type = unreadable.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    let html = body(unreadable).await;
+    assert!(html.contains(r#"class="console-nav""#), "{html}");
+
     // Not signed in: the error page offers to sign in, and comes back here after.
     let anonymous = app.page("/console/no-such-page", None).await;
     assert_eq!(anonymous.status(), 404);

@@ -8,7 +8,7 @@
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::Method;
+use actix_web::http::{header, Method};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use minijinja::context;
@@ -30,7 +30,8 @@ pub async fn console_error_pages(
     if to_sign_in {
         return Ok(without_error(res));
     }
-    let Some(page) = res.response().extensions().get::<ErrorPage>().cloned() else {
+    let shown = res.response().extensions().get::<ErrorPage>().cloned();
+    let Some(page) = shown.or_else(|| bare_error(&res)) else {
         return Ok(res);
     };
     let status = res.status().as_u16();
@@ -46,12 +47,34 @@ pub async fn console_error_pages(
         ),
     };
     match rendered {
-        Ok(html) => Ok(res.map_body(|_, _| BoxBody::new(html))),
+        Ok(html) => Ok(res.map_body(|head, _| {
+            let html_type = header::HeaderValue::from_static("text/html; charset=utf-8");
+            head.headers.insert(header::CONTENT_TYPE, html_type);
+            head.headers.insert(
+                header::CACHE_CONTROL,
+                header::HeaderValue::from_static("no-store"),
+            );
+            BoxBody::new(html)
+        })),
         Err(e) => {
             tracing::error!(error = %e, "the console error page failed to render");
             Ok(res)
         }
     }
+}
+
+/// The page for an error answer that is no page yet (actix's own 405 for a form's
+/// address opened as a link, say).
+fn bare_error(res: &ServiceResponse<BoxBody>) -> Option<ErrorPage> {
+    let is_html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    let status = res.status();
+    (status.is_client_error() || status.is_server_error())
+        .then_some(())
+        .filter(|()| !is_html)
+        .map(|()| ErrorPage::for_status(status))
 }
 
 /// The sign-in page, coming back to this page after (a GET only).

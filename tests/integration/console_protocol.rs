@@ -434,6 +434,17 @@ async fn preview_day(browser: &Browser, n: usize) -> String {
         .to_string()
 }
 
+/// What sticks out to the right of the page (outside the parts that scroll on their
+/// own), to say why it scrolls sideways.
+async fn too_wide(browser: &Browser) -> Value {
+    let script = "var w = document.documentElement.clientWidth; \
+        return Array.from(document.querySelectorAll('body *')).filter(function (e) { \
+          var r = e.getBoundingClientRect(); \
+          return r.right > w + 1 && r.width > 0 && !e.closest('.timeline-picture, .table-wrap'); \
+        }).slice(0, 12).map(function (e) { return e.tagName + '#' + e.id; });";
+    browser.js(script, vec![]).await
+}
+
 /// Whether the page scrolls sideways (it must not, at any width).
 async fn scrolls_sideways(browser: &Browser) -> bool {
     let script =
@@ -510,6 +521,24 @@ async fn the_plain_protocol_edit_and_restore_in_chromium() {
         "the protocol page scrolls sideways at 390 px"
     );
     phone.screenshot("console-protocol-phone").await;
+    phone.click("#advanced > summary").await;
+    assert!(
+        !scrolls_sideways(&phone).await,
+        "the advanced part scrolls sideways"
+    );
+    // The narrowest phone the console supports.
+    phone
+        .page
+        .must(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": 320, "height": 640, "deviceScaleFactor": 1, "mobile": true}),
+        )
+        .await;
+    assert!(
+        !scrolls_sideways(&phone).await,
+        "the protocol page scrolls sideways at 320 px: {}",
+        too_wide(&phone).await
+    );
     phone.quit().await;
 }
 

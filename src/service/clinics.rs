@@ -289,6 +289,7 @@ pub async fn put_protocol(
     clinic: &ClinicRef,
     overrides: ProtocolOverrides,
 ) -> Result<ClinicProtocol, Error> {
+    protocol_edit::require_editor(clinic)?;
     let after = Protocol::default_protocol()
         .with_overrides(&overrides)
         .map_err(|e| Error::invalid("protocol", e.to_string()))?;

@@ -7,11 +7,13 @@
 
 use chrono::{Days, NaiveDate};
 use serde::Serialize;
-use serde_json::Value;
 
+use super::audit::Actor;
 use super::clinics::{self, ClinicProtocol};
-use super::{ClinicRef, Error, Services};
-use crate::db::protocol_changes;
+pub use super::protocol_history::{
+    differences, history, record_change, Changer, HistoryEntry, HISTORY_LIMIT,
+};
+use super::{protocol_basics, ClinicRef, Error, Services};
 use crate::domain::ids::{RuleId, Scope};
 use crate::domain::protocol::{DayBound, Protocol, ProtocolError, ProtocolOverrides, MAX_DAY};
 use crate::domain::protocol::{RuleSpec, FOR_GOOD};
@@ -22,8 +24,6 @@ use crate::domain::timeline::{self, DayView, Plan, Session};
 pub const PREVIEW_DAYS: u64 = 40;
 /// Largest override document the console takes.
 const MAX_DOCUMENT_BYTES: usize = 64 * 1024;
-/// Changes the history shows.
-pub const HISTORY_LIMIT: i64 = 50;
 
 /// One rule as the form shows it: the days it applies and its English text.
 #[derive(Debug, Clone, Serialize)]
@@ -34,6 +34,10 @@ pub struct RuleForm {
     /// Empty: for good.
     pub to: String,
     pub text: String,
+    /// `from` is written as following another rule (the day after it ends).
+    pub from_follows: bool,
+    /// `to` is written as following another rule (the day before it starts).
+    pub to_follows: bool,
 }
 
 /// The form of `protocol`: its rules as they are in effect.
@@ -42,7 +46,10 @@ pub fn form_of(protocol: &Protocol) -> Vec<RuleForm> {
         .iter()
         .map(|&id| {
             let rule = protocol.rule(id);
+            let spec = protocol.source().rules.get(id.as_str());
             RuleForm {
+                from_follows: follows(spec.and_then(|s| s.from.as_ref())),
+                to_follows: follows(spec.and_then(|s| s.to.as_ref())),
                 id,
                 scope: rule.scope,
                 from: rule.range.from.to_string(),
@@ -83,10 +90,41 @@ fn day(field: &str, value: &str) -> Result<i64, Error> {
         .ok_or_else(|| Error::invalid(field, format!("must be a day number from 0 to {MAX_DAY}")))
 }
 
+/// Whether a rule's bound is written as following another rule.
+fn follows(bound: Option<&DayBound>) -> bool {
+    matches!(bound, Some(DayBound::Name(name)) if name != FOR_GOOD)
+}
+
+fn merge_change(overrides: &mut ProtocolOverrides, id: RuleId, change: RuleSpec) {
+    if change != RuleSpec::default() {
+        let merged = ProtocolOverrides {
+            rules: [(id.as_str().to_string(), change)].into(),
+            ..Default::default()
+        };
+        *overrides = overrides.merged_with(&merged);
+    }
+}
+
+fn bound_change(is_from: bool, day: Option<i64>) -> RuleSpec {
+    let bound = day.map_or_else(|| DayBound::Name(FOR_GOOD.into()), DayBound::Day);
+    if is_from {
+        RuleSpec {
+            from: Some(bound),
+            ..Default::default()
+        }
+    } else {
+        RuleSpec {
+            to: Some(bound),
+            ..Default::default()
+        }
+    }
+}
+
 /// The overrides a submitted form means: the clinic's current overrides, plus each
 /// value the form changed from the protocol in effect. An unchanged value keeps how
 /// it is written (a rule that ends "the day before gentle washing starts" keeps
-/// following it when only gentle washing moves).
+/// following it when only gentle washing moves), and so does a following value that
+/// the form moved along with the rule it follows (as the page's script does).
 pub fn overrides_from_form(
     current: &ClinicProtocol,
     entries: &[RuleEntry],
@@ -94,9 +132,12 @@ pub fn overrides_from_form(
     let mut overrides: ProtocolOverrides =
         serde_json::from_value(current.overrides.clone()).map_err(Error::internal)?;
     let effective = &current.effective;
+    // Changed bounds written as following another rule: (rule, is `from`, day).
+    let mut following: Vec<(RuleId, bool, Option<i64>)> = Vec::new();
     for entry in entries {
         let rule = effective.rule(entry.id);
         let key = entry.id.as_str();
+        let spec = effective.source().rules.get(key);
         let from = day(&format!("rules.{key}.from"), &entry.from)?;
         let to = match entry.to.trim() {
             "" => None,
@@ -111,20 +152,37 @@ pub fn overrides_from_form(
         }
         let mut change = RuleSpec::default();
         if from != rule.range.from {
-            change.from = Some(DayBound::Day(from));
+            if follows(spec.and_then(|s| s.from.as_ref())) {
+                following.push((entry.id, true, Some(from)));
+            } else {
+                change.from = Some(DayBound::Day(from));
+            }
         }
         if to != rule.range.to {
-            change.to = Some(to.map_or_else(|| DayBound::Name(FOR_GOOD.into()), DayBound::Day));
+            if follows(spec.and_then(|s| s.to.as_ref())) {
+                following.push((entry.id, false, to));
+            } else {
+                change.to = bound_change(false, to).to;
+            }
         }
         if text != effective.rule_text(entry.id, FALLBACK_LOCALE) {
             change.text = Some([(FALLBACK_LOCALE.to_string(), text.to_string())].into());
         }
-        if change != RuleSpec::default() {
-            let merged = ProtocolOverrides {
-                rules: [(key.to_string(), change)].into(),
-                ..Default::default()
-            };
-            overrides = overrides.merged_with(&merged);
+        merge_change(&mut overrides, entry.id, change);
+    }
+    // A following bound that says what its link now gives stays a link.
+    let linked = Protocol::default_protocol().with_overrides(&overrides).ok();
+    for (id, is_from, value) in following {
+        let kept = linked.as_ref().is_some_and(|p| {
+            let range = p.rule(id).range;
+            if is_from {
+                Some(range.from) == value
+            } else {
+                range.to == value
+            }
+        });
+        if !kept {
+            merge_change(&mut overrides, id, bound_change(is_from, value));
         }
     }
     Ok(overrides)
@@ -198,123 +256,47 @@ pub fn preview(protocol: &Protocol, first_session: NaiveDate) -> Result<Preview,
     })
 }
 
-/// One change of the history.
-#[derive(Debug, Clone, Serialize)]
-pub struct HistoryEntry {
-    pub at: chrono::NaiveDateTime,
-    pub actor_kind: String,
-    pub actor_name: String,
-    /// "rules.gentle_washing_ok.from: 5 → 10", one per value changed.
-    pub changes: Vec<String>,
-}
-
-pub async fn history(s: &Services, clinic: &ClinicRef) -> Result<Vec<HistoryEntry>, Error> {
-    let clinic_id = clinic.id.clone();
-    let rows = s
-        .db(move |conn| {
-            Ok(protocol_changes::of_clinic(
-                conn,
-                &clinic_id,
-                HISTORY_LIMIT,
-            )?)
-        })
-        .await?;
-    rows.into_iter()
-        .map(|row| {
-            let parse = |text: &str| serde_json::from_str::<Value>(text).map_err(Error::internal);
-            Ok(HistoryEntry {
-                changes: differences(&parse(&row.before_protocol)?, &parse(&row.after_protocol)?),
-                at: row.created_at,
-                actor_kind: row.actor_kind,
-                actor_name: row.actor_name,
-            })
-        })
-        .collect()
-}
-
-/// Every leaf of a JSON document by its dotted path.
-fn leaves(value: &Value, path: String, out: &mut std::collections::BTreeMap<String, String>) {
-    match value {
-        Value::Object(map) => {
-            for (key, value) in map {
-                let path = if path.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{path}.{key}")
-                };
-                leaves(value, path, out);
-            }
-        }
-        Value::String(text) => {
-            out.insert(path, format!("\"{text}\""));
-        }
-        other => {
-            out.insert(path, other.to_string());
-        }
+/// Whether `actor` may change the clinic's protocol, which every client's reminders
+/// follow: an owner, the operator at the command line, or an integration's API key
+/// (keys are the clinic's own, minted by its owners only). Other staff read it.
+pub fn may_edit(actor: &Actor) -> bool {
+    match actor {
+        Actor::Staff { .. } => actor.is_owner(),
+        Actor::ApiKey { .. } | Actor::Cli => true,
     }
 }
 
-/// What changed between two protocol documents, one line per value.
-pub fn differences(before: &Value, after: &Value) -> Vec<String> {
-    let (mut old, mut new) = Default::default();
-    leaves(before, String::new(), &mut old);
-    leaves(after, String::new(), &mut new);
-    let mut keys: Vec<&String> = old.keys().chain(new.keys()).collect();
-    keys.sort();
-    keys.dedup();
-    keys.into_iter()
-        .filter_map(|key| match (old.get(key), new.get(key)) {
-            (Some(a), Some(b)) if a == b => None,
-            (Some(a), Some(b)) => Some(format!("{key}: {a} → {b}")),
-            (None, Some(b)) => Some(format!("{key}: set to {b}")),
-            (Some(a), None) => Some(format!("{key}: {a} removed")),
-            (None, None) => None,
-        })
-        .collect()
+/// Refuses a change of the protocol by someone who may not make it (see [`may_edit`]).
+pub fn require_editor(clinic: &ClinicRef) -> Result<(), Error> {
+    if may_edit(&clinic.actor) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(
+            "only the clinic's owners can change the protocol".to_string(),
+        ))
+    }
 }
 
-/// Who changed the protocol, as the history shows them.
-pub struct Changer<'a> {
-    pub kind: &'a str,
-    pub id: Option<&'a str>,
-    pub name: &'a str,
-}
-
-/// Records a change of the clinic's protocol, in the caller's transaction (the one
-/// that stores it).
-pub fn record_change(
-    conn: &mut crate::db::DbConnection,
-    clinic_id: &str,
-    who: Changer<'_>,
-    before: &Protocol,
-    after: &Protocol,
-    at: chrono::DateTime<chrono::Utc>,
-) -> Result<(), Error> {
-    let json = |p: &Protocol| serde_json::to_string(p.source()).map_err(Error::internal);
-    protocol_changes::insert(
-        conn,
-        &protocol_changes::ProtocolChange {
-            id: uuid::Uuid::now_v7().to_string(),
-            clinic_id: clinic_id.to_string(),
-            actor_kind: who.kind.to_string(),
-            actor_id: who.id.map(str::to_string),
-            actor_name: who.name.to_string(),
-            before_protocol: json(before)?,
-            after_protocol: json(after)?,
-            created_at: at.naive_utc(),
-        },
-    )?;
-    Ok(())
-}
-
-/// Saves a draft: validated, kept, every client re-planned, the change recorded.
+/// Saves a draft: validated, kept without what says the same as the built-in default
+/// (so the clinic keeps following the default there), every client re-planned, the
+/// change recorded.
 pub async fn save(
     s: &Services,
     clinic: &ClinicRef,
     overrides: ProtocolOverrides,
 ) -> Result<ClinicProtocol, Error> {
+    require_editor(clinic)?;
+    let overrides = protocol_basics::minimal(&overrides)?;
     draft(&overrides)?;
     clinics::put_protocol(s, clinic, overrides).await
+}
+
+/// Back to the built-in default: no override is kept, so a later change of the default
+/// reaches the clinic. Recorded in the audit log and the history when it changes
+/// anything.
+pub async fn restore_default(s: &Services, clinic: &ClinicRef) -> Result<ClinicProtocol, Error> {
+    require_editor(clinic)?;
+    clinics::put_protocol(s, clinic, ProtocolOverrides::default()).await
 }
 
 #[cfg(test)]
@@ -355,6 +337,42 @@ mod tests {
     }
 
     #[test]
+    fn a_following_day_moved_along_with_its_rule_stays_a_link() {
+        let protocol = Protocol::default_protocol();
+        let mut form = entries(&protocol);
+        let set = |form: &mut Vec<RuleEntry>, id: RuleId, from: Option<&str>, to: Option<&str>| {
+            let entry = form.iter_mut().find(|e| e.id == id).unwrap();
+            if let Some(from) = from {
+                entry.from = from.into();
+            }
+            if let Some(to) = to {
+                entry.to = to.into();
+            }
+        };
+        // As the page's script does: SPF's start follows the end of sun avoidance.
+        set(&mut form, RuleId::AvoidSun, None, Some("12"));
+        set(&mut form, RuleId::DailySpf, Some("13"), None);
+        let overrides = overrides_from_form(&current(), &form).unwrap();
+        let json = serde_json::to_value(&overrides).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"rules": {"avoid_sun": {"to": 12}}})
+        );
+        // A following day set elsewhere is what the clinic asked for: written as a day.
+        set(&mut form, RuleId::DailySpf, Some("15"), None);
+        let overrides = overrides_from_form(&current(), &form).unwrap();
+        assert_eq!(
+            overrides.rules["daily_spf"].from,
+            Some(DayBound::Day(15)),
+            "{overrides:?}"
+        );
+        assert!(
+            form_of(&protocol)[5].from_follows,
+            "daily_spf follows avoid_sun"
+        );
+    }
+
+    #[test]
     fn a_bad_day_names_its_field_and_a_conflict_its_rule() {
         let protocol = Protocol::default_protocol();
         let mut form = entries(&protocol);
@@ -383,12 +401,5 @@ mod tests {
             preview.sessions[1],
             NaiveDate::from_ymd_opt(2026, 3, 12).unwrap()
         );
-    }
-
-    #[test]
-    fn differences_name_each_changed_value() {
-        let before = serde_json::json!({"rules": {"a": {"from": 5, "text": {"en": "x"}}}});
-        let after = serde_json::json!({"rules": {"a": {"from": 10, "text": {"en": "x"}}}});
-        assert_eq!(differences(&before, &after), ["rules.a.from: 5 → 10"]);
     }
 }

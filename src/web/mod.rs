@@ -6,6 +6,7 @@
 pub mod app;
 pub mod assets;
 pub mod console;
+pub mod dates;
 pub mod headers;
 pub mod i18n;
 pub mod pages;

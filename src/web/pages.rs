@@ -124,12 +124,17 @@ impl ErrorPage {
         self
     }
 
+    /// The error page with `status`. The page rides along in the answer's extensions,
+    /// so a face can render it again in its own layout (the console, with its
+    /// navigation).
     pub fn respond(&self, status: StatusCode) -> HttpResponse {
-        page(
+        let mut response = page(
             status,
             "error.html.j2",
             context! { error => self, status => status.as_u16() },
-        )
+        );
+        response.extensions_mut().insert(self.clone());
+        response
     }
 
     /// The page for an HTTP status that reached the browser without a page of its own.

@@ -17,6 +17,7 @@ mod console_clients_browser;
 mod console_import;
 mod console_pages;
 mod console_plain_http;
+mod console_protocol;
 mod console_services;
 mod console_support;
 mod console_today;

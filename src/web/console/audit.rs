@@ -4,9 +4,10 @@ use actix_web::{get, web, HttpResponse};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
-use super::{local_time, render, OwnerSession};
+use super::{render, OwnerSession};
 use crate::api::AppState;
 use crate::service::{audit, clinics};
+use crate::web::dates::human_time;
 use crate::web::pages::PageError;
 
 #[derive(Debug, Deserialize)]
@@ -44,11 +45,12 @@ async fn log(
         .unwrap_or(1);
     let zone = clinics::settings(s, &session.clinic).await?.timezone;
     let page = audit::page(s, &session.clinic, number).await?;
+    let now = s.now();
     let entries: Vec<EntryRow> = page
         .entries
         .into_iter()
         .map(|e| EntryRow {
-            when: local_time(e.at, zone),
+            when: human_time(e.at, zone, now),
             at: e.at.to_rfc3339(),
             actor: e.actor,
             actor_kind: e.actor_kind,

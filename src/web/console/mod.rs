@@ -10,6 +10,7 @@
 
 pub mod audit;
 pub mod clients;
+pub mod errors;
 pub mod guard;
 pub mod import;
 pub mod keys;
@@ -44,6 +45,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 actix_web::middleware::DefaultHeaders::new()
                     .add((actix_web::http::header::REFERRER_POLICY, "same-origin")),
             )
+            // Error pages inside the console layout (outside the guard: its 403 too).
+            .wrap(from_fn(errors::console_error_pages))
+            .default_service(web::to(errors::not_found))
             // The protocol's override document may be long (64 KB, not the form's 16 KB).
             .app_data(web::FormConfig::default().limit(96 * 1024))
             .service(sign_in::form)

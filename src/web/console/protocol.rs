@@ -1,7 +1,15 @@
-//! GET/POST /console/protocol: the clinic's protocol as a form (each rule's days and
-//! text) or as the override document, a preview of a sample client's first 40 days
-//! under the draft (POST /console/protocol/preview saves nothing; the page's script
-//! asks it for the fragment alone while a rule is edited), and the change history.
+//! GET/POST /console/protocol: the clinic's protocol as plain fields (the common edits:
+//! days without washing, sun avoidance, sessions, next-session window, touch-up), and
+//! under "Advanced" as each rule's days and text or as the override document; a
+//! preview of a sample client's first 40 days under the draft (POST
+//! /console/protocol/preview saves nothing; the page's script asks it for the fragment
+//! alone while a value is edited); the change history; and POST
+//! /console/protocol/restore, back to the built-in default.
+//!
+//! Only owners change the protocol (the service refuses anyone else); other staff read
+//! it.
+
+mod form;
 
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpResponse};
@@ -9,104 +17,29 @@ use serde::{Deserialize, Serialize};
 
 use super::{render_status, see_other, ConsoleSession, FormErrors};
 use crate::api::AppState;
-use crate::domain::ids::{RuleId, Scope};
+use crate::domain::ids::RuleId;
 use crate::domain::protocol::{Protocol, ProtocolOverrides};
 use crate::service::clinics::{self, ClinicProtocol};
-use crate::service::protocol_edit::{self, RuleEntry, RuleForm};
+use crate::service::protocol_basics::{self, Basics};
+use crate::service::protocol_edit::{self, RuleForm};
 use crate::service::{ClinicRef, Error, Services};
+use crate::web::dates::{human_date, human_time};
 use crate::web::pages::{self, PageError};
 use crate::web::timeline;
+use form::{rows, submitted, RuleRow, Submitted};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(protocol_page)
         .service(preview_draft)
-        .service(save_protocol);
-}
-
-/// A rule of the form with its label.
-#[derive(Serialize)]
-struct RuleRow {
-    id: RuleId,
-    label: String,
-    scope_label: &'static str,
-    from: String,
-    to: String,
-    text: String,
-}
-
-fn label_of(id: RuleId) -> String {
-    let words = id.as_str().replace('_', " ");
-    let mut chars = words.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
-}
-
-fn rows(form: Vec<RuleForm>) -> Vec<RuleRow> {
-    form.into_iter()
-        .map(|r| RuleRow {
-            label: label_of(r.id),
-            scope_label: match r.scope {
-                Scope::EverySession => "after every session",
-                Scope::NonFinalSession => "between sessions",
-                Scope::FinalSession => "after the final session",
-            },
-            id: r.id,
-            from: r.from,
-            to: r.to,
-            text: r.text,
-        })
-        .collect()
-}
-
-/// The form as sent: `rules.{id}.from|to|text`, and which form (`mode`).
-#[derive(Debug, Default)]
-struct Submitted {
-    mode: String,
-    document: String,
-    entries: Vec<RuleEntry>,
-}
-
-/// The form as sent, over `current` (the rules in effect): a field the form did not
-/// send is unchanged.
-fn submitted(pairs: Vec<(String, String)>, current: Vec<RuleForm>) -> Submitted {
-    let mut out = Submitted {
-        entries: current.into_iter().map(RuleEntry::from).collect(),
-        ..Default::default()
-    };
-    for (key, value) in pairs {
-        match key.as_str() {
-            "mode" => out.mode = value,
-            "document" => out.document = value,
-            _ => {
-                let Some((rule, part)) = key
-                    .strip_prefix("rules.")
-                    .and_then(|rest| rest.rsplit_once('.'))
-                else {
-                    continue;
-                };
-                let Ok(id) = rule.parse::<RuleId>() else {
-                    continue;
-                };
-                let entry = out.entries.iter_mut().find(|e| e.id == id);
-                if let Some(entry) = entry {
-                    match part {
-                        "from" => entry.from = value,
-                        "to" => entry.to = value,
-                        "text" => entry.text = value,
-                        _ => {}
-                    }
-                }
-            }
-        }
-    }
-    out
+        .service(save_protocol)
+        .service(restore_default);
 }
 
 /// What the page shows besides the saved protocol.
 struct PageState {
     mode: &'static str,
+    /// The plain values as typed (after an error or in a preview) instead of as saved.
+    basics: Option<Basics>,
     /// The rules as typed (after an error) instead of as saved.
     rules: Option<Vec<RuleRow>>,
     document: Option<String>,
@@ -114,6 +47,14 @@ struct PageState {
     /// The protocol to preview and whether it is an unsaved draft.
     preview: Result<(Protocol, bool), String>,
     notice: Option<&'static str>,
+}
+
+fn mode_of(form: &Submitted) -> &'static str {
+    match form.mode.as_str() {
+        "document" => "document",
+        "rules" => "rules",
+        _ => "basic",
+    }
 }
 
 fn document_of(current: &ClinicProtocol) -> String {
@@ -126,8 +67,23 @@ fn preview_ctx(s: &Services, preview: &Result<(Protocol, bool), String>) -> mini
         Ok((protocol, draft)) => match protocol_edit::preview(protocol, start) {
             Ok(preview) => {
                 let svg = timeline::svg(&preview.days, None, "en", "preview");
+                let day_names: Vec<String> = preview
+                    .days
+                    .iter()
+                    .map(|d| human_date(d.date, start))
+                    .collect();
+                let session_names: Vec<String> = preview
+                    .sessions
+                    .iter()
+                    .map(|d| human_date(*d, start))
+                    .collect();
                 minijinja::context! {
-                    preview => preview, preview_svg => svg, draft => draft, preview_error => None::<String>,
+                    preview => preview, preview_svg => svg, draft => draft,
+                    day_names => day_names, session_names => session_names,
+                    preview_error => None::<String>,
+                    // The days that follow from others, for the page's script.
+                    draft_basics => protocol_basics::basics_of(protocol),
+                    draft_rules => protocol_edit::form_of(protocol),
                 }
             }
             Err(e) => minijinja::context! { preview_error => e.to_string() },
@@ -139,6 +95,34 @@ fn preview_ctx(s: &Services, preview: &Result<(Protocol, bool), String>) -> mini
     }
 }
 
+/// One change of the history, dated in words in the clinic's zone.
+#[derive(Serialize)]
+struct HistoryRow {
+    when: String,
+    /// RFC 3339, for `<time datetime>`.
+    at: String,
+    actor_name: String,
+    changes: Vec<String>,
+}
+
+async fn history_rows(s: &Services, clinic: &ClinicRef) -> Result<Vec<HistoryRow>, PageError> {
+    let zone = clinics::settings(s, clinic).await?.timezone;
+    let now = s.now();
+    Ok(protocol_edit::history(s, clinic)
+        .await?
+        .into_iter()
+        .map(|h| {
+            let at = h.at.and_utc();
+            HistoryRow {
+                when: human_time(at, zone, now),
+                at: at.to_rfc3339(),
+                actor_name: h.actor_name,
+                changes: h.changes,
+            }
+        })
+        .collect())
+}
+
 async fn render_page(
     s: &Services,
     session: &ConsoleSession,
@@ -146,13 +130,16 @@ async fn render_page(
     state: PageState,
 ) -> Result<HttpResponse, PageError> {
     let current = clinics::protocol(s, &session.clinic).await?;
-    let history = protocol_edit::history(s, &session.clinic).await?;
     let ctx = minijinja::context! {
         mode => state.mode,
+        can_edit => protocol_edit::may_edit(&session.clinic.actor),
+        is_default => current.overrides == serde_json::json!({}),
+        basics => state.basics.unwrap_or_else(|| protocol_basics::basics_of(&current.effective)),
+        default_basics => protocol_basics::basics_of(&Protocol::default_protocol()),
         rules => state.rules.unwrap_or_else(|| rows(protocol_edit::form_of(&current.effective))),
         document => state.document.unwrap_or_else(|| document_of(&current)),
         errors => state.errors,
-        history => history,
+        history => history_rows(s, &session.clinic).await?,
         notice => state.notice,
         ..preview_ctx(s, &state.preview)
     };
@@ -178,10 +165,16 @@ async fn protocol_page(
 ) -> Result<HttpResponse, PageError> {
     let s = &state.services;
     let current = clinics::protocol(s, &session.clinic).await?;
-    let notice = (query.done.as_deref() == Some("saved"))
-        .then_some("Protocol saved. Every client's reminders follow it from now on.");
+    let notice = match query.done.as_deref() {
+        Some("saved") => Some("Protocol saved. Every client's reminders follow it from now on."),
+        Some("restored") => Some(
+            "The built-in default is restored. Every client's reminders follow it from now on.",
+        ),
+        _ => None,
+    };
     let page_state = PageState {
-        mode: "rules",
+        mode: "basic",
+        basics: None,
         rules: None,
         document: None,
         errors: FormErrors::default(),
@@ -191,12 +184,24 @@ async fn protocol_page(
     render_page(s, &session, StatusCode::OK, page_state).await
 }
 
-/// The draft a submitted form means, or the error to show.
-fn draft_of(current: &ClinicProtocol, form: &Submitted) -> Result<ProtocolOverrides, Error> {
-    if form.mode == "document" {
-        protocol_edit::parse_document(&form.document)
-    } else {
-        protocol_edit::overrides_from_form(current, &form.entries)
+/// The draft a submitted form means, validated as a whole, or the error to show.
+fn draft_of(
+    current: &ClinicProtocol,
+    form: &Submitted,
+) -> Result<(ProtocolOverrides, Protocol), Error> {
+    match mode_of(form) {
+        "document" => {
+            let overrides = protocol_edit::parse_document(&form.document)?;
+            protocol_edit::draft(&overrides).map(|p| (overrides, p))
+        }
+        "rules" => {
+            let overrides = protocol_edit::overrides_from_form(current, &form.entries)?;
+            protocol_edit::draft(&overrides).map(|p| (overrides, p))
+        }
+        _ => {
+            let overrides = protocol_basics::overrides_from_basics(current, &form.basics)?;
+            protocol_basics::draft(&overrides).map(|p| (overrides, p))
+        }
     }
 }
 
@@ -211,18 +216,11 @@ async fn read_form(
     Ok((current, form))
 }
 
-/// The page again with the draft as typed and its error next to the entry at fault.
-async fn refused(
-    s: &Services,
-    session: &ConsoleSession,
-    form: Submitted,
-    error: Error,
-) -> Result<HttpResponse, PageError> {
-    let document_mode = form.mode == "document";
-    let fields: Vec<String> = if document_mode {
-        vec!["document".into()]
-    } else {
-        RuleId::ALL
+/// The fields of the form `mode`, for errors next to them.
+fn fields_of(mode: &str) -> Vec<String> {
+    match mode {
+        "document" => vec!["document".into()],
+        "rules" => RuleId::ALL
             .iter()
             .flat_map(|id| {
                 let key = format!("rules.{id}");
@@ -233,36 +231,59 @@ async fn refused(
                     key,
                 ]
             })
-            .collect()
-    };
+            .collect(),
+        _ => protocol_basics::FIELDS
+            .iter()
+            .map(|f| f.to_string())
+            .collect(),
+    }
+}
+
+/// The page again with the draft as typed and its error next to the entry at fault.
+async fn refused(
+    s: &Services,
+    session: &ConsoleSession,
+    current: &ClinicProtocol,
+    form: Submitted,
+    error: Error,
+) -> Result<HttpResponse, PageError> {
+    let mode = mode_of(&form);
+    let fields = fields_of(mode);
     let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
     let message = error.to_string();
     let mut errors = FormErrors::sort(vec![error], &fields)?;
-    if document_mode && !errors.general.is_empty() {
+    if mode == "document" && !errors.general.is_empty() {
         // In the document everything is the document's.
         errors
             .fields
             .insert("document".into(), errors.general.join(" "));
         errors.general.clear();
     }
-    let rules = (!document_mode).then(|| {
-        let current = form
-            .entries
-            .iter()
-            .map(|e| RuleForm {
-                id: e.id,
-                scope: Protocol::default_protocol().rule(e.id).scope,
-                from: e.from.clone(),
-                to: e.to.clone(),
-                text: e.text.clone(),
-            })
+    let rules = (mode == "rules").then(|| {
+        // The rules as typed, over the rules in effect (same order: every rule id).
+        let typed = protocol_edit::form_of(&current.effective)
+            .into_iter()
+            .map(
+                |saved| match form.entries.iter().find(|e| e.id == saved.id) {
+                    Some(e) => RuleForm {
+                        from: e.from.clone(),
+                        to: e.to.clone(),
+                        text: e.text.clone(),
+                        ..saved
+                    },
+                    None => saved,
+                },
+            )
             .collect();
-        rows(current)
+        rows(typed)
     });
+    let basics =
+        (mode == "basic").then(|| form.basics_over(protocol_basics::basics_of(&current.effective)));
     let page_state = PageState {
-        mode: if document_mode { "document" } else { "rules" },
+        mode,
+        basics,
         rules,
-        document: document_mode.then(|| form.document.clone()),
+        document: (mode == "document").then(|| form.document.clone()),
         errors,
         preview: Err(message),
         notice: None,
@@ -286,10 +307,10 @@ async fn preview_draft(
 ) -> Result<HttpResponse, PageError> {
     let s = &state.services;
     let (current, form) = read_form(s, &session.clinic, form.into_inner()).await?;
-    let draft = draft_of(&current, &form).and_then(|o| protocol_edit::draft(&o));
+    let draft = draft_of(&current, &form);
     if query.fragment.is_some() {
         let (status, preview) = match draft {
-            Ok(protocol) => (StatusCode::OK, Ok((protocol, true))),
+            Ok((_, protocol)) => (StatusCode::OK, Ok((protocol, true))),
             Err(e @ Error::Invalid { .. }) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, Err(e.to_string()))
             }
@@ -302,25 +323,26 @@ async fn preview_draft(
         ));
     }
     match draft {
-        Ok(protocol) => {
-            let document_mode = form.mode == "document";
-            let rules = (!document_mode).then(|| rows(protocol_edit::form_of(&protocol)));
+        Ok((_, protocol)) => {
+            let mode = mode_of(&form);
             let page_state = PageState {
-                mode: if document_mode { "document" } else { "rules" },
-                rules,
-                document: document_mode.then(|| form.document.clone()),
+                mode,
+                basics: Some(protocol_basics::basics_of(&protocol)),
+                rules: (mode == "rules").then(|| rows(protocol_edit::form_of(&protocol))),
+                document: (mode == "document").then(|| form.document.clone()),
                 errors: FormErrors::default(),
                 preview: Ok((protocol, true)),
                 notice: Some("This is a preview of your draft; it is not saved yet."),
             };
             render_page(s, &session, StatusCode::OK, page_state).await
         }
-        Err(e @ Error::Invalid { .. }) => refused(s, &session, form, e).await,
+        Err(e @ Error::Invalid { .. }) => refused(s, &session, &current, form, e).await,
         Err(e) => Err(e.into()),
     }
 }
 
-/// POST /console/protocol: saves the draft (every client is re-planned).
+/// POST /console/protocol: saves the draft (every client is re-planned). Owners only:
+/// anyone else gets the service's refusal, a 403 page.
 #[post("/protocol")]
 async fn save_protocol(
     state: web::Data<AppState>,
@@ -328,48 +350,25 @@ async fn save_protocol(
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
     let s = &state.services;
+    protocol_edit::require_editor(&session.clinic)?;
     let (current, form) = read_form(s, &session.clinic, form.into_inner()).await?;
     let saved = match draft_of(&current, &form) {
-        Ok(overrides) => protocol_edit::save(s, &session.clinic, overrides).await,
+        Ok((overrides, _)) => protocol_edit::save(s, &session.clinic, overrides).await,
         Err(e) => Err(e),
     };
     match saved {
         Ok(_) => Ok(see_other("/console/protocol?done=saved")),
-        Err(e @ Error::Invalid { .. }) => refused(s, &session, form, e).await,
+        Err(e @ Error::Invalid { .. }) => refused(s, &session, &current, form, e).await,
         Err(e) => Err(e.into()),
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn labels_read_as_words() {
-        assert_eq!(label_of(RuleId::GentleWashingOk), "Gentle washing ok");
-    }
-
-    #[test]
-    fn the_submitted_form_fills_each_rule() {
-        let current = protocol_edit::form_of(&Protocol::default_protocol());
-        let form = submitted(
-            vec![
-                ("mode".into(), "rules".into()),
-                ("rules.avoid_sun.to".into(), "12".into()),
-                ("rules.nope.to".into(), "1".into()),
-            ],
-            current,
-        );
-        let sun = form
-            .entries
-            .iter()
-            .find(|e| e.id == RuleId::AvoidSun)
-            .unwrap();
-        assert_eq!(
-            (sun.from.as_str(), sun.to.as_str()),
-            ("0", "12"),
-            "from as in effect"
-        );
-        assert_eq!(form.entries.len(), RuleId::ALL.len());
-    }
+/// POST /console/protocol/restore: back to the built-in default, no override kept.
+#[post("/protocol/restore")]
+async fn restore_default(
+    state: web::Data<AppState>,
+    session: ConsoleSession,
+) -> Result<HttpResponse, PageError> {
+    protocol_edit::restore_default(&state.services, &session.clinic).await?;
+    Ok(see_other("/console/protocol?done=restored"))
 }

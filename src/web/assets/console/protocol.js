@@ -1,18 +1,39 @@
-// The protocol page's live preview: while a rule is edited, the draft is sent to
-// /console/protocol/preview (which saves nothing) and the sample client's 40 days are
-// swapped in. Without this script the page's Preview button does the same with a
-// full page load.
+// The protocol page's live preview: while a value is edited, the form's draft is sent
+// to /console/protocol/preview (which saves nothing) and the sample client's 40 days
+// are swapped in. The days that follow from the edited one (gentle washing after no
+// washing, daily SPF after sun avoidance) are updated in the form from the same
+// answer, so the server stays the judge of what the draft means. Without this script
+// the page's Preview buttons do the same with a full page load.
 (function () {
   "use strict";
-  var form = document.getElementById("rules-form");
   var target = document.getElementById("preview");
-  if (!form || !target || !window.fetch) {
+  if (!target || !window.fetch || !window.URLSearchParams) {
     return;
   }
-  var timer = null;
   var sequence = 0;
 
-  function refresh() {
+  // Copies each value the preview says follows from the draft into the form: the
+  // outputs of the essentials, the following days of the rules.
+  function follow(form) {
+    var outputs = form.querySelectorAll("[data-follows]");
+    for (var i = 0; i < outputs.length; i++) {
+      var name = outputs[i].getAttribute("data-follows");
+      var value = target.querySelector('[data-value-of="' + name + '"]');
+      if (!value) {
+        continue;
+      }
+      if (outputs[i].tagName === "INPUT") {
+        // A following day moves with the rule it follows, unless it is being typed in.
+        if (outputs[i] !== document.activeElement) {
+          outputs[i].value = value.textContent;
+        }
+      } else {
+        outputs[i].textContent = value.textContent;
+      }
+    }
+  }
+
+  function refresh(form) {
     var mine = ++sequence;
     var body = new URLSearchParams(new FormData(form));
     fetch(form.getAttribute("data-preview") + "?fragment=1", {
@@ -29,14 +50,22 @@
     }).then(function (html) {
       if (mine === sequence) {
         target.innerHTML = html;
+        follow(form);
+        target.setAttribute("data-previewed", String(mine));
       }
     }).catch(function () {
       // The Preview button still works; a failed live refresh changes nothing.
     });
   }
 
-  form.addEventListener("input", function () {
-    window.clearTimeout(timer);
-    timer = window.setTimeout(refresh, 400);
-  });
+  var forms = document.querySelectorAll("form[data-preview]");
+  for (var i = 0; i < forms.length; i++) {
+    (function (form) {
+      var timer = null;
+      form.addEventListener("input", function () {
+        window.clearTimeout(timer);
+        timer = window.setTimeout(function () { refresh(form); }, 400);
+      });
+    })(forms[i]);
+  }
 })();

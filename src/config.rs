@@ -10,6 +10,26 @@ use config::{Config, Environment, File, FileFormat};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+/// `TryFrom<String>` for a settings enum from its names: an unknown value's error lists
+/// the accepted ones (serde's own message through the `config` crate says only "does
+/// not have variant constructor").
+macro_rules! choice {
+    ($name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        impl TryFrom<String> for $name {
+            type Error = String;
+            fn try_from(value: String) -> Result<Self, String> {
+                match value.trim().to_ascii_lowercase().as_str() {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(format!(
+                        "{value:?} is not one of: {}",
+                        [$($text),+].join(", ")
+                    )),
+                }
+            }
+        }
+    };
+}
+
 pub mod console;
 pub mod email;
 pub mod jobs;
@@ -283,11 +303,13 @@ impl DatabaseSettings {
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
+#[serde(try_from = "String")]
 pub enum LogFormat {
     Human,
     Json,
 }
+
+choice!(LogFormat { Human => "human", Json => "json" });
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -455,6 +477,32 @@ pub fn redact_url(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_settings_enum_names_the_values_it_accepts() {
+        let refused = [
+            ("xml", LogFormat::try_from("xml".to_string()).unwrap_err()),
+            (
+                "smtpx",
+                email::EmailTransport::try_from("smtpx".to_string()).unwrap_err(),
+            ),
+            (
+                "ssl",
+                email::SmtpTls::try_from("ssl".to_string()).unwrap_err(),
+            ),
+        ];
+        assert_eq!(refused[0].1, "\"xml\" is not one of: human, json");
+        assert_eq!(refused[1].1, "\"smtpx\" is not one of: file, smtp");
+        assert_eq!(refused[2].1, "\"ssl\" is not one of: none, starttls, tls");
+        assert_eq!(
+            LogFormat::try_from(" JSON ".to_string()),
+            Ok(LogFormat::Json)
+        );
+        assert_eq!(
+            email::SmtpTls::try_from("starttls".to_string()),
+            Ok(email::SmtpTls::Starttls)
+        );
+    }
 
     #[test]
     fn an_https_service_is_its_own_vapid_contact() {

@@ -24,14 +24,16 @@ pub struct EmailSettings {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(try_from = "String")]
 pub enum EmailTransport {
     File,
     Smtp,
 }
 
+choice!(EmailTransport { File => "file", Smtp => "smtp" });
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(try_from = "String")]
 pub enum SmtpTls {
     /// Plain SMTP, no encryption (local relays and tests only).
     None,
@@ -40,6 +42,8 @@ pub enum SmtpTls {
     /// Implicit TLS from the first byte (usually port 465).
     Tls,
 }
+
+choice!(SmtpTls { None => "none", Starttls => "starttls", Tls => "tls" });
 
 /// `[email.smtp]`. `Debug` shows the password as `[REDACTED]` (it is a `SecretString`).
 #[derive(Debug, Clone, Deserialize)]

@@ -197,6 +197,7 @@ impl Application {
         // The OpenAPI document comes from the same route registration the server uses.
         let doc = crate::api::openapi::document();
         let routes = web::Data::new(RouteTable::from_openapi(&doc));
+        services.metrics.prime_routes(routes.templates());
         let doc = web::Data::new(doc);
         // Pages reach the services directly; the API through its own state.
         let page_services = web::Data::new(services.clone());

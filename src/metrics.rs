@@ -20,7 +20,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
-use crate::domain::{Channel, DeliveryStatus};
+use crate::domain::{Channel, DeliveryStatus, ReminderKind};
 
 /// The content type of [`Metrics::encode`]'s output (OpenMetrics text, which
 /// Prometheus scrapes natively).
@@ -337,7 +337,7 @@ impl Metrics {
             "1 when the database answered and accepted writes within 1 s at scrape time (as /readyz), else 0",
             ready.clone(),
         );
-        Metrics {
+        let metrics = Metrics {
             registry: Arc::new(registry),
             deliveries,
             retries,
@@ -356,6 +356,80 @@ impl Metrics {
             pool_timeouts,
             invitations,
             ready,
+        };
+        metrics.prime();
+        metrics
+    }
+
+    /// Every series of a closed label set at zero, so each family is in the first
+    /// scrape (a family without a series is not written at all, and an alert or a
+    /// dashboard cannot tell "none yet" from "not exported").
+    fn prime(&self) {
+        let kinds = ReminderKind::ALL
+            .iter()
+            .map(|k| k.as_str())
+            .chain([crate::db::deliveries::INVITATION_KIND]);
+        let finals = DeliveryStatus::ALL.iter().filter(|s| {
+            !matches!(
+                s,
+                DeliveryStatus::Pending | DeliveryStatus::Sending | DeliveryStatus::Retry
+            )
+        });
+        for kind in kinds {
+            for channel in Channel::ALL {
+                for status in finals.clone() {
+                    let _ = self.deliveries.get_or_create(&DeliveryLabels {
+                        kind: kind.to_string(),
+                        channel: channel_name(*channel),
+                        status: status.as_str(),
+                    });
+                }
+            }
+        }
+        for channel in Channel::ALL {
+            let labels = ChannelLabels {
+                channel: channel_name(*channel),
+            };
+            let _ = self.retries.get_or_create(&labels);
+            let _ = self.send_seconds.get_or_create(&labels);
+        }
+        for class in ["2xx", "4xx", "5xx", "other", "none"] {
+            let _ = self.push_responses.get_or_create(&ClassLabels { class });
+        }
+        for job in [Job::Plan, Job::Dispatch] {
+            let labels = JobLabels { job: job.as_str() };
+            let _ = self.tick_seconds.get_or_create(&labels);
+            let _ = self.tick_rows.get_or_create(&labels);
+        }
+        self.planned(PlannedRows::default());
+        for outcome in [
+            InvitationOutcome::Issued,
+            InvitationOutcome::Accepted,
+            InvitationOutcome::Invalid,
+            InvitationOutcome::AlreadyAccepted,
+            InvitationOutcome::Expired,
+            InvitationOutcome::RateLimited,
+        ] {
+            let _ = self.invitations.get_or_create(&OutcomeLabels {
+                outcome: outcome.as_str(),
+            });
+        }
+    }
+
+    /// The HTTP families at zero for each declared API route (`method`, template), as
+    /// answered successfully: present from the first scrape, before any request.
+    pub fn prime_routes<'a>(&self, routes: impl IntoIterator<Item = (&'a str, String)>) {
+        for (method, route) in routes {
+            let method = method_label(method);
+            let _ = self.http_seconds.get_or_create(&RouteLabels {
+                method,
+                route: route.clone(),
+            });
+            let _ = self.http_requests.get_or_create(&RequestLabels {
+                method,
+                route,
+                status: "2xx",
+            });
         }
     }
 
@@ -518,11 +592,8 @@ mod tests {
         let line =
             "smp_deliveries_total{kind=\"daily_aftercare\",channel=\"push\",status=\"sent\"} 1";
         assert!(a.encode().contains(line), "{}", a.encode());
-        assert!(
-            !b.encode().contains("smp_deliveries_total{"),
-            "{}",
-            b.encode()
-        );
+        let untouched = line.replace("} 1", "} 0");
+        assert!(b.encode().contains(&untouched), "{}", b.encode());
     }
 
     #[test]
@@ -531,7 +602,10 @@ mod tests {
         m.delivery_settled("daily_aftercare", Channel::Email, DeliveryStatus::Retry);
         m.delivery_settled("daily_aftercare", Channel::Email, DeliveryStatus::Pending);
         let text = m.encode();
-        assert!(!text.contains("smp_deliveries_total{"), "{text}");
+        let counted = text
+            .lines()
+            .filter(|l| l.starts_with("smp_deliveries_total{") && !l.ends_with(" 0"));
+        assert_eq!(counted.count(), 0, "{text}");
         assert!(
             text.contains("smp_delivery_retries_total{channel=\"email\"} 1"),
             "{text}"
@@ -556,6 +630,37 @@ mod tests {
         }
         assert!(
             !text.contains("BREW") && !text.contains("\"get\""),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn every_family_is_in_the_first_scrape() {
+        let m = Metrics::new();
+        m.prime_routes([("GET", "/healthz".to_string())]);
+        let text = m.encode();
+        for family in [
+            "smp_deliveries",
+            "smp_delivery_retries",
+            "smp_send_duration_seconds",
+            "smp_push_responses",
+            "smp_engine_tick_duration_seconds",
+            "smp_engine_tick_rows",
+            "smp_planner_rows",
+            "smp_invitations",
+            "smp_http_requests",
+            "smp_http_request_duration_seconds",
+            "smp_ready",
+        ] {
+            assert!(
+                text.contains(&format!("# TYPE {family} ")),
+                "{family} in {text}"
+            );
+        }
+        assert!(
+            text.contains(
+                "smp_deliveries_total{kind=\"daily_aftercare\",channel=\"push\",status=\"sent\"} 0"
+            ),
             "{text}"
         );
     }

@@ -51,6 +51,16 @@ pub struct RouteTable {
 }
 
 impl RouteTable {
+    /// Every declared (method, template) pair, e.g. ("GET", "/v1/clients/{id}").
+    pub fn templates(&self) -> impl Iterator<Item = (&'static str, String)> + '_ {
+        self.routes.iter().flat_map(|(segments, methods)| {
+            let template = segments.join("/");
+            methods
+                .iter()
+                .map(move |m| (method_name(m), template.clone()))
+        })
+    }
+
     pub fn from_openapi(doc: &utoipa::openapi::OpenApi) -> RouteTable {
         let routes = doc
             .paths
@@ -181,6 +191,17 @@ pub fn problem_for_bare_errors<B>(
     Ok(ErrorHandlerResponse::Response(
         ServiceResponse::new(req, response).map_into_right_body(),
     ))
+}
+
+fn method_name(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        _ => "other",
+    }
 }
 
 /// Puts the request id that `TracingLogger` gave this request (and every log line of

@@ -9,6 +9,7 @@ mod calendar;
 mod client_app;
 mod clients_api;
 mod clinic_auth;
+mod compose;
 mod concurrency;
 mod console_access;
 mod console_admin;

@@ -103,7 +103,15 @@ impl Services {
 
 /// Opens the pool and applies pending migrations.
 pub fn prepare_database(settings: &Settings) -> Result<DbPool, StartupError> {
+    let new_file = match settings.database.backend() {
+        Ok(db::DatabaseUrl::Sqlite(path)) if !path.exists() => Some(path),
+        _ => None,
+    };
     let pool = db::connect(&settings.database)?;
+    if let Some(path) = new_file {
+        // Said aloud: a start from an unexpected folder would otherwise go unnoticed.
+        tracing::info!(path = %path.display(), "created a new, empty SQLite database");
+    }
     let mut conn = pool.get().map_err(|e| db::DbError::Connect {
         url: settings.database.redacted_url(),
         message: e.to_string(),

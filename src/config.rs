@@ -1,6 +1,11 @@
 //! Settings: built-in defaults, then `config/{SMP_ENV}.toml`, then `SMP__SECTION__KEY`
 //! environment variables, then an explicit `--config FILE` (later wins).
 //!
+//! Relative paths (`config/`, the SQLite file, the mail folder, a key file) resolve
+//! against one base directory: `SMP_HOME` if set, else the folder of `--config FILE`,
+//! else the working directory; `Settings::load` makes them absolute, so nothing later
+//! depends on where the process was started.
+//!
 //! Secrets (database URL, which may carry a password) are `SecretString`s so they never
 //! reach a log line or `Debug` output by accident.
 
@@ -332,8 +337,34 @@ impl Settings {
             .unwrap_or(&self.server.public_url)
     }
 
-    /// Loads the layered settings. `config_dir` holds the optional `{env}.toml` overlay.
+    /// The directory relative paths resolve against: `SMP_HOME`, else the folder of
+    /// the explicit settings file, else the working directory.
+    pub fn base_dir(explicit_file: Option<&Path>) -> Result<PathBuf, ConfigError> {
+        let absolute = |path: &Path| {
+            std::path::absolute(path).map_err(|e| ConfigError(format!("{}: {e}", path.display())))
+        };
+        if let Some(home) = std::env::var_os("SMP_HOME").filter(|h| !h.is_empty()) {
+            let home = absolute(Path::new(&home))?;
+            if !home.is_dir() {
+                return Err(ConfigError(format!(
+                    "SMP_HOME {}: no such directory",
+                    home.display()
+                )));
+            }
+            return Ok(home);
+        }
+        match explicit_file.and_then(Path::parent) {
+            Some(folder) if !folder.as_os_str().is_empty() => absolute(folder),
+            _ => absolute(Path::new(".")),
+        }
+    }
+
+    /// Loads the layered settings. `config_dir` holds the optional `{env}.toml` overlay;
+    /// it and every relative path in the settings resolve against [`Settings::base_dir`].
     pub fn load(config_dir: &Path, explicit_file: Option<&Path>) -> Result<Settings, ConfigError> {
+        let base = Settings::base_dir(explicit_file)?;
+        let config_dir = base.join(config_dir);
+        let config_dir = config_dir.as_path();
         let environment = std::env::var("SMP_ENV").unwrap_or_else(|_| "local".to_string());
         let mut builder = Config::builder()
             .add_source(File::from_str(DEFAULTS, FileFormat::Toml))
@@ -365,8 +396,24 @@ impl Settings {
             .and_then(Config::try_deserialize)
             .map_err(|e| ConfigError(e.to_string()))?;
         settings.validate()?;
+        settings.resolve_paths(&base);
         settings.push.vapid_subject = settings.vapid_subject();
         Ok(settings)
+    }
+
+    /// Every relative path made absolute against `base`.
+    fn resolve_paths(&mut self, base: &Path) {
+        if let Ok(DatabaseUrl::Sqlite(path)) = self.database.backend() {
+            if path.is_relative() {
+                let url = format!("sqlite://{}", base.join(path).display());
+                self.database.url = SecretString::from(url);
+            }
+        }
+        for path in [&mut self.email.file_dir, &mut self.push.vapid_key_file] {
+            if path.is_relative() {
+                *path = base.join(&*path);
+            }
+        }
     }
 
     /// Checks that serde cannot express: ranges and cross-field rules.
@@ -477,6 +524,21 @@ pub fn redact_url(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn relative_paths_resolve_against_the_settings_file_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("smp.toml");
+        std::fs::write(&file, "[email]\nfile_dir = \"outbox\"\n").unwrap();
+        let settings = Settings::load(Path::new("config"), Some(&file)).unwrap();
+        let base = std::path::absolute(dir.path()).unwrap();
+        assert_eq!(settings.email.file_dir, base.join("outbox"));
+        assert_eq!(
+            settings.database.backend().unwrap(),
+            DatabaseUrl::Sqlite(base.join("data/smp-aftercare.db"))
+        );
+        assert!(settings.push.vapid_key_file.starts_with(&base));
+    }
 
     #[test]
     fn a_settings_enum_names_the_values_it_accepts() {

@@ -30,6 +30,7 @@ mod faults;
 mod foundation;
 mod hardening;
 mod history;
+mod home;
 mod limits;
 mod logs;
 mod metrics;

@@ -123,6 +123,14 @@ pub struct Problem<'a> {
     pub errors: Option<&'a [FieldError]>,
 }
 
+/// What an outage's caller is told: its first clause ("database unavailable", "database
+/// does not accept writes"). The rest (the driver's message, with the database's host
+/// and port) is for the log only.
+fn public_reason(why: &str) -> String {
+    let reason = why.split(':').next().unwrap_or(why).trim();
+    format!("{reason}; try again shortly")
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
@@ -152,7 +160,7 @@ impl ResponseError for ApiError {
             }
             ApiError::Unavailable(why) => {
                 tracing::warn!(error = %why, "dependency unavailable");
-                why.clone()
+                public_reason(why)
             }
             other => other.to_string(),
         };
@@ -196,5 +204,23 @@ impl From<service::Error> for ApiError {
             service::Error::Unavailable(why) => ApiError::Unavailable(why),
             service::Error::Internal(why) => ApiError::Internal(why),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_outage_tells_the_caller_no_address() {
+        let why = "database unavailable: connection to server at \"db.internal\" (10.0.0.5), port 5432 failed";
+        assert_eq!(
+            public_reason(why),
+            "database unavailable; try again shortly"
+        );
+        assert_eq!(
+            public_reason("database does not accept writes: read-only transaction"),
+            "database does not accept writes; try again shortly"
+        );
     }
 }

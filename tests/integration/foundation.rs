@@ -101,6 +101,17 @@ async fn readyz_reports_a_postgres_outage_and_recovers() {
     cut_off_postgres(&app);
     let body = assert_problem(app.get("/readyz").await, 503).await;
     assert_eq!(body["type"], "/problems/service-unavailable");
+    // The address of the database is for the log, not for whoever asks.
+    let port = url::Url::parse(&app.database_url)
+        .unwrap()
+        .port()
+        .unwrap()
+        .to_string();
+    let detail = body["detail"].as_str().unwrap();
+    assert!(
+        !detail.contains(&port) && !detail.contains("127.0.0.1"),
+        "{body}"
+    );
 
     reconnect_postgres(&app);
     let mut recovered = false;

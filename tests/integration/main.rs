@@ -42,6 +42,7 @@ mod push;
 mod push_guard;
 mod push_subscriptions;
 mod queue_status;
+mod quickstart;
 mod read_only;
 mod replicas;
 mod startup;

@@ -18,9 +18,7 @@ use super::stored_time::{StoredDate, StoredOptionalTimestamp, StoredTimestamp};
 use super::DbConnection;
 use crate::domain::{Channel, DeliveryStatus};
 
-const PENDING: DeliveryStatus = DeliveryStatus::Pending;
 const SENDING: DeliveryStatus = DeliveryStatus::Sending;
-const RETRY: DeliveryStatus = DeliveryStatus::Retry;
 const EXPIRED: DeliveryStatus = DeliveryStatus::Expired;
 const CANCELLED: DeliveryStatus = DeliveryStatus::Cancelled;
 
@@ -154,7 +152,7 @@ pub fn update_unsent(conn: &mut DbConnection, row: &Delivery) -> QueryResult<boo
     let updated = diesel::update(
         deliveries::table
             .filter(deliveries::id.eq(&row.id))
-            .filter(deliveries::status.eq_any([PENDING, RETRY, CANCELLED])),
+            .filter(deliveries::status.eq_any([DeliveryStatus::UNSENT.as_slice(), &[CANCELLED]].concat())),
     )
     .set(row)
     .execute(conn)?;
@@ -171,7 +169,7 @@ pub fn set_status_if_unsent(
     let updated = diesel::update(
         deliveries::table
             .filter(deliveries::id.eq(id))
-            .filter(deliveries::status.eq_any([PENDING, RETRY])),
+            .filter(deliveries::status.eq_any(DeliveryStatus::UNSENT)),
     )
     .set((
         deliveries::status.eq(status),
@@ -193,7 +191,7 @@ pub fn expire_stale(
         .filter(deliveries::stale_at.le(now))
         .filter(
             deliveries::status
-                .eq_any([PENDING, RETRY])
+                .eq_any(DeliveryStatus::UNSENT)
                 .or(deliveries::status
                     .eq(SENDING)
                     .and(deliveries::lease_until.le(now))),
@@ -390,7 +388,7 @@ pub fn cancel_for_target(
     diesel::update(
         deliveries::table
             .filter(deliveries::target.eq(target))
-            .filter(deliveries::status.eq_any([PENDING, RETRY])),
+            .filter(deliveries::status.eq_any(DeliveryStatus::UNSENT)),
     )
     .set((
         deliveries::status.eq(CANCELLED),
@@ -412,7 +410,7 @@ pub fn cancel_unsent_email(
             .filter(deliveries::client_id.eq(client_id))
             .filter(deliveries::channel.eq(Channel::Email))
             .filter(deliveries::kind.ne(INVITATION_KIND))
-            .filter(deliveries::status.eq_any([PENDING, RETRY])),
+            .filter(deliveries::status.eq_any(DeliveryStatus::UNSENT)),
     )
     .set((
         deliveries::status.eq(CANCELLED),
@@ -433,7 +431,7 @@ pub fn cancel_unsent_invitations(
         deliveries::table
             .filter(deliveries::client_id.eq(client_id))
             .filter(deliveries::kind.eq(INVITATION_KIND))
-            .filter(deliveries::status.eq_any([PENDING, RETRY])),
+            .filter(deliveries::status.eq_any(DeliveryStatus::UNSENT)),
     )
     .set((
         deliveries::status.eq(CANCELLED),
@@ -510,7 +508,7 @@ pub fn prune(conn: &mut DbConnection, before: NaiveDate) -> QueryResult<usize> {
     diesel::delete(
         deliveries::table
             .filter(deliveries::local_date.lt(before))
-            .filter(deliveries::status.ne_all([PENDING, RETRY, SENDING])),
+            .filter(deliveries::status.ne_all(DeliveryStatus::UNSETTLED)),
     )
     .execute(conn)
 }

@@ -59,7 +59,6 @@ pub enum DbConnection {
 }
 
 pub type DbPool = r2d2::Pool<DbManager>;
-pub type PooledConnection = r2d2::PooledConnection<DbManager>;
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");

@@ -136,16 +136,6 @@ stable_id! {
     }
 }
 
-impl ReminderKind {
-    /// True for the kinds that mark a milestone of the timeline.
-    pub fn is_milestone(self) -> bool {
-        !matches!(
-            self,
-            ReminderKind::DailyAftercare | ReminderKind::PlanChanged
-        )
-    }
-}
-
 impl Default for SpfFrequency {
     /// domain.md: daily SPF continues until the client turns it down.
     fn default() -> Self {
@@ -195,8 +185,17 @@ stable_id! {
 
 impl DeliveryStatus {
     /// Not yet handed to a sender: a re-plan may still rewrite or cancel it.
+    pub const UNSENT: [DeliveryStatus; 2] = [DeliveryStatus::Pending, DeliveryStatus::Retry];
+    /// Not settled yet: unsent, or claimed by a sender right now.
+    pub const UNSETTLED: [DeliveryStatus; 3] = [
+        DeliveryStatus::Pending,
+        DeliveryStatus::Retry,
+        DeliveryStatus::Sending,
+    ];
+
+    /// One of [`DeliveryStatus::UNSENT`].
     pub fn is_unsent(self) -> bool {
-        matches!(self, DeliveryStatus::Pending | DeliveryStatus::Retry)
+        DeliveryStatus::UNSENT.contains(&self)
     }
 }
 

@@ -194,11 +194,6 @@ impl Mailer {
         }
     }
 
-    /// The configured sender address (`email.from` without its display name).
-    pub fn from_address(&self) -> String {
-        self.inner.from.email.to_string()
-    }
-
     /// Builds and sends one message, bounded by `email.send_timeout_secs` (after waiting,
     /// untimed, for a free SMTP connection slot).
     pub async fn send(&self, email: &OutgoingEmail) -> Result<SentEmail, SendError> {

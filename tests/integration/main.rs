@@ -25,6 +25,7 @@ mod correction;
 mod docs;
 mod email;
 mod engine;
+mod exports;
 mod faults;
 mod foundation;
 mod hardening;

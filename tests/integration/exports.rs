@@ -592,3 +592,98 @@ async fn the_app_button_saves_the_file_sqlite() {
 async fn the_app_button_saves_the_file_postgres() {
     the_app_button_saves_the_file(Backend::Postgres).await;
 }
+
+/// The console's download link in Chromium, at a phone's and a tablet's width: the
+/// click saves the CSV, and the page does not scroll sideways at 320 px.
+async fn the_console_link_saves_the_csv(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        eprintln!("postgres: skipped, TEST_DATABASE_URL is not set");
+        return;
+    };
+    let a = clinic_a(&app).await;
+    let browser = Browser::start(&app.address).await;
+    let downloads = tempfile::tempdir().unwrap();
+    browser
+        .page
+        .must(
+            "Browser.setDownloadBehavior",
+            json!({
+                "behavior": "allow",
+                "downloadPath": downloads.path().display().to_string(),
+                "eventsEnabled": true,
+            }),
+        )
+        .await;
+    browser.goto("/assets/base.css").await;
+    let (name, value) = a.cookie.split_once('=').unwrap();
+    let mut cookie = thirtyfour::Cookie::new(name.to_string(), value.to_string());
+    cookie.set_path("/console");
+    browser.driver.add_cookie(cookie).await.expect("cookie set");
+    browser.goto("/console/clients").await;
+    browser
+        .wait_text(
+            "a[href='/console/clients/export.csv']",
+            "Download clients (CSV)",
+        )
+        .await;
+    if backend == Backend::Sqlite {
+        browser.screenshot("console-clients-export-390").await;
+    }
+    browser.click("a[href='/console/clients/export.csv']").await;
+    browser
+        .page
+        .wait_event(
+            "Browser.downloadProgress",
+            |p| p["state"] == "completed",
+            Duration::from_secs(15),
+        )
+        .await;
+    let saved = downloads.path().join("clients-2026-03-02.csv");
+    let table = rows(&std::fs::read(&saved).unwrap());
+    assert_eq!(table.len(), 1 + CLIENTS.len());
+    for (width, height) in [(320, 700), (1024, 768)] {
+        browser
+            .page
+            .must(
+                "Emulation.setDeviceMetricsOverride",
+                json!({"width": width, "height": height, "deviceScaleFactor": 1,
+                       "mobile": width < 800}),
+            )
+            .await;
+        browser.goto("/console/clients").await;
+        browser.find("a[href='/console/clients/export.csv']").await;
+        let sideways = browser
+            .js(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+                vec![],
+            )
+            .await;
+        assert_eq!(
+            sideways,
+            json!(0),
+            "the page scrolls sideways at {width} px"
+        );
+        if backend == Backend::Sqlite && width == 1024 {
+            browser.screenshot("console-clients-export").await;
+        }
+    }
+    browser.goto("/console/audit").await;
+    browser
+        .wait_text(
+            "a[href='/console/audit/export.csv']",
+            "Download the log (CSV)",
+        )
+        .await;
+    browser.assert_no_console_errors();
+    browser.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_link_saves_the_csv_sqlite() {
+    the_console_link_saves_the_csv(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_link_saves_the_csv_postgres() {
+    the_console_link_saves_the_csv(Backend::Postgres).await;
+}

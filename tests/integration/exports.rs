@@ -351,7 +351,7 @@ db_test!(another_clinics_staff_get_nothing_of_this_one, |app| {
 
 /// A client with a push subscription, a calendar feed and reminders planned.
 async fn client_with_everything(app: &TestApp, push: &PushPeer) -> (String, String, Value) {
-    let (client_id, token, _) = onboard_with_key(
+    let (client_id, token, key) = onboard_with_key(
         app,
         "ana@client.test",
         "Europe/London",
@@ -371,7 +371,11 @@ async fn client_with_everything(app: &TestApp, push: &PushPeer) -> (String, Stri
     assert_eq!(issued.status(), 201);
     let feed: Value = issued.json().await.unwrap();
     app.engine().plan(app.clock_now()).await.unwrap();
-    (client_id, token, json!({"device": device, "feed": feed}))
+    (
+        client_id,
+        token,
+        json!({"device": device, "feed": feed, "key": key}),
+    )
 }
 
 db_test!(
@@ -476,6 +480,36 @@ db_test!(
         assert_eq!(entry.2, "Client");
         assert_eq!(entry.3, "Ana");
         assert_eq!(entry.4, "as JSON");
+        let owner = owner_session(&app, &client.clinic_id).await;
+        let page = download(&app, "/console/audit", &owner)
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("Downloaded their data"), "{page}");
+        assert!(
+            page.contains(r#"Client <span class="badge">App</span>"#),
+            "{page}"
+        );
+
+        // Erased, the client's name leaves the entry too.
+        let key = made["key"].as_str().unwrap();
+        let erased = app
+            .clinic_client(key)
+            .delete(&format!("/v1/clients/{client_id}"))
+            .await;
+        assert_eq!(erased.status(), 204);
+        let log = audit_of(&app, &client.clinic_id);
+        let entry = log.iter().find(|e| e.0 == "client.data_exported").unwrap();
+        assert_eq!(
+            (entry.2.as_str(), entry.3.as_str()),
+            ("Client", "(erased client)")
+        );
+        assert!(
+            !log.iter()
+                .any(|e| e.2.contains("Ana") || e.3.contains("Ana")),
+            "{log:?}"
+        );
     }
 );
 

@@ -701,13 +701,29 @@ async fn the_console_link_saves_the_csv(backend: Backend) {
             browser.screenshot("console-clients-export").await;
         }
     }
-    browser.goto("/console/audit").await;
-    browser
-        .wait_text(
-            "a[href='/console/audit/export.csv']",
-            "Download the log (CSV)",
-        )
-        .await;
+    for (width, height, name) in [
+        (1024, 768, "console-audit-export"),
+        (390, 844, "console-audit-export-390"),
+    ] {
+        browser
+            .page
+            .must(
+                "Emulation.setDeviceMetricsOverride",
+                json!({"width": width, "height": height, "deviceScaleFactor": 1,
+                       "mobile": width < 800}),
+            )
+            .await;
+        browser.goto("/console/audit").await;
+        browser
+            .wait_text(
+                "a[href='/console/audit/export.csv']",
+                "Download the log (CSV)",
+            )
+            .await;
+        if backend == Backend::Sqlite {
+            browser.screenshot(name).await;
+        }
+    }
     browser.assert_no_console_errors();
     browser.quit().await;
 }

@@ -10,6 +10,7 @@ pub mod clients;
 pub mod deliveries;
 pub mod docs;
 pub mod error;
+pub mod export;
 pub mod health;
 pub mod ics;
 pub mod invitations;
@@ -52,6 +53,7 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
         .service(me::today)
         .service(me::day)
         .service(me::timeline)
+        .service(export::mine)
         .service(deliveries::mine)
         .service(push::list)
         .service(push::subscribe)

@@ -28,6 +28,11 @@ pub enum Actor {
         name: String,
     },
     Cli,
+    /// A client, acting on their own data (downloading it). Named "Client" in the
+    /// log, never by name: the subject names them, and erasure blanks that.
+    Client {
+        id: String,
+    },
 }
 
 impl Actor {
@@ -36,12 +41,13 @@ impl Actor {
             Actor::Staff { .. } => "staff",
             Actor::ApiKey { .. } => "api_key",
             Actor::Cli => "cli",
+            Actor::Client { .. } => "client",
         }
     }
 
     pub fn id(&self) -> Option<&str> {
         match self {
-            Actor::Staff { id, .. } | Actor::ApiKey { id, .. } => Some(id),
+            Actor::Staff { id, .. } | Actor::ApiKey { id, .. } | Actor::Client { id } => Some(id),
             Actor::Cli => None,
         }
     }
@@ -52,6 +58,7 @@ impl Actor {
             Actor::Staff { name, .. } => name.clone(),
             Actor::ApiKey { name, .. } => format!("API key \u{201c}{name}\u{201d}"),
             Actor::Cli => "Command line".to_string(),
+            Actor::Client { .. } => "Client".to_string(),
         }
     }
 
@@ -60,7 +67,7 @@ impl Actor {
     pub fn is_owner(&self) -> bool {
         match self {
             Actor::Staff { role, .. } => *role == StaffRole::Owner,
-            Actor::ApiKey { .. } => false,
+            Actor::ApiKey { .. } | Actor::Client { .. } => false,
             Actor::Cli => true,
         }
     }
@@ -142,6 +149,9 @@ actions! {
     SessionEdited => "session.edited", "Changed a session";
     SessionDeleted => "session.deleted", "Deleted a session";
     ProtocolChanged => "protocol.changed", "Changed the protocol";
+    ClientsExported => "client.exported", "Exported the client list";
+    AuditExported => "audit.exported", "Exported the audit log";
+    ClientDataExported => "client.data_exported", "Downloaded their data";
 }
 
 /// What an action was done to, named as it was at the time.
@@ -187,6 +197,15 @@ impl Subject {
             kind: "protocol",
             id: None,
             label: "Protocol".to_string(),
+        }
+    }
+
+    /// The audit log itself (its export).
+    pub fn audit_log() -> Subject {
+        Subject {
+            kind: "audit_log",
+            id: None,
+            label: "Audit log".to_string(),
         }
     }
 
@@ -263,7 +282,7 @@ pub fn forget_client(
 pub struct Entry {
     pub at: DateTime<Utc>,
     pub actor: String,
-    /// `staff`, `api_key` or `cli`.
+    /// `staff`, `api_key`, `cli` or `client`.
     pub actor_kind: String,
     pub action: String,
     pub action_label: String,

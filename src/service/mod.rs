@@ -12,6 +12,7 @@ pub mod clients;
 pub mod clinics;
 pub mod days;
 pub mod error;
+pub mod export;
 pub mod health;
 pub mod history;
 pub mod idempotency;

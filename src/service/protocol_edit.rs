@@ -263,6 +263,7 @@ pub fn may_edit(actor: &Actor) -> bool {
     match actor {
         Actor::Staff { .. } => actor.is_owner(),
         Actor::ApiKey { .. } | Actor::Cli => true,
+        Actor::Client { .. } => false,
     }
 }
 

@@ -26,6 +26,7 @@ mod correction;
 mod docs;
 mod email;
 mod engine;
+mod exports;
 mod faults;
 mod foundation;
 mod hardening;

@@ -196,7 +196,12 @@ pub(super) fn parse(
             ));
         }
         let line = record.position().map_or(0, |p| lines.of(p));
-        let cell = |i: Option<usize>| i.and_then(|i| record.get(i)).unwrap_or_default();
+        // A cell our export quoted against CSV injection ('-Ana) reads as written (-Ana).
+        let cell = |i: Option<usize>| {
+            i.and_then(|i| record.get(i))
+                .map(crate::service::export::cells::restore)
+                .unwrap_or_default()
+        };
         let mut errors = Vec::new();
         let name = cell(Some(columns.name)).to_string();
         if let Err(e) = validate::name("name", &name) {
@@ -295,6 +300,17 @@ mod tests {
         assert_eq!(fields, ["name", "email", "timezone", "sessions"]);
         assert_eq!(rows[2].timezone, "Europe/Lisbon");
         assert_eq!(rows[2].errors[0].message, "the same email as line 2");
+    }
+
+    #[test]
+    fn a_cell_quoted_against_csv_injection_reads_as_written() {
+        let csv = "name,email\n'-Ana,ana@example.net\n'Bo,bo@example.net\n";
+        let rows = parse(csv.as_bytes(), "UTC", DateOrder::DayFirst, now()).unwrap();
+        assert_eq!(rows[0].name, "-Ana");
+        assert_eq!(
+            rows[1].name, "'Bo",
+            "a quote before no formula is the name's own"
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@
 pub mod audit;
 pub mod clients;
 pub mod errors;
+pub mod export;
 pub mod guard;
 pub mod import;
 pub mod keys;
@@ -58,6 +59,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(today::book)
             .service(today::resend_invitation)
             .service(today::mark_contacted)
+            .service(export::clients_csv) // before clients/{id}
             .configure(clients::routes)
             .configure(protocol::routes)
             .service(settings::show)
@@ -71,6 +73,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(keys::confirm_revoke)
             .service(keys::revoke)
             .service(audit::log)
+            .service(export::audit_csv)
             .service(sign_in::sign_out)
             .service(sign_in::sign_out_everywhere),
     );

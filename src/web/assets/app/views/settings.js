@@ -1,6 +1,6 @@
 /* The client's choices: when reminders come and how, which ones, SPF, time zone; the
-   calendar feed; signing this device out. Saved through PATCH /v1/me/preferences, with
-   the API's complaint shown next to the field it names. */
+   calendar feed; downloading my data; signing this device out. Saved through PATCH
+   /v1/me/preferences, with the API's complaint shown next to the field it names. */
 "use strict";
 (function () {
   const SMP = window.SMP;
@@ -145,6 +145,51 @@
     return card;
   }
 
+  /* GET /v1/me/export with the device's token, saved through a Blob link (a plain
+     link could not send the token). */
+  function dataCard() {
+    const done = el("p", { class: "notice", role: "status", id: "export-status", hidden: true });
+    const button = el("button", {
+      type: "button", class: "secondary", id: "export-data",
+      async onclick() {
+        done.hidden = true;
+        button.disabled = true;
+        try {
+          const token = await SMP.store.token();
+          const response = await fetch("/v1/me/export", {
+            headers: { Accept: "application/json", Authorization: "Bearer " + token },
+            cache: "no-store",
+          });
+          if (response.status === 401) SMP.signedOut();
+          if (!response.ok) throw new Error("HTTP " + response.status);
+          const disposition = response.headers.get("content-disposition") || "";
+          const named = disposition.match(/filename="([^"]+)"/);
+          const blob = await response.blob();
+          const url = URL.createObjectURL(blob);
+          const name = named ? named[1] : "smp-aftercare.json";
+          const link = el("a", { href: url, download: name, hidden: true });
+          document.body.append(link);
+          link.click();
+          link.remove();
+          setTimeout(() => URL.revokeObjectURL(url), 60000);
+          done.className = "notice ok";
+          done.textContent = SMP.t("export.done");
+        } catch (e) {
+          done.className = "notice danger";
+          done.textContent = SMP.t("export.failed");
+        } finally {
+          done.hidden = false;
+          button.disabled = false;
+        }
+      },
+    }, SMP.t("export.button"));
+    return el("section", { class: "card export", "aria-labelledby": "export-title" },
+      el("h2", { id: "export-title" }, SMP.t("export.title")),
+      el("p", {}, SMP.t("export.lead")),
+      el("p", {}, button),
+      done);
+  }
+
   function signOutCard() {
     return el("section", { class: "card sign-out", "aria-labelledby": "signout-title" },
       el("h2", { id: "signout-title" }, SMP.t("settings.sign_out_title")),
@@ -168,6 +213,7 @@
       await SMP.push.panel(),
       preferencesForm(me),
       calendarCard(),
+      dataCard(),
       signOutCard());
   };
 })();

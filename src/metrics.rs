@@ -20,7 +20,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
-use crate::domain::{Channel, DeliveryStatus, ReminderKind};
+use crate::domain::{Channel, DeliveryKind, DeliveryStatus};
 
 /// The content type of [`Metrics::encode`]'s output (OpenMetrics text, which
 /// Prometheus scrapes natively).
@@ -28,7 +28,7 @@ pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; cha
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct DeliveryLabels {
-    kind: String,
+    kind: &'static str,
     channel: &'static str,
     status: &'static str,
 }
@@ -365,21 +365,17 @@ impl Metrics {
     /// scrape (a family without a series is not written at all, and an alert or a
     /// dashboard cannot tell "none yet" from "not exported").
     fn prime(&self) {
-        let kinds = ReminderKind::ALL
-            .iter()
-            .map(|k| k.as_str())
-            .chain([crate::db::deliveries::INVITATION_KIND]);
         let finals = DeliveryStatus::ALL.iter().filter(|s| {
             !matches!(
                 s,
                 DeliveryStatus::Pending | DeliveryStatus::Sending | DeliveryStatus::Retry
             )
         });
-        for kind in kinds {
+        for kind in DeliveryKind::all() {
             for channel in Channel::ALL {
                 for status in finals.clone() {
                     let _ = self.deliveries.get_or_create(&DeliveryLabels {
-                        kind: kind.to_string(),
+                        kind: kind.as_str(),
                         channel: channel_name(*channel),
                         status: status.as_str(),
                     });
@@ -436,7 +432,7 @@ impl Metrics {
     /// A delivery's outcome was stored: final statuses count in `smp_deliveries_total`,
     /// a scheduled retry in `smp_delivery_retries_total`; a row given back unsent
     /// (`pending`) counts nowhere.
-    pub fn delivery_settled(&self, kind: &str, channel: Channel, status: DeliveryStatus) {
+    pub fn delivery_settled(&self, kind: DeliveryKind, channel: Channel, status: DeliveryStatus) {
         match status {
             DeliveryStatus::Retry => {
                 self.retries
@@ -449,7 +445,7 @@ impl Metrics {
             _ => {
                 self.deliveries
                     .get_or_create(&DeliveryLabels {
-                        kind: kind.to_string(),
+                        kind: kind.as_str(),
                         channel: channel_name(channel),
                         status: status.as_str(),
                     })
@@ -588,7 +584,11 @@ mod tests {
     #[test]
     fn two_services_never_share_a_counter() {
         let (a, b) = (Metrics::new(), Metrics::new());
-        a.delivery_settled("daily_aftercare", Channel::Push, DeliveryStatus::Sent);
+        a.delivery_settled(
+            DeliveryKind::Reminder(crate::domain::ReminderKind::DailyAftercare),
+            Channel::Push,
+            DeliveryStatus::Sent,
+        );
         let line =
             "smp_deliveries_total{kind=\"daily_aftercare\",channel=\"push\",status=\"sent\"} 1";
         assert!(a.encode().contains(line), "{}", a.encode());
@@ -599,8 +599,16 @@ mod tests {
     #[test]
     fn retries_and_releases_are_not_final() {
         let m = Metrics::new();
-        m.delivery_settled("daily_aftercare", Channel::Email, DeliveryStatus::Retry);
-        m.delivery_settled("daily_aftercare", Channel::Email, DeliveryStatus::Pending);
+        m.delivery_settled(
+            DeliveryKind::Reminder(crate::domain::ReminderKind::DailyAftercare),
+            Channel::Email,
+            DeliveryStatus::Retry,
+        );
+        m.delivery_settled(
+            DeliveryKind::Reminder(crate::domain::ReminderKind::DailyAftercare),
+            Channel::Email,
+            DeliveryStatus::Pending,
+        );
         let text = m.encode();
         let counted = text
             .lines()

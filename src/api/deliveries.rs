@@ -41,7 +41,7 @@ impl From<Delivery> for DeliveryView {
         let subscription_id = (d.channel == Channel::Push).then(|| d.target.clone());
         DeliveryView {
             id: d.id,
-            kind: d.kind,
+            kind: d.kind.to_string(),
             channel: d.channel,
             target: d.target,
             subscription_id,

@@ -11,8 +11,8 @@ use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::Text;
 
 use crate::domain::{
-    Channel, DeliveryStatus, InvitationStatus, ReminderKind, ReminderTime, SpfFrequency, StaffRole,
-    Zone,
+    Channel, DeliveryKind, DeliveryStatus, InvitationStatus, ReminderKind, ReminderTime,
+    SpfFrequency, StaffRole, Zone,
 };
 
 /// Reads a text column through the type's `FromStr`.
@@ -57,6 +57,8 @@ macro_rules! write_text {
 
 read_text!(Channel, ChannelColumn);
 write_text!(Channel, as_str);
+read_text!(DeliveryKind, DeliveryKindColumn);
+write_text!(DeliveryKind, as_str);
 read_text!(DeliveryStatus, DeliveryStatusColumn);
 write_text!(DeliveryStatus, as_str);
 read_text!(InvitationStatus, InvitationStatusColumn);

@@ -16,7 +16,7 @@ use diesel::sql_types::{Integer, Text, Timestamp};
 use super::schema::deliveries;
 use super::stored_time::{StoredDate, StoredOptionalTimestamp, StoredTimestamp};
 use super::DbConnection;
-use crate::domain::{Channel, DeliveryStatus};
+use crate::domain::{Channel, DeliveryKind, DeliveryStatus};
 
 const SENDING: DeliveryStatus = DeliveryStatus::Sending;
 const EXPIRED: DeliveryStatus = DeliveryStatus::Expired;
@@ -25,10 +25,8 @@ const CANCELLED: DeliveryStatus = DeliveryStatus::Cancelled;
 /// The `target` of email reminders (push deliveries name their subscription).
 pub const EMAIL_TARGET: &str = "email";
 
-/// The `kind` of invitation emails. They go through this outbox too (retries,
-/// history, the status the clinic sees) but are no reminder: the planner neither
-/// counts nor cancels them, and their `target` is `invitation:{token id}`.
-pub const INVITATION_KIND: &str = "invitation";
+/// The `kind` of invitation emails; their `target` is `invitation:{token id}`.
+pub const INVITATION_KIND: DeliveryKind = DeliveryKind::Invitation;
 
 /// The target of the email of invitation `token_id`.
 pub fn invitation_target(token_id: &str) -> String {
@@ -46,7 +44,7 @@ pub struct Delivery {
     pub local_date: NaiveDate,
     pub channel: Channel,
     pub target: String,
-    pub kind: String,
+    pub kind: DeliveryKind,
     pub idempotency_key: String,
     pub title: String,
     pub body: String,
@@ -149,11 +147,9 @@ pub fn for_clients_from(
 
 /// Rewrites a row that has not been sent yet (content, times, status).
 pub fn update_unsent(conn: &mut DbConnection, row: &Delivery) -> QueryResult<bool> {
-    let updated = diesel::update(
-        deliveries::table
-            .filter(deliveries::id.eq(&row.id))
-            .filter(deliveries::status.eq_any([DeliveryStatus::UNSENT.as_slice(), &[CANCELLED]].concat())),
-    )
+    let updated = diesel::update(deliveries::table.filter(deliveries::id.eq(&row.id)).filter(
+        deliveries::status.eq_any([DeliveryStatus::UNSENT.as_slice(), &[CANCELLED]].concat()),
+    ))
     .set(row)
     .execute(conn)?;
     Ok(updated == 1)
@@ -186,7 +182,7 @@ pub fn set_status_if_unsent(
 pub fn expire_stale(
     conn: &mut DbConnection,
     now: NaiveDateTime,
-) -> QueryResult<Vec<(String, Channel)>> {
+) -> QueryResult<Vec<(DeliveryKind, Channel)>> {
     let stale = deliveries::table
         .filter(deliveries::stale_at.le(now))
         .filter(

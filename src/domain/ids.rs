@@ -119,6 +119,63 @@ stable_id! {
     }
 }
 
+/// What a delivery row carries: one of the client's reminders, or their invitation
+/// email (which goes through the same outbox: retries, history, the status the clinic
+/// sees, but no reminder: the planner neither counts nor cancels it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeliveryKind {
+    Reminder(ReminderKind),
+    Invitation,
+}
+
+impl DeliveryKind {
+    pub const INVITATION_ID: &'static str = "invitation";
+
+    /// The stored id: the reminder kind's, or `invitation`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryKind::Reminder(kind) => kind.as_str(),
+            DeliveryKind::Invitation => DeliveryKind::INVITATION_ID,
+        }
+    }
+
+    /// Every kind, reminders first.
+    pub fn all() -> impl Iterator<Item = DeliveryKind> {
+        ReminderKind::ALL
+            .iter()
+            .map(|k| DeliveryKind::Reminder(*k))
+            .chain([DeliveryKind::Invitation])
+    }
+}
+
+impl fmt::Display for DeliveryKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for DeliveryKind {
+    type Err = UnknownId;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == DeliveryKind::INVITATION_ID {
+            return Ok(DeliveryKind::Invitation);
+        }
+        s.parse()
+            .map(DeliveryKind::Reminder)
+            .map_err(|e: UnknownId| UnknownId {
+                kind: "delivery kind",
+                ..e
+            })
+    }
+}
+
+impl From<ReminderKind> for DeliveryKind {
+    fn from(kind: ReminderKind) -> DeliveryKind {
+        DeliveryKind::Reminder(kind)
+    }
+}
+
 stable_id! {
     /// How a reminder reaches the client.
     Channel, "channel" {

@@ -21,8 +21,8 @@ mod tests;
 
 pub use email::EmailAddress;
 pub use ids::{
-    Channel, DeliveryStatus, InvitationStatus, ReminderKind, RuleId, Scope, SpfFrequency,
-    StaffRole, Stage, UnknownId,
+    Channel, DeliveryKind, DeliveryStatus, InvitationStatus, ReminderKind, RuleId, Scope,
+    SpfFrequency, StaffRole, Stage, UnknownId,
 };
 pub use local::{ReminderTime, Zone};
 pub use protocol::{Protocol, ProtocolError, ProtocolOverrides};

@@ -152,7 +152,7 @@ pub async fn expire_stale(
     for (kind, channel) in &expired {
         channels
             .metrics
-            .delivery_settled(kind, *channel, DeliveryStatus::Expired);
+            .delivery_settled(*kind, *channel, DeliveryStatus::Expired);
     }
     Ok(DispatchReport {
         expired: expired.len(),
@@ -462,7 +462,7 @@ async fn send_push(
         payload: delivery.payload.clone().into_bytes(),
         ttl_secs: u32::try_from(stale_in).unwrap_or(u32::MAX),
         urgency: PushUrgency::Normal,
-        topic: Some(delivery.kind.replace('_', "-")),
+        topic: Some(delivery.kind.as_str().replace('_', "-")),
     };
     let target = PushTarget {
         endpoint: subscription.endpoint,

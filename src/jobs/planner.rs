@@ -33,6 +33,7 @@ use crate::db::schema::clients as clients_table;
 use crate::db::{self, DbConnection, StoreError};
 use crate::domain::schedule;
 use crate::domain::timeline::{self, DayView};
+use crate::domain::DeliveryKind;
 use crate::domain::{
     correction, reminders, Channel, DeliveryStatus, PlannedReminder, ReminderKind, RuleId,
 };
@@ -378,7 +379,7 @@ fn to_row(
         local_date: reminder.local_date,
         channel: reminder.channel,
         target,
-        kind: reminder.kind.as_str().to_string(),
+        kind: DeliveryKind::Reminder(reminder.kind),
         idempotency_key: reminder.idempotency_key.clone(),
         title: reminder.title.clone(),
         body: reminder.body.clone(),

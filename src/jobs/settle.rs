@@ -26,7 +26,7 @@ use chrono::NaiveDateTime;
 use super::dispatcher::Settled;
 use crate::db::deliveries::{self, Delivery, Settlement, INVITATION_KIND};
 use crate::db::{self, push_subscriptions, DbConnection, DbPool, StoreError};
-use crate::domain::{Channel, DeliveryStatus};
+use crate::domain::{Channel, DeliveryKind, DeliveryStatus};
 use crate::metrics::Metrics;
 
 /// An outcome to write: the row, how it ended, and when.
@@ -55,12 +55,12 @@ pub struct Unsettled {
 }
 
 /// What the metrics need of an outcome: its kind, channel and status.
-type Counted = (String, Channel, DeliveryStatus);
+type Counted = (DeliveryKind, Channel, DeliveryStatus);
 
 fn counted(outcome: &Outcome) -> Counted {
     let delivery = &outcome.delivery;
     (
-        delivery.kind.clone(),
+        delivery.kind,
         delivery.channel,
         outcome.settled.settlement.status,
     )
@@ -78,7 +78,7 @@ impl Unsettled {
     /// lease had taken over).
     fn stored(&self, outcomes: &[Counted], stored: &[bool]) {
         for ((kind, channel, status), _) in outcomes.iter().zip(stored).filter(|(_, s)| **s) {
-            self.metrics.delivery_settled(kind, *channel, *status);
+            self.metrics.delivery_settled(*kind, *channel, *status);
         }
     }
 

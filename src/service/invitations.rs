@@ -55,7 +55,7 @@ pub fn issue(conn: &mut DbConnection, client_id: &str, how: &Issue) -> Result<()
         local_date: now.with_timezone(&client.timezone.tz()).date_naive(),
         channel: Channel::Email,
         target: deliveries::invitation_target(&token.id),
-        kind: INVITATION_KIND.to_string(),
+        kind: INVITATION_KIND,
         idempotency_key: format!("{client_id}:invitation:{}", token.id),
         title: "Your aftercare invitation".to_string(),
         body: String::new(),

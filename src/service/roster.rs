@@ -135,7 +135,7 @@ impl LastReminder {
         Some(LastReminder {
             status: worst.status,
             local_date: worst.local_date,
-            kind: worst.kind.clone(),
+            kind: worst.kind.to_string(),
             error: worst.last_error.clone(),
         })
     }

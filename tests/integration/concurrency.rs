@@ -127,7 +127,9 @@ fn seed_due_deliveries(app: &TestApp, client_id: &str, count: u32) {
                 + chrono::Days::new(u64::from(i)),
             channel: Channel::Email,
             target: deliveries::EMAIL_TARGET.into(),
-            kind: "daily_aftercare".into(),
+            kind: smp_aftercare::domain::DeliveryKind::Reminder(
+                smp_aftercare::domain::ReminderKind::DailyAftercare,
+            ),
             idempotency_key: format!("{client_id}:{i}:daily_aftercare:email"),
             title: format!("Reminder {i}"),
             body: "Today's aftercare:\n- Do not wash your scalp.".into(),

@@ -58,7 +58,9 @@ fn reminder(app: &TestApp, client_id: &str, status: DeliveryStatus, error: Optio
         local_date: at.date(),
         channel: Channel::Email,
         target: deliveries::EMAIL_TARGET.to_string(),
-        kind: "daily_aftercare".to_string(),
+        kind: smp_aftercare::domain::DeliveryKind::Reminder(
+            smp_aftercare::domain::ReminderKind::DailyAftercare,
+        ),
         idempotency_key: format!("{client_id}:test"),
         title: "t".into(),
         body: "b".into(),

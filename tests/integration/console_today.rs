@@ -361,7 +361,9 @@ fn reminder_row(client_id: &str, n: usize) -> Delivery {
         local_date: day,
         channel: Channel::Email,
         target: format!("{}{n}", deliveries::EMAIL_TARGET),
-        kind: "daily_aftercare".to_string(),
+        kind: smp_aftercare::domain::DeliveryKind::Reminder(
+            smp_aftercare::domain::ReminderKind::DailyAftercare,
+        ),
         idempotency_key: format!("{client_id}:paging:{n}"),
         title: format!("Reminder number {n:03}"),
         body: "b".into(),

@@ -44,7 +44,9 @@ fn seed(app: &TestApp, client_id: &str) {
                 local_date: day(i),
                 channel,
                 target: target.to_string(),
-                kind: "daily_aftercare".into(),
+                kind: smp_aftercare::domain::DeliveryKind::Reminder(
+                    smp_aftercare::domain::ReminderKind::DailyAftercare,
+                ),
                 idempotency_key: format!("{client_id}:{i}:daily_aftercare:{target}"),
                 title: format!("Reminder {i}"),
                 body: "Today's aftercare".into(),

@@ -160,7 +160,7 @@ impl From<Delivery> for DeliveryEntry {
         DeliveryEntry {
             subscription_id: (d.channel == Channel::Push).then(|| d.target.clone()),
             local_date: d.local_date,
-            kind: d.kind,
+            kind: d.kind.to_string(),
             channel: d.channel,
             status: d.status,
             correction: d.correction,

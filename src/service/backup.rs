@@ -57,10 +57,20 @@ pub struct Summary {
 
 impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let counted =
+            |n: i64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         write!(
             f,
-            "{} clinics, {} clients, {} sessions, {} deliveries, {} push subscriptions",
-            self.clinics, self.clients, self.sessions, self.deliveries, self.push_subscriptions
+            "{}, {}, {}, {}, {}",
+            counted(self.clinics, "clinic", "clinics"),
+            counted(self.clients, "client", "clients"),
+            counted(self.sessions, "session", "sessions"),
+            counted(self.deliveries, "delivery", "deliveries"),
+            counted(
+                self.push_subscriptions,
+                "push subscription",
+                "push subscriptions"
+            )
         )
     }
 }
@@ -316,6 +326,13 @@ pub fn restore(
     if &header != b"SQLite format 3\0" {
         return Err(BackupError::Refused(format!(
             "{} is not an SQLite database",
+            from.display()
+        )));
+    }
+    let same = |a: &Path, b: &Path| matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b);
+    if same(from, &target) {
+        return Err(BackupError::Refused(format!(
+            "{} is the database itself; restore a file written by `backup`",
             from.display()
         )));
     }

@@ -156,13 +156,21 @@ async fn wait_for_pushes(push: &PushPeer, at_least: usize, app: &TestApp) {
 fn counts(stdout: &str) -> Vec<(String, i64)> {
     let line = stdout
         .lines()
-        .find(|l| l.contains(" clinics, "))
+        .find(|l| l.starts_with("backup written to ") || l.starts_with("restored "))
         .unwrap_or_else(|| panic!("no counts in {stdout}"));
     let list = line.rsplit(": ").next().unwrap();
+    let names = [
+        "clinics",
+        "clients",
+        "sessions",
+        "deliveries",
+        "push subscriptions",
+    ];
     list.split(", ")
-        .map(|part| {
-            let (n, what) = part.split_once(' ').unwrap();
-            (what.to_string(), n.parse().unwrap())
+        .zip(names)
+        .map(|(part, name)| {
+            let (n, _) = part.split_once(' ').unwrap();
+            (name.to_string(), n.parse().unwrap())
         })
         .collect()
 }
@@ -318,6 +326,8 @@ async fn a_backup_taken_mid_fan_out_restores_whole_sqlite() {
 
     // What the backup holds is what it reported, and consistent.
     assert_eq!(check_database(&file), reported);
+    let spoken = format!(": 1 clinic, {CLIENTS} clients, {CLIENTS} sessions, ");
+    assert!(stdout.contains(&spoken), "{stdout}");
     let of = |what: &str| reported.iter().find(|(w, _)| w == what).unwrap().1;
     assert_eq!(of("clinics"), 1);
     assert_eq!(of("clients"), CLIENTS as i64);
@@ -436,6 +446,22 @@ fn restore_refuses_what_is_not_our_backup() {
         stderr(&out).contains("not a backup of smp-aftercare"),
         "{}",
         stderr(&out)
+    );
+
+    let other = tempfile::tempdir().unwrap();
+    let live = other.path().join("smp.db");
+    let live_url = format!("sqlite://{}", live.display());
+    let live_env = [("SMP__DATABASE__URL", live_url.as_str())];
+    assert!(run_cli(&["migrate"], &live_env).status.success());
+    let onto_itself = run_cli(
+        &["restore", "--from", live.to_str().unwrap(), "--force"],
+        &live_env,
+    );
+    assert_eq!(onto_itself.status.code(), Some(2));
+    assert!(
+        stderr(&onto_itself).contains("is the database itself"),
+        "{}",
+        stderr(&onto_itself)
     );
 
     let missing = run_cli(&["restore", "--from", "/nonexistent/smp.db"], &env);

@@ -134,6 +134,7 @@ actions! {
     SettingsChanged => "clinic.settings_changed", "Changed the clinic settings";
     SignedIn => "staff.signed_in", "Signed in";
     SignedOutEverywhere => "staff.signed_out_everywhere", "Signed out everywhere";
+    SignInLinkIssued => "staff.sign_in_link_issued", "Issued a sign-in link";
     StaffInvited => "staff.invited", "Invited a staff member";
     StaffRemoved => "staff.removed", "Removed a staff member";
     ApiKeyCreated => "api_key.created", "Created an API key";

@@ -90,6 +90,38 @@ pub fn create(
     })
 }
 
+/// Before `clinic create`: the clinics this address already owns. A second clinic for
+/// one owner is normal (a chain with several locations), so those are returned for a
+/// warning; one with the same name (ignoring case) is almost always the command run
+/// twice, and is refused unless `allow_duplicate`.
+pub fn owner_clinics(
+    conn: &mut DbConnection,
+    name: &str,
+    owner_email: &str,
+    allow_duplicate: bool,
+) -> Result<Vec<Clinic>, Error> {
+    let name = validate::name("name", name)?;
+    let owner_email = validate::email("owner-email", owner_email)?;
+    let owned: Vec<Clinic> = db::staff::with_email(conn, owner_email.as_str())?
+        .into_iter()
+        .filter(|(member, _)| member.role == StaffRole::Owner)
+        .map(|(_, clinic)| clinic)
+        .collect();
+    let same = owned
+        .iter()
+        .find(|clinic| clinic.name.to_lowercase() == name.to_lowercase());
+    match same {
+        Some(clinic) if !allow_duplicate => Err(Error::Conflict(format!(
+            "{} already owns a clinic named {:?} (id {}); pass --allow-duplicate to create \
+             another one anyway",
+            owner_email.as_str(),
+            clinic.name,
+            clinic.id
+        ))),
+        _ => Ok(owned),
+    }
+}
+
 /// A clinic with how many API keys it has active (for `clinic list`).
 pub fn list(conn: &mut DbConnection) -> Result<Vec<(Clinic, i64)>, Error> {
     let all = clinics::list(conn)?;

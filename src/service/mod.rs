@@ -7,6 +7,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod backup;
 pub mod calendar;
 pub mod clients;
 pub mod clinics;

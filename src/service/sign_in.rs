@@ -72,8 +72,15 @@ fn send_in_background(s: &Services, to: Recipient, email: StaffSignInEmail) {
         };
         let mut message = rendered.into_email(to);
         message.sender_name = Some(clinic_name);
-        if let Err(e) = mailer.send(&message).await {
-            tracing::warn!(error = %e, "console sign-in email not sent");
+        match mailer.send(&message).await {
+            // With the file transport nobody receives it: say where it is.
+            Ok(sent) => {
+                if let Some(file) = sent.file {
+                    let (to, file) = (&message.to.address, file.display());
+                    tracing::info!(path = %file, "sign-in link for {to} written to {file}");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "console sign-in email not sent"),
         }
     });
 }
@@ -135,6 +142,84 @@ pub async fn request(s: &Services, email: &str, next: Option<String>) -> Result<
         send_in_background(s, Recipient::new(&member.name, &member.email), message);
     }
     Ok(())
+}
+
+/// A link the operator printed at the command line (`staff sign-in-link`).
+#[derive(Debug, Clone)]
+pub struct OperatorLink {
+    pub token: String,
+    pub staff_name: String,
+    pub staff_email: String,
+    pub clinic_id: String,
+    pub clinic_name: String,
+}
+
+/// Issues a sign-in link for the account with this address (at `clinic_id` when the
+/// address has accounts at several clinics) without sending an email: the operator
+/// hands it over. Single use and as short-lived as an emailed one; recorded in the
+/// clinic's audit log under the command line.
+pub fn issue_from_command_line(
+    conn: &mut DbConnection,
+    email: &str,
+    clinic_id: Option<&str>,
+    lifetime: Duration,
+    now: DateTime<Utc>,
+) -> Result<OperatorLink, Error> {
+    let email = validate::email("email", email)?;
+    db::write_transaction(conn, |conn| {
+        let accounts: Vec<_> = repo::with_email(conn, email.as_str())?
+            .into_iter()
+            .filter(|(_, clinic)| clinic_id.is_none_or(|id| clinic.id == id))
+            .collect();
+        let (member, clinic) = match accounts.as_slice() {
+            [] => {
+                let at = clinic_id
+                    .map(|id| format!(" at clinic {id}"))
+                    .unwrap_or_default();
+                return Err(Error::NotFound(format!(
+                    "no console account with {}{at} (see `clinic list`)",
+                    email.as_str()
+                )));
+            }
+            [one] => one.clone(),
+            several => {
+                let clinics: Vec<String> = several
+                    .iter()
+                    .map(|(_, c)| format!("{} ({})", c.id, c.name))
+                    .collect();
+                return Err(Error::invalid(
+                    "clinic",
+                    format!(
+                        "{} has an account at several clinics; choose one: {}",
+                        email.as_str(),
+                        clinics.join(", ")
+                    ),
+                ));
+            }
+        };
+        let token = issue_link(conn, &member.id, lifetime, now)?;
+        let at = ClinicRef {
+            id: clinic.id.clone(),
+            name: clinic.name.clone(),
+            email: clinic.email.clone(),
+            actor: audit::Actor::Cli,
+        };
+        audit::record(
+            conn,
+            &at,
+            Action::SignInLinkIssued,
+            &Subject::staff(&member.id, &member.name),
+            "sign-in link issued from the command line",
+            now,
+        )?;
+        Ok(OperatorLink {
+            token,
+            staff_name: member.name,
+            staff_email: member.email,
+            clinic_id: clinic.id,
+            clinic_name: clinic.name,
+        })
+    })
 }
 
 /// Whom a link signs in, for the page that shows its button.

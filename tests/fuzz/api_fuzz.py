@@ -117,7 +117,8 @@ def main() -> int:
     try:
         wait_ready(base, server)
         out = subprocess.run(
-            [binary, "clinic", "create", "--name", "Fuzz Clinic", "--email", "front@fuzz-clinic.test"],
+            [binary, "clinic", "create", "--name", "Fuzz Clinic", "--email", "front@fuzz-clinic.test",
+             "--owner-name", "Fuzz Owner"],
             cwd=work, env=env, capture_output=True, text=True, check=True,
         ).stdout
         key = re.search(r"api key:\s+(\S+)", out).group(1)

@@ -236,7 +236,18 @@ impl TestApp {
 
     /// Creates a clinic through the CLI and returns (id, api key).
     pub fn create_clinic(&self, name: &str, email: &str) -> (String, String) {
-        let out = self.cli(&["clinic", "create", "--name", name, "--email", email]);
+        let out = self.cli(&[
+            "clinic",
+            "create",
+            "--name",
+            name,
+            "--email",
+            email,
+            "--owner-name",
+            "Olive Owner",
+            // Tests make several clinics for one address (chains, isolation checks).
+            "--allow-duplicate",
+        ]);
         assert!(
             out.status.success(),
             "clinic create failed: {}",

@@ -4,6 +4,7 @@ mod browser;
 mod helpers;
 
 mod app_links;
+mod backup;
 mod bad_input;
 mod calendar;
 mod client_app;
@@ -37,6 +38,7 @@ mod logs;
 mod metrics;
 mod migrations;
 mod onboarding;
+mod operator;
 mod peers;
 mod preview;
 mod push;

@@ -137,6 +137,8 @@ async fn subscribed_through_one_sent_by_another(backend: Backend) {
             "Northside SMP",
             "--email",
             "front@northside.test",
+            "--owner-name",
+            "Olive Owner",
         ],
     );
     let api_key = created

@@ -145,3 +145,122 @@ fn help_explains_the_commands() {
     let out = run_cli(&["clinic", "create", "--help"], &[]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("--email"));
 }
+
+/// `serve` started by hand: the first lines up to the one saying where it listens.
+fn start_lines(dir: &std::path::Path, env: &[(&str, &str)]) -> Vec<String> {
+    use std::io::{BufRead, BufReader};
+    let url = format!("sqlite://{}/data/smp.db", dir.display());
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_smp-aftercare"));
+    command
+        .arg("serve")
+        .current_dir(dir)
+        .env_remove("RUST_LOG")
+        .env_remove("SMP__LOG__LEVEL")
+        .env("SMP__DATABASE__URL", &url)
+        .env("SMP__SERVER__PORT", "0")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().expect("binary runs");
+    let mut seen = Vec::new();
+    for line in BufReader::new(child.stderr.take().unwrap())
+        .lines()
+        .map_while(Result::ok)
+    {
+        let done = line.contains("listening");
+        seen.push(line);
+        if done {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    seen
+}
+
+/// The start-up says where the service listens and where the console is, in the
+/// human log format an operator reads, without the scheduler library's own lines.
+#[test]
+fn start_up_says_where_the_console_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines = start_lines(dir.path(), &[]);
+    let last = lines.last().cloned().unwrap_or_default();
+    let port = last
+        .split("listening on http://127.0.0.1:")
+        .nth(1)
+        .and_then(|rest| rest.split(';').next())
+        .unwrap_or_else(|| panic!("no listening address in {lines:#?}"));
+    port.parse::<u16>().unwrap();
+    // The default public URL is on loopback: the console is where it really listens.
+    assert!(
+        last.contains(&format!(
+            "the console is at http://127.0.0.1:{port}/console"
+        )),
+        "{last}"
+    );
+    assert!(lines.iter().any(|l| l.contains(" INFO ")), "{lines:#?}");
+    assert!(
+        !lines.iter().any(|l| l.contains("tokio_cron_scheduler")),
+        "{lines:#?}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let lines = start_lines(
+        dir.path(),
+        &[
+            (
+                "SMP__SERVER__PUBLIC_URL",
+                "https://aftercare.northside-smp.dev",
+            ),
+            ("SMP__PUSH__VAPID_SUBJECT", "mailto:ops@smp-aftercare.dev"),
+        ],
+    );
+    let last = lines.last().cloned().unwrap_or_default();
+    assert!(
+        last.contains("the console is at https://aftercare.northside-smp.dev/console"),
+        "{lines:#?}"
+    );
+}
+
+#[test]
+fn jobs_help_says_it_also_reads() {
+    let top = String::from_utf8_lossy(&run_cli(&["--help"], &[]).stdout).to_string();
+    let jobs_line = top
+        .lines()
+        .find(|l| l.trim_start().starts_with("jobs"))
+        .unwrap();
+    assert!(jobs_line.contains("jobs status"), "{jobs_line}");
+    let out = run_cli(&["jobs", "--help"], &[]);
+    let help = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        help.contains("run-once") && help.contains("status"),
+        "{help}"
+    );
+    for command in ["backup", "restore", "staff"] {
+        assert!(top.contains(command), "{top}");
+    }
+}
+
+/// The preview reads no settings: a settings file is refused, not silently ignored.
+#[test]
+fn preview_refuses_a_settings_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("smp.toml");
+    std::fs::write(&file, "[server]\nport = 9000\n").unwrap();
+    let out = run_cli(
+        &[
+            "--config",
+            file.to_str().unwrap(),
+            "preview",
+            "--sessions",
+            "2026-03-02",
+        ],
+        &[],
+    );
+    assert_one_line_failure(&out, 2, "preview reads no settings");
+    assert!(stderr(&out).contains("--protocol"));
+    let plain = run_cli(&["preview", "--sessions", "2026-03-02", "--days", "2"], &[]);
+    assert!(plain.status.success(), "{}", stderr(&plain));
+}

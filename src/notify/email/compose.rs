@@ -1,7 +1,8 @@
 //! Builds a lettre [`Message`] from an [`OutgoingEmail`]: addresses, sender override,
 //! headers and the multipart/alternative body.
 
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::ContentTransferEncoding;
+use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use lettre::{Address, Message};
 
 use super::headers::{AutoSubmitted, ListUnsubscribe, ListUnsubscribePost};
@@ -58,10 +59,11 @@ pub(super) fn compose(
     }
 
     let message = builder
-        .multipart(MultiPart::alternative_plain_html(
-            email.text.clone(),
-            email.html.clone(),
-        ))
+        .multipart(
+            MultiPart::alternative()
+                .singlepart(SinglePart::plain(readable_text(&email.text)))
+                .singlepart(SinglePart::html(email.html.clone())),
+        )
         .map_err(|e| SendError::Permanent(format!("cannot build the message: {e}")))?;
     Ok((message, message_id))
 }
@@ -89,4 +91,85 @@ fn single_line(text: &str) -> String {
         .filter(|w| !w.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// The plain-text part as it stands: 7bit (ASCII) or 8bit (UTF-8), never
+/// quoted-printable, so a link copied out of a mail file (the file transport) or a raw
+/// message works as written. Left to itself lettre soft-wraps every line longer than 76
+/// characters with `=` line ends, which cuts links. Lines may be 998 octets (RFC 5322);
+/// a text with a longer line, or a NUL, gets lettre's choice.
+fn readable_text(text: &str) -> Body {
+    let crlf = text
+        .replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .replace('\n', "\r\n");
+    let fits = !crlf.contains('\0') && crlf.split("\r\n").all(|line| line.len() <= 998);
+    if !fits {
+        return Body::new(text.to_string());
+    }
+    let encoding = if crlf.is_ascii() {
+        ContentTransferEncoding::SevenBit
+    } else {
+        ContentTransferEncoding::EightBit
+    };
+    Body::dangerous_pre_encoded(crlf.into_bytes(), encoding)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw_with_text(text: &str) -> String {
+        let email = OutgoingEmail {
+            to: super::super::Recipient::new("Ana", "ana@client.test"),
+            sender_name: None,
+            reply_to: None,
+            subject: "Sign in".to_string(),
+            text: text.to_string(),
+            html: format!("<p>{text}</p>"),
+            list_unsubscribe: None,
+        };
+        let from: Mailbox = "SMP Aftercare <no-reply@care.test>".parse().unwrap();
+        let (message, _) = compose(&from, &email).unwrap();
+        String::from_utf8(message.formatted()).unwrap()
+    }
+
+    fn text_part(raw: &str) -> &str {
+        let start = raw.find("Content-Type: text/plain").expect("a text part");
+        let end = raw[start..].find("Content-Type: text/html").unwrap() + start;
+        &raw[start..end]
+    }
+
+    #[test]
+    fn a_long_link_stays_whole_in_the_text_part() {
+        let link = format!(
+            "http://127.0.0.1:8080/console/sign-in/smpl_{}_{}?next=%2Fconsole%2Fclients",
+            "a".repeat(26),
+            "b".repeat(43)
+        );
+        let raw = raw_with_text(&format!(
+            "Here is your link to sign in to Northside SMP's aftercare console, valid for 15 minutes:\n\n{link}\n"
+        ));
+        let part = text_part(&raw);
+        assert!(part.contains("Content-Transfer-Encoding: 7bit"), "{part}");
+        assert!(part.contains(&format!("\r\n{link}\r\n")), "{part}");
+        assert!(!part.contains("=\r\n"), "soft line breaks: {part}");
+    }
+
+    #[test]
+    fn non_ascii_text_is_8bit_not_quoted_printable() {
+        let raw =
+            raw_with_text("Hi Zoë, your link: http://127.0.0.1:8080/console/sign-in/smpl_x_y");
+        let part = text_part(&raw);
+        assert!(part.contains("Content-Transfer-Encoding: 8bit"), "{part}");
+        assert!(part.contains("Hi Zoë, your link: http://127.0.0.1:8080/console/sign-in/smpl_x_y"));
+    }
+
+    #[test]
+    fn a_line_too_long_for_smtp_falls_back_to_an_encoding() {
+        let raw = raw_with_text(&"x".repeat(1200));
+        let part = text_part(&raw);
+        assert!(!part.contains("Content-Transfer-Encoding: 7bit"), "{part}");
+        assert!(part.lines().all(|line| line.len() <= 998));
+    }
 }

@@ -81,6 +81,8 @@ impl SendError {
 pub struct SentEmail {
     /// The `Message-ID` header value, angle brackets included: `<uuid@domain>`.
     pub message_id: String,
+    /// With the file transport, the absolute path of the `.eml` file written.
+    pub file: Option<PathBuf>,
 }
 
 /// A recipient: an optional display name and an address.
@@ -202,7 +204,11 @@ impl Mailer {
         let outcome = match &self.inner.transport {
             Transport::File { transport, dir } => {
                 match tokio::time::timeout(limit, transport.send(message)).await {
-                    Ok(Ok(_id)) => Ok(()),
+                    // lettre names the file after the id it returns.
+                    Ok(Ok(id)) => {
+                        let file = dir.join(format!("{id}.eml"));
+                        Ok(Some(std::path::absolute(&file).unwrap_or(file)))
+                    }
                     Ok(Err(e)) => Err(SendError::Transient(format!(
                         "could not write the message into {}: {}",
                         dir.display(),
@@ -227,7 +233,7 @@ impl Mailer {
                 // us give up instead of a half-finished transaction going back into the
                 // pool.
                 match tokio::time::timeout(limit, pool.send(&slot, &envelope, &raw)).await {
-                    Ok(Ok(())) => Ok(()),
+                    Ok(Ok(())) => Ok(None),
                     Ok(Err(e)) => Err(classify_smtp_error(&e)),
                     Err(_) => Err(SendError::Transient(format!(
                         "SMTP server {}:{} did not complete the send within {}s",
@@ -239,10 +245,10 @@ impl Mailer {
             }
         };
         match &outcome {
-            Ok(()) => tracing::debug!(message_id = %message_id, "email sent"),
+            Ok(_) => tracing::debug!(message_id = %message_id, "email sent"),
             Err(e) => tracing::warn!(message_id = %message_id, error = %e, "email not sent"),
         }
-        outcome.map(|()| SentEmail { message_id })
+        outcome.map(|file| SentEmail { message_id, file })
     }
 }
 

@@ -18,6 +18,9 @@ fn smp_home_holds_the_data_wherever_the_process_starts() {
                 "Northside SMP",
                 "--email",
                 "front@northside.test",
+                "--owner-name",
+                "Sam Okafor",
+                "--allow-duplicate",
             ])
             .current_dir(cwd)
             .env("SMP_HOME", home.path())

@@ -13,7 +13,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -26,84 +25,13 @@ use crate::domain::{Channel, DeliveryKind, DeliveryStatus};
 /// Prometheus scrapes natively).
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct DeliveryLabels {
-    kind: &'static str,
-    channel: &'static str,
-    status: &'static str,
-}
+mod labels;
+mod prime;
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ChannelLabels {
-    channel: &'static str,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ClassLabels {
-    class: &'static str,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct StatusLabels {
-    status: &'static str,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct JobLabels {
-    job: &'static str,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ResultLabels {
-    result: &'static str,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct OutcomeLabels {
-    outcome: &'static str,
-}
-
-/// `route` is a template from the route table (or `unmatched`), never a raw path; the
-/// method and the status come from the closed sets of [`method_label`] and
-/// [`status_class`]: a request's method and path are the sender's input, and every
-/// distinct label value is a series kept for the life of the process.
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct RouteLabels {
-    method: &'static str,
-    route: String,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct RequestLabels {
-    method: &'static str,
-    route: String,
-    status: &'static str,
-}
-
-/// The methods HTTP defines (RFC 9110, and PATCH); any other is `other`.
-fn method_label(method: &str) -> &'static str {
-    const KNOWN: [&str; 9] = [
-        "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
-    ];
-    KNOWN.into_iter().find(|m| *m == method).unwrap_or("other")
-}
-
-/// `2xx`, `4xx`...: a status class, so a status nobody expected adds no series.
-fn status_class(status: u16) -> &'static str {
-    match status {
-        100..=199 => "1xx",
-        200..=299 => "2xx",
-        300..=399 => "3xx",
-        400..=499 => "4xx",
-        500..=599 => "5xx",
-        _ => "other",
-    }
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct StateLabels {
-    state: &'static str,
-}
+use labels::{
+    method_label, status_class, ChannelLabels, ClassLabels, DeliveryLabels, JobLabels,
+    OutcomeLabels, RequestLabels, ResultLabels, RouteLabels, StateLabels, StatusLabels,
+};
 
 /// Which engine job a tick belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -361,74 +289,6 @@ impl Metrics {
         metrics
     }
 
-    /// Every series of a closed label set at zero, so each family is in the first
-    /// scrape (a family without a series is not written at all, and an alert or a
-    /// dashboard cannot tell "none yet" from "not exported").
-    fn prime(&self) {
-        let finals = DeliveryStatus::ALL.iter().filter(|s| {
-            !matches!(
-                s,
-                DeliveryStatus::Pending | DeliveryStatus::Sending | DeliveryStatus::Retry
-            )
-        });
-        for kind in DeliveryKind::all() {
-            for channel in Channel::ALL {
-                for status in finals.clone() {
-                    let _ = self.deliveries.get_or_create(&DeliveryLabels {
-                        kind: kind.as_str(),
-                        channel: channel_name(*channel),
-                        status: status.as_str(),
-                    });
-                }
-            }
-        }
-        for channel in Channel::ALL {
-            let labels = ChannelLabels {
-                channel: channel_name(*channel),
-            };
-            let _ = self.retries.get_or_create(&labels);
-            let _ = self.send_seconds.get_or_create(&labels);
-        }
-        for class in ["2xx", "4xx", "5xx", "other", "none"] {
-            let _ = self.push_responses.get_or_create(&ClassLabels { class });
-        }
-        for job in [Job::Plan, Job::Dispatch] {
-            let labels = JobLabels { job: job.as_str() };
-            let _ = self.tick_seconds.get_or_create(&labels);
-            let _ = self.tick_rows.get_or_create(&labels);
-        }
-        self.planned(PlannedRows::default());
-        for outcome in [
-            InvitationOutcome::Issued,
-            InvitationOutcome::Accepted,
-            InvitationOutcome::Invalid,
-            InvitationOutcome::AlreadyAccepted,
-            InvitationOutcome::Expired,
-            InvitationOutcome::RateLimited,
-        ] {
-            let _ = self.invitations.get_or_create(&OutcomeLabels {
-                outcome: outcome.as_str(),
-            });
-        }
-    }
-
-    /// The HTTP families at zero for each declared API route (`method`, template), as
-    /// answered successfully: present from the first scrape, before any request.
-    pub fn prime_routes<'a>(&self, routes: impl IntoIterator<Item = (&'a str, String)>) {
-        for (method, route) in routes {
-            let method = method_label(method);
-            let _ = self.http_seconds.get_or_create(&RouteLabels {
-                method,
-                route: route.clone(),
-            });
-            let _ = self.http_requests.get_or_create(&RequestLabels {
-                method,
-                route,
-                status: "2xx",
-            });
-        }
-    }
-
     /// A delivery's outcome was stored: final statuses count in `smp_deliveries_total`,
     /// a scheduled retry in `smp_delivery_retries_total`; a row given back unsent
     /// (`pending`) counts nowhere.
@@ -578,111 +438,4 @@ fn channel_name(channel: Channel) -> &'static str {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn two_services_never_share_a_counter() {
-        let (a, b) = (Metrics::new(), Metrics::new());
-        a.delivery_settled(
-            DeliveryKind::Reminder(crate::domain::ReminderKind::DailyAftercare),
-            Channel::Push,
-            DeliveryStatus::Sent,
-        );
-        let line =
-            "smp_deliveries_total{kind=\"daily_aftercare\",channel=\"push\",status=\"sent\"} 1";
-        assert!(a.encode().contains(line), "{}", a.encode());
-        let untouched = line.replace("} 1", "} 0");
-        assert!(b.encode().contains(&untouched), "{}", b.encode());
-    }
-
-    #[test]
-    fn retries_and_releases_are_not_final() {
-        let m = Metrics::new();
-        m.delivery_settled(
-            DeliveryKind::Reminder(crate::domain::ReminderKind::DailyAftercare),
-            Channel::Email,
-            DeliveryStatus::Retry,
-        );
-        m.delivery_settled(
-            DeliveryKind::Reminder(crate::domain::ReminderKind::DailyAftercare),
-            Channel::Email,
-            DeliveryStatus::Pending,
-        );
-        let text = m.encode();
-        let counted = text
-            .lines()
-            .filter(|l| l.starts_with("smp_deliveries_total{") && !l.ends_with(" 0"));
-        assert_eq!(counted.count(), 0, "{text}");
-        assert!(
-            text.contains("smp_delivery_retries_total{channel=\"email\"} 1"),
-            "{text}"
-        );
-    }
-
-    #[test]
-    fn request_labels_come_from_closed_sets() {
-        let m = Metrics::new();
-        let took = Duration::from_millis(1);
-        m.http_request("GET", "/healthz", 200, took);
-        m.http_request("BREW", "unmatched", 405, took);
-        m.http_request("get", "unmatched", 404, took);
-        m.http_request("PATCH", "unmatched", 999, took);
-        let text = m.encode();
-        for line in [
-            "smp_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"2xx\"} 1",
-            "smp_http_requests_total{method=\"other\",route=\"unmatched\",status=\"4xx\"} 2",
-            "smp_http_requests_total{method=\"PATCH\",route=\"unmatched\",status=\"other\"} 1",
-        ] {
-            assert!(text.contains(line), "{line} in {text}");
-        }
-        assert!(
-            !text.contains("BREW") && !text.contains("\"get\""),
-            "{text}"
-        );
-    }
-
-    #[test]
-    fn every_family_is_in_the_first_scrape() {
-        let m = Metrics::new();
-        m.prime_routes([("GET", "/healthz".to_string())]);
-        let text = m.encode();
-        for family in [
-            "smp_deliveries",
-            "smp_delivery_retries",
-            "smp_send_duration_seconds",
-            "smp_push_responses",
-            "smp_engine_tick_duration_seconds",
-            "smp_engine_tick_rows",
-            "smp_planner_rows",
-            "smp_invitations",
-            "smp_http_requests",
-            "smp_http_request_duration_seconds",
-            "smp_ready",
-        ] {
-            assert!(
-                text.contains(&format!("# TYPE {family} ")),
-                "{family} in {text}"
-            );
-        }
-        assert!(
-            text.contains(
-                "smp_deliveries_total{kind=\"daily_aftercare\",channel=\"push\",status=\"sent\"} 0"
-            ),
-            "{text}"
-        );
-    }
-
-    #[test]
-    fn push_answers_by_class() {
-        let m = Metrics::new();
-        for status in [Some(201), Some(410), Some(429), Some(503), None] {
-            m.push_answered(status);
-        }
-        let text = m.encode();
-        for (class, n) in [("2xx", 1), ("4xx", 2), ("5xx", 1), ("none", 1)] {
-            let line = format!("smp_push_responses_total{{class=\"{class}\"}} {n}");
-            assert!(text.contains(&line), "{line} in {text}");
-        }
-    }
-}
+mod tests;

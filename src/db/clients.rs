@@ -5,16 +5,26 @@
 //! requests that touch different things (a preferences change and a one-click
 //! unsubscribe, an invitation accept and a planner claim) never undo each other.
 
-use std::collections::HashMap;
-
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::columns::MutedKinds;
-use super::schema::{clients, clinics, idempotency_keys, sessions};
+use super::schema::{clients, clinics, sessions};
 use super::stored_time::{StoredDate, StoredOptionalTimestamp, StoredTimestamp};
 use super::{read_error, DbConnection, StoreError};
 use crate::domain::{InvitationStatus, ReminderKind, ReminderTime, SpfFrequency, Zone};
+
+mod idempotency;
+mod invitation_rows;
+mod session_rows;
+
+pub use idempotency::{find_stored_response, store_response, StoredResponse};
+pub use invitation_rows::{
+    accept_invitation, arm_invitation, record_invitation_outcome, set_invitation,
+};
+pub use session_rows::{
+    delete_session, insert_session, save_session, sessions_of, sessions_of_many, sessions_of_page,
+};
 
 /// A client row, its preferences typed.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -374,98 +384,6 @@ pub fn disable_email(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> Qu
     Ok(updated == 1)
 }
 
-/// A newly issued invitation: its token replaces any earlier one.
-pub fn set_invitation(
-    conn: &mut DbConnection,
-    id: &str,
-    token_id: &str,
-    token_hash: &str,
-    expires_at: NaiveDateTime,
-    at: NaiveDateTime,
-) -> QueryResult<bool> {
-    let updated = diesel::update(clients::table.find(id))
-        .set((
-            clients::invitation_token_id.eq(Some(token_id)),
-            clients::invitation_token_hash.eq(Some(token_hash)),
-            clients::invitation_expires_at.eq(Some(expires_at)),
-            clients::invitation_status.eq(InvitationStatus::Pending),
-            clients::invitation_error.eq(None::<String>),
-            clients::updated_at.eq(at),
-        ))
-        .execute(conn)?;
-    Ok(updated == 1)
-}
-
-/// Stores the hash of invitation `token_id`'s freshly minted secret, unless a newer
-/// invitation replaced it or the client accepted meanwhile. Whether it was stored.
-pub fn arm_invitation(
-    conn: &mut DbConnection,
-    id: &str,
-    token_id: &str,
-    token_hash: &str,
-) -> QueryResult<bool> {
-    let updated = diesel::update(
-        clients::table
-            .find(id)
-            .filter(clients::invitation_token_id.eq(token_id))
-            .filter(clients::invitation_status.ne(InvitationStatus::Accepted)),
-    )
-    .set(clients::invitation_token_hash.eq(Some(token_hash)))
-    .execute(conn)?;
-    Ok(updated == 1)
-}
-
-/// Records how the email of invitation `token_id` went, unless a newer invitation has
-/// replaced it or the client accepted meanwhile.
-pub fn record_invitation_outcome(
-    conn: &mut DbConnection,
-    id: &str,
-    token_id: &str,
-    status: InvitationStatus,
-    error: Option<&str>,
-    at: NaiveDateTime,
-) -> QueryResult<bool> {
-    let updated = diesel::update(
-        clients::table
-            .filter(clients::id.eq(id))
-            .filter(clients::invitation_token_id.eq(token_id))
-            .filter(clients::invitation_status.ne(InvitationStatus::Accepted)),
-    )
-    .set((
-        clients::invitation_status.eq(status),
-        clients::invitation_error.eq(error),
-        clients::updated_at.eq(at),
-    ))
-    .execute(conn)?;
-    Ok(updated == 1)
-}
-
-/// Spends the invitation `token_id` and installs the access token. Guarded by the
-/// token id, so of two racing accepts exactly one wins.
-pub fn accept_invitation(
-    conn: &mut DbConnection,
-    id: &str,
-    token_id: &str,
-    access: (&str, &str),
-    at: NaiveDateTime,
-) -> QueryResult<bool> {
-    let updated = diesel::update(
-        clients::table
-            .filter(clients::id.eq(id))
-            .filter(clients::invitation_token_id.eq(token_id))
-            .filter(clients::invitation_status.ne(InvitationStatus::Accepted)),
-    )
-    .set((
-        clients::invitation_status.eq(InvitationStatus::Accepted),
-        clients::invitation_error.eq(None::<String>),
-        clients::access_token_id.eq(Some(access.0)),
-        clients::access_token_hash.eq(Some(access.1)),
-        clients::updated_at.eq(at),
-    ))
-    .execute(conn)?;
-    Ok(updated == 1)
-}
-
 /// Moves each client's `next_plan_at` to its own instant, in one statement.
 pub fn set_next_plan_at(
     conn: &mut DbConnection,
@@ -528,117 +446,4 @@ pub fn delete_for_clinic(conn: &mut DbConnection, clinic_id: &str, id: &str) -> 
     )
     .execute(conn)?;
     Ok(deleted == 1)
-}
-
-pub fn sessions_of(conn: &mut DbConnection, client_id: &str) -> QueryResult<Vec<SessionRow>> {
-    super::on_backend!(conn, |c| sessions::table
-        .filter(sessions::client_id.eq(client_id))
-        .order(sessions::date.asc())
-        .select(SessionRow::as_select())
-        .load(c))
-}
-
-/// The sessions of each of `client_ids`, in date order, in one query.
-pub fn sessions_of_many(
-    conn: &mut DbConnection,
-    client_ids: &[&str],
-) -> QueryResult<HashMap<String, Vec<SessionRow>>> {
-    if client_ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows: Vec<SessionRow> = super::on_backend!(conn, |c| sessions::table
-        .filter(sessions::client_id.eq_any(client_ids))
-        .order((sessions::client_id.asc(), sessions::date.asc()))
-        .select(SessionRow::as_select())
-        .load(c))?;
-    Ok(by_client(rows))
-}
-
-/// The sessions of a page of the clinic's clients from [`page`] (contiguous in id
-/// order, `first` to `last`), in date order: one range read of the `(client_id, date)`
-/// index, a statement prepared once, where an `IN` of the page's ids is prepared anew
-/// for every page on SQLite (its number of binds varies).
-pub fn sessions_of_page(
-    conn: &mut DbConnection,
-    clinic_id: &str,
-    first: &str,
-    last: &str,
-) -> QueryResult<HashMap<String, Vec<SessionRow>>> {
-    let rows: Vec<SessionRow> = super::on_backend!(conn, |c| sessions::table
-        .inner_join(clients::table)
-        .filter(clients::clinic_id.eq(clinic_id))
-        // The range on both sides of the join: given only one, SQLite's plan may walk
-        // every client of the clinic and probe each one's sessions.
-        .filter(clients::id.between(first, last))
-        .filter(sessions::client_id.between(first, last))
-        .order((sessions::client_id.asc(), sessions::date.asc()))
-        .select(SessionRow::as_select())
-        .load(c))?;
-    Ok(by_client(rows))
-}
-
-fn by_client(rows: Vec<SessionRow>) -> HashMap<String, Vec<SessionRow>> {
-    let mut by_client = HashMap::<String, Vec<SessionRow>>::new();
-    for row in rows {
-        by_client
-            .entry(row.client_id.clone())
-            .or_default()
-            .push(row);
-    }
-    by_client
-}
-
-pub fn insert_session(conn: &mut DbConnection, session: &SessionRow) -> QueryResult<()> {
-    diesel::insert_into(sessions::table)
-        .values(session)
-        .execute(conn)
-        .map(|_| ())
-}
-
-pub fn save_session(conn: &mut DbConnection, session: &SessionRow) -> QueryResult<()> {
-    diesel::update(sessions::table.find(&session.id))
-        .set(session)
-        .execute(conn)
-        .map(|_| ())
-}
-
-pub fn delete_session(conn: &mut DbConnection, client_id: &str, id: &str) -> QueryResult<bool> {
-    let deleted = diesel::delete(
-        sessions::table
-            .filter(sessions::id.eq(id))
-            .filter(sessions::client_id.eq(client_id)),
-    )
-    .execute(conn)?;
-    Ok(deleted == 1)
-}
-
-/// A stored answer to an idempotent POST.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = idempotency_keys)]
-pub struct StoredResponse {
-    pub clinic_id: String,
-    pub idempotency_key: String,
-    pub request_fingerprint: String,
-    pub response_status: i32,
-    pub response_body: String,
-    pub created_at: NaiveDateTime,
-}
-
-pub fn find_stored_response(
-    conn: &mut DbConnection,
-    clinic_id: &str,
-    key: &str,
-) -> QueryResult<Option<StoredResponse>> {
-    idempotency_keys::table
-        .find((clinic_id, key))
-        .select(StoredResponse::as_select())
-        .first(conn)
-        .optional()
-}
-
-pub fn store_response(conn: &mut DbConnection, stored: &StoredResponse) -> QueryResult<()> {
-    diesel::insert_into(idempotency_keys::table)
-        .values(stored)
-        .execute(conn)
-        .map(|_| ())
 }

@@ -28,6 +28,7 @@ pub mod clients;
 pub mod clinics;
 pub mod columns;
 pub mod deliveries;
+mod migrate;
 pub mod notes;
 pub mod protocol_changes;
 pub mod push_subscriptions;
@@ -47,10 +48,10 @@ use std::time::Duration;
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{self, ManageConnection};
 use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
-use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::config::DatabaseSettings;
 pub use crate::config::DatabaseUrl;
+pub use migrate::{revert_all_migrations, run_migrations, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
@@ -59,12 +60,6 @@ pub enum DbConnection {
 }
 
 pub type DbPool = r2d2::Pool<DbManager>;
-
-pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
-pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
-
-/// Any number of replicas may start at once; this lock makes them migrate one at a time.
-const MIGRATION_LOCK_KEY: i64 = 0x0053_4d50_5f6d_6967; // "SMP_mig"
 
 /// Why the database could not be made ready at start.
 #[derive(Debug, thiserror::Error)]
@@ -224,44 +219,6 @@ fn ensure_parent_folder(path: &Path) -> Result<(), DbError> {
     })?;
     let _ = std::fs::remove_file(probe);
     Ok(())
-}
-
-/// Applies pending migrations; returns the names of those applied.
-pub fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
-    let fail = |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
-    let names = |versions: Vec<diesel::migration::MigrationVersion<'_>>| {
-        versions.iter().map(ToString::to_string).collect::<Vec<_>>()
-    };
-    match conn {
-        DbConnection::Sqlite(c) => c
-            .run_pending_migrations(SQLITE_MIGRATIONS)
-            .map(names)
-            .map_err(fail),
-        DbConnection::Postgresql(c) => {
-            diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
-                .execute(c)
-                .map_err(|e| DbError::Migration(e.to_string()))?;
-            let result = c
-                .run_pending_migrations(POSTGRES_MIGRATIONS)
-                .map(names)
-                .map_err(fail);
-            let _ = diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
-                .execute(c);
-            result
-        }
-    }
-}
-
-/// Reverts every migration (used by the migration tests).
-pub fn revert_all_migrations(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
-    let fail = |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
-    let reverted = match conn {
-        DbConnection::Sqlite(c) => c.revert_all_migrations(SQLITE_MIGRATIONS).map_err(fail)?,
-        DbConnection::Postgresql(c) => {
-            c.revert_all_migrations(POSTGRES_MIGRATIONS).map_err(fail)?
-        }
-    };
-    Ok(reverted.iter().map(ToString::to_string).collect())
 }
 
 /// A failure of a repository call, whatever the caller's own error type.

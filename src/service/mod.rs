@@ -44,7 +44,7 @@ pub use crate::links::Links;
 use crate::metrics::Metrics;
 use crate::notify::email::Mailer;
 use crate::notify::vapid::VapidKeys;
-pub use error::Error;
+pub use error::{Error, FieldError};
 
 /// What every use case can reach. Cheap to clone.
 #[derive(Clone)]

@@ -34,6 +34,7 @@ mod logs;
 mod metrics;
 mod migrations;
 mod onboarding;
+mod one_rule;
 mod peers;
 mod preview;
 mod push;

@@ -196,7 +196,7 @@ impl ResponseError for ApiError {
                 response.insert_header((header::RETRY_AFTER, "5"));
             }
             ApiError::TooManyRequests(_) => {
-                response.insert_header((header::RETRY_AFTER, "60"));
+                response.insert_header(crate::http::limit::retry_after());
             }
             _ => {}
         }

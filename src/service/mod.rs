@@ -8,6 +8,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod calendar;
+pub mod client_auth;
 pub mod clients;
 pub mod clinics;
 pub mod days;

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::super::{render_status, see_other, ConsoleSession, FormErrors};
-use crate::api::AppState;
+use crate::http::AppState;
 use crate::service::clients::{self, Defaults, NewClientInput, Onboarded};
 use crate::service::{Error, FieldError};
 use crate::web::pages::PageError;

@@ -25,6 +25,7 @@ mod correction;
 mod docs;
 mod email;
 mod engine;
+mod engine_panic;
 mod faults;
 mod foundation;
 mod hardening;

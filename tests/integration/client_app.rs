@@ -175,6 +175,23 @@ async fn invitation_to_today(backend: Backend) {
     expected.sort();
     assert_eq!(shown, expected);
     assert!(!rules.is_empty());
+    // Each rule sits in the group the API's `avoid` flag names ("don't" or "do").
+    for (group, avoid) in [
+        (".rule-group.dont [data-rule]", true),
+        (".rule-group.do [data-rule]", false),
+    ] {
+        let mut wanted: Vec<String> = today["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["avoid"] == avoid)
+            .map(|r| r["text"].as_str().unwrap().to_string())
+            .collect();
+        wanted.sort();
+        let mut grouped = texts(&browser, group).await;
+        grouped.sort();
+        assert_eq!(grouped, wanted, "{group}");
+    }
     let milestones: Vec<String> = today["milestones"]
         .as_array()
         .unwrap()

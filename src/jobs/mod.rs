@@ -346,7 +346,10 @@ mod tests {
         let flag = AtomicBool::new(false);
         let first = Running::take(&flag).expect("free");
         assert!(Running::take(&flag).is_none(), "a second tick is skipped");
-        assert!(flag.load(Ordering::SeqCst), "and leaves the first tick's flag set");
+        assert!(
+            flag.load(Ordering::SeqCst),
+            "and leaves the first tick's flag set"
+        );
         assert!(Running::take(&flag).is_none(), "so a third is skipped too");
         drop(first);
         let unwound = std::panic::catch_unwind(|| {

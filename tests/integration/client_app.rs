@@ -330,6 +330,19 @@ async fn days_timeline_and_settings(backend: Backend) {
     browser.goto("/settings").await;
     browser.find("#reminder_time").await;
     browser.screenshot("settings").await;
+    // The choices are the API's: every kind a client may mute, every SPF frequency.
+    let offered = browser
+        .js(
+            "return [[...document.querySelectorAll('input[name=kind]')].map((c) => c.value),\
+             [...document.getElementById('spf_reminders').options].map((o) => o.value)];",
+            vec![],
+        )
+        .await;
+    let before = me(&app, &token, "/v1/me").await["preferences"].clone();
+    assert_eq!(offered[0], before["mutable_kinds"]);
+    assert_eq!(offered[1], before["spf_choices"]);
+    assert_eq!(offered[1], json!(["daily", "weekly", "off"]));
+    assert_eq!(offered[0].as_array().unwrap().len(), 8, "{offered}");
     browser
         .js(
             "const t = document.getElementById('reminder_time'); t.value = '07:30';\

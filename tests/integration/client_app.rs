@@ -192,6 +192,16 @@ async fn invitation_to_today(backend: Backend) {
         grouped.sort();
         assert_eq!(grouped, wanted, "{group}");
     }
+    // Each rule's icon, as the server names them in the page.
+    let icons = browser
+        .js(
+            "return ['gentle_washing_ok', 'avoid_sun'].map((id) =>\
+             document.querySelector('[data-rule=' + id + '] use').getAttribute('href'));",
+            vec![],
+        )
+        .await;
+    assert!(icons[0].as_str().unwrap().ends_with("#water"), "{icons}");
+    assert!(icons[1].as_str().unwrap().ends_with("#sun"), "{icons}");
     let milestones: Vec<String> = today["milestones"]
         .as_array()
         .unwrap()

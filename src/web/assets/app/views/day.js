@@ -5,11 +5,9 @@
   const SMP = window.SMP;
   const el = SMP.el;
 
-  const ICONS = {
-    no_washing: "water", gentle_washing_ok: "water", no_heavy_sweating: "sweat",
-    no_swimming: "swim", no_pools_saunas_heavy_exercise: "sauna", avoid_sun: "sun",
-    daily_spf: "sunscreen",
-  };
+  /** Each rule's icon, as the server names them in the page (no list of rules here). */
+  const iconsMeta = document.querySelector('meta[name="smp-rule-icons"]');
+  const ICONS = iconsMeta ? JSON.parse(iconsMeta.content) : {};
   SMP.rules = { ICONS };
 
   function dayLine(day) {

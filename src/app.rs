@@ -12,12 +12,12 @@ use actix_web::{web, App, HttpServer};
 use tokio_cron_scheduler::JobScheduler;
 use tracing_actix_web::TracingLogger;
 
-use crate::api::logging::RedactedRootSpan;
 use crate::api::middleware::{self, RouteTable};
-use crate::api::{AcceptLimiter, AppState};
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::db::{self, DbPool};
+use crate::http::logging::RedactedRootSpan;
+use crate::http::AppState;
 use crate::jobs::{scheduler, Engine, RunReport};
 use crate::links::Links;
 use crate::metrics::Metrics;
@@ -207,13 +207,8 @@ impl Application {
         let routes = web::Data::new(RouteTable::from_openapi(&doc));
         services.metrics.prime_routes(routes.templates());
         let doc = web::Data::new(doc);
-        // Pages reach the services directly; the API through its own state.
-        let page_services = web::Data::new(services.clone());
-        let state = web::Data::new(AppState {
-            services,
-            accept_limiter: AcceptLimiter::default(),
-            sign_in_limiter: AcceptLimiter::default(),
-        });
+        // Pages and API handlers reach the services one way: the one state.
+        let state = web::Data::new(AppState::new(services));
         let body_limit = server_settings.body_limit_bytes;
         let mut server = HttpServer::new(move || {
             use utoipa_actix_web::AppExt;
@@ -222,7 +217,6 @@ impl Application {
                 .configure(crate::api::routes)
                 .into_app()
                 .app_data(state.clone())
-                .app_data(page_services.clone())
                 .app_data(routes.clone())
                 .app_data(doc.clone())
                 .app_data(middleware::json_config(body_limit))

@@ -7,6 +7,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod http;
 pub mod jobs;
 pub mod links;
 pub mod metrics;

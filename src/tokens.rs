@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 /// Every kind of token the service issues. One list, owned here: a token can only be
-/// issued through a kind, and the log redaction (`api::logging::redact`) hides every
+/// issued through a kind, and the log redaction (`http::logging::redact`) hides every
 /// kind in [`TokenKind::ALL`], so a new kind cannot be issued yet left readable in logs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenKind {

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use smp_aftercare::api::views::ClientView;
 use smp_aftercare::db::DbPool;
-use smp_aftercare::service::{clients, clinics};
+use smp_aftercare::service::{client_auth, clients};
 
 /// Mean microseconds of each part of one response.
 pub struct Parts {
@@ -45,7 +45,7 @@ fn mean_us<T>(mut work: impl FnMut() -> T) -> f64 {
 pub fn today(pool: &DbPool, token: &str, now: DateTime<Utc>) -> Parts {
     let mut conn = pool.get().expect("a connection");
     let read = || {
-        clinics::day_bundle_of_token(&mut conn, token)
+        client_auth::day_bundle_of_token(&mut conn, token)
             .expect("read")
             .expect("the token's client")
     };

@@ -6,12 +6,12 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 
 use super::{ApiError, AppState};
 use crate::db::clients::Client;
-use crate::service::{clinics, ClinicRef};
+use crate::http::bearer;
+use crate::service::{client_auth, clinics, ClinicRef};
 
 /// The clinic of the request's API key.
 #[derive(Debug, Clone)]
@@ -32,23 +32,9 @@ pub fn invalid_client_token() -> ApiError {
     ApiError::Unauthorized("invalid or expired access token".into())
 }
 
-/// The token of an `Authorization: Bearer <token>` header.
+/// The token of an `Authorization: Bearer <token>` header ([`bearer::token`]).
 pub fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
-    let value = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .ok_or_else(|| ApiError::Unauthorized("missing Authorization: Bearer header".into()))?
-        .to_str()
-        .map_err(|_| ApiError::Unauthorized("Authorization header is not ASCII".into()))?;
-    let (scheme, token) = value
-        .split_once(' ')
-        .ok_or_else(|| ApiError::Unauthorized("Authorization must be \"Bearer <token>\"".into()))?;
-    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-        return Err(ApiError::Unauthorized(
-            "Authorization must be \"Bearer <token>\"".into(),
-        ));
-    }
-    Ok(token.trim().to_string())
+    bearer::token(req).map_err(|why| ApiError::Unauthorized(why.message().into()))
 }
 
 type Extracted<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
@@ -94,7 +80,7 @@ impl FromRequest for AuthenticatedClient {
         let found = state_and_token(req);
         Box::pin(async move {
             let (state, token) = found?;
-            clinics::client_by_token(&state.services, token)
+            client_auth::client_by_token(&state.services, token)
                 .await?
                 .map(AuthenticatedClient)
                 .ok_or_else(invalid_client_token)

@@ -111,6 +111,7 @@ pub async fn create(
         locale: input.locale,
         planned_sessions: input.planned_sessions,
         sessions: input.sessions.unwrap_or_default(),
+        unreadable: Vec::new(),
     };
     let render = ClientView::render_for_clinic;
     Ok(

@@ -69,6 +69,25 @@ impl ApiError {
         }
     }
 
+    /// A validation problem about every field at fault; `detail` names them all.
+    pub fn fields(errors: Vec<service::FieldError>) -> ApiError {
+        let errors: Vec<FieldError> = errors
+            .into_iter()
+            .map(|e| FieldError {
+                field: echo::cut_quoted(&e.field),
+                message: echo::cut_quoted(&e.message),
+            })
+            .collect();
+        let parts: Vec<String> = errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect();
+        ApiError::Validation {
+            detail: parts.join("; "),
+            errors,
+        }
+    }
+
     pub fn internal(error: impl std::fmt::Display) -> ApiError {
         ApiError::Internal(error.to_string())
     }
@@ -185,7 +204,7 @@ impl ResponseError for ApiError {
                 response.insert_header((header::RETRY_AFTER, "5"));
             }
             ApiError::TooManyRequests(_) => {
-                response.insert_header((header::RETRY_AFTER, "60"));
+                response.insert_header(crate::http::limit::retry_after());
             }
             _ => {}
         }
@@ -197,6 +216,7 @@ impl From<service::Error> for ApiError {
     fn from(error: service::Error) -> Self {
         match error {
             service::Error::Invalid { field, message } => ApiError::invalid(field, message),
+            service::Error::Fields(errors) => ApiError::fields(errors),
             service::Error::NotFound(why) => ApiError::NotFound(why),
             service::Error::Forbidden(why) => ApiError::Forbidden(why),
             service::Error::Conflict(why) => ApiError::Conflict(why),

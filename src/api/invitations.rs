@@ -1,41 +1,11 @@
 //! POST /v1/invitations/{token}/accept: the link's token for an access token.
 
-use std::collections::HashMap;
-use std::net::IpAddr;
-use std::sync::Mutex;
-
 use actix_web::{post, web, HttpRequest, HttpResponse};
-use chrono::{DateTime, Utc};
 
 use super::views::ClientView;
-use super::{client_ip, ApiError, AppState};
+use super::{ApiError, AppState};
 use crate::metrics::InvitationOutcome;
 use crate::service::invitations;
-
-/// Per-client-address limit on invitation accepts: guessing tokens is hopeless
-/// (256 bits), but a flood still costs database work. Kept in memory per replica.
-/// Behind a trusted proxy the address is the forwarded one (`client_ip`), so clients
-/// do not share the proxy's bucket.
-#[derive(Debug, Default)]
-pub struct AcceptLimiter {
-    windows: Mutex<HashMap<IpAddr, (DateTime<Utc>, u32)>>,
-}
-
-impl AcceptLimiter {
-    /// True when `ip` may make another attempt at `now`; counts the attempt.
-    pub fn allow(&self, ip: IpAddr, now: DateTime<Utc>, per_minute: u32) -> bool {
-        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-        if windows.len() > 10_000 {
-            windows.retain(|_, (start, _)| now - *start < chrono::Duration::minutes(1));
-        }
-        let entry = windows.entry(ip).or_insert((now, 0));
-        if now - entry.0 >= chrono::Duration::minutes(1) {
-            *entry = (now, 0);
-        }
-        entry.1 += 1;
-        entry.1 <= per_minute
-    }
-}
 
 /// POST /v1/invitations/{token}/accept
 #[utoipa::path(
@@ -59,9 +29,12 @@ pub async fn accept(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let services = &state.services;
-    let ip = client_ip::of(&req, &services.settings.server.trusted_proxies);
     let per_minute = services.settings.invitations.accepts_per_minute;
-    if !state.accept_limiter.allow(ip, services.now(), per_minute) {
+    if state
+        .accept_limit
+        .check(&req, services, per_minute)
+        .is_err()
+    {
         services.metrics.invitation(InvitationOutcome::RateLimited);
         return Err(ApiError::TooManyRequests(
             "too many invitation attempts from this address; try again in a minute".into(),

@@ -5,7 +5,6 @@
 
 pub mod auth;
 pub mod calendar;
-pub mod client_ip;
 pub mod clients;
 pub mod deliveries;
 pub mod docs;
@@ -15,7 +14,6 @@ pub mod health;
 pub mod ics;
 pub mod invitations;
 pub mod json;
-pub mod logging;
 pub mod me;
 pub mod metrics;
 pub mod middleware;
@@ -28,18 +26,9 @@ pub mod views;
 use actix_web::{get, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::service::Services;
+/// The state is the HTTP faces' own, shared with the pages (`crate::http`).
+pub use crate::http::AppState;
 pub use error::{ApiError, FieldError, PROBLEM_JSON};
-pub use invitations::AcceptLimiter;
-
-/// What every handler can reach.
-pub struct AppState {
-    pub services: Services,
-    pub accept_limiter: AcceptLimiter,
-    /// Console sign-in attempts per address (link requests and link uses): the same
-    /// per-address, per-minute limiter, its own buckets.
-    pub sign_in_limiter: AcceptLimiter,
-}
 
 /// Every route of the API, in one list.
 pub fn routes(cfg: &mut ServiceConfig<'_>) {

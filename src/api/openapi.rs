@@ -209,6 +209,8 @@ pub struct RuleDoc {
     /// no_pools_saunas_heavy_exercise
     id: String,
     text: String,
+    /// True for a rule kept by not doing something (a "don't"), false for a "do".
+    avoid: bool,
 }
 
 #[derive(ToSchema)]

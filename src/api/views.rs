@@ -41,6 +41,12 @@ pub struct PreferencesView {
     pub locale: String,
     #[schema(value_type = Vec<String>)]
     pub muted: Vec<ReminderKind>,
+    /// The reminder kinds a client may mute (what a settings screen offers).
+    #[schema(value_type = Vec<String>, example = json!(["daily_aftercare", "touch_up_due"]))]
+    pub mutable_kinds: &'static [ReminderKind],
+    /// The values `spf_reminders` takes.
+    #[schema(value_type = Vec<String>, example = json!(["daily", "weekly", "off"]))]
+    pub spf_choices: &'static [SpfFrequency],
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -120,6 +126,8 @@ impl ClientView {
                 spf_reminders: prefs.spf_reminders,
                 locale: client.locale.clone(),
                 muted: prefs.muted,
+                mutable_kinds: ReminderKind::ALL,
+                spf_choices: SpfFrequency::ALL,
             },
             invitation: None,
             created_at: utc(client.created_at),

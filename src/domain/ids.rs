@@ -102,6 +102,22 @@ stable_id! {
     }
 }
 
+impl RuleId {
+    /// Whether the rule is kept by not doing something ("do not wash", "avoid the
+    /// sun"); the others say what to do. The day view carries it, so no face keeps a
+    /// list of its own.
+    pub fn is_avoidance(self) -> bool {
+        matches!(
+            self,
+            RuleId::NoWashing
+                | RuleId::NoHeavySweating
+                | RuleId::NoSwimming
+                | RuleId::AvoidSun
+                | RuleId::NoPoolsSaunasHeavyExercise
+        )
+    }
+}
+
 stable_id! {
     /// What a reminder is about: the daily aftercare message, one milestone, or the
     /// correction of a message a same-day change contradicted. Every kind except
@@ -275,5 +291,20 @@ stable_id! {
         Owner => "owner",
         /// Clients, sessions and the protocol.
         Staff => "staff",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RuleId;
+
+    #[test]
+    fn washing_gently_and_spf_are_the_rules_to_do() {
+        let dos: Vec<&str> = RuleId::ALL
+            .iter()
+            .filter(|id| !id.is_avoidance())
+            .map(|id| id.as_str())
+            .collect();
+        assert_eq!(dos, ["gentle_washing_ok", "daily_spf"]);
     }
 }

@@ -133,6 +133,8 @@ impl Plan {
 pub struct RuleView {
     pub id: RuleId,
     pub text: String,
+    /// Kept by not doing something (a "don't"); false: a "do".
+    pub avoid: bool,
 }
 
 /// A milestone reached on a day.
@@ -271,6 +273,7 @@ pub fn day(plan: &Plan, protocol: &Protocol, date: NaiveDate, locale: &str) -> D
             .map(|&id| RuleView {
                 id,
                 text: protocol.rule_text(id, locale).to_string(),
+                avoid: id.is_avoidance(),
             })
             .collect(),
         milestones: Vec::new(),

@@ -268,27 +268,25 @@ impl Engine {
 
     /// A cron tick: skipped if the previous planning tick is still running.
     pub async fn tick_plan(&self) {
-        if self.planning.swap(true, Ordering::AcqRel) {
+        let Some(_running) = Running::take(&self.planning) else {
             return;
-        }
+        };
         let now = self.clock.now();
         match self.plan(now).await {
             Ok(report) if report.clients > 0 => tracing::info!(?report, "planned"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "planning tick failed; the next tick retries"),
         }
-        self.planning.store(false, Ordering::Release);
     }
 
     /// A cron tick: skipped if the previous dispatch tick is still running.
     pub async fn tick_dispatch(&self) {
-        if self.dispatching.swap(true, Ordering::SeqCst) {
+        let Some(_running) = Running::take(&self.dispatching) else {
             return;
-        }
+        };
         // Checked after taking the flag (both SeqCst, as `stop` does the reverse): either
         // this tick sees the stop, or `stop` sees this tick and waits for it.
         if self.stopping.load(Ordering::SeqCst) {
-            self.dispatching.store(false, Ordering::SeqCst);
             return;
         }
         let now = self.clock.now();
@@ -299,7 +297,6 @@ impl Engine {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "dispatch tick failed; the next tick retries"),
         }
-        self.dispatching.store(false, Ordering::SeqCst);
     }
 
     pub async fn tick_prune(&self) {
@@ -316,6 +313,63 @@ impl Engine {
     }
 }
 
+/// A tick's "already running" flag, held: cleared when dropped, at the end of the tick
+/// or while a panic unwinds through it (the task's future is dropped), so one failed
+/// tick never stops every later one.
+struct Running<'a>(&'a AtomicBool);
+
+impl<'a> Running<'a> {
+    /// The flag, unless another tick holds it.
+    fn take(flag: &'a AtomicBool) -> Option<Running<'a>> {
+        // Built only when taken: a guard built and dropped here would clear the
+        // flag of the tick that holds it.
+        (!flag.swap(true, Ordering::SeqCst)).then(|| Running(flag))
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
+}
+
 fn hostname() -> String {
     std::env::var("HOSTNAME").unwrap_or_else(|_| "worker".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tick_flag_is_held_once_and_cleared_even_by_a_panic() {
+        let flag = AtomicBool::new(false);
+        let first = Running::take(&flag).expect("free");
+        assert!(Running::take(&flag).is_none(), "a second tick is skipped");
+        assert!(
+            flag.load(Ordering::SeqCst),
+            "and leaves the first tick's flag set"
+        );
+        assert!(Running::take(&flag).is_none(), "so a third is skipped too");
+        drop(first);
+        let unwound = std::panic::catch_unwind(|| {
+            let _running = Running::take(&flag).expect("free again");
+            panic!("a tick fails");
+        });
+        assert!(unwound.is_err());
+        assert!(!flag.load(Ordering::SeqCst), "the panic cleared the flag");
+        assert!(Running::take(&flag).is_some(), "the next tick runs");
+    }
+
+    #[tokio::test]
+    async fn a_panicking_tick_task_leaves_the_flag_clear() {
+        let flag: &'static AtomicBool = Box::leak(Box::new(AtomicBool::new(false)));
+        let task = tokio::spawn(async move {
+            let _running = Running::take(flag).expect("free");
+            tokio::task::yield_now().await;
+            panic!("a tick fails after an await");
+        });
+        assert!(task.await.unwrap_err().is_panic());
+        assert!(!flag.load(Ordering::SeqCst));
+    }
 }

@@ -1,5 +1,6 @@
 //! Clinics: registration (from the CLI, with the owner's console account and a first
 //! API key), sign-in by key, the clinic's settings and its aftercare protocol.
+//! (A client's access token is `client_auth`'s.)
 
 use crate::db;
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -9,13 +10,11 @@ use super::audit::{self, Action, Actor, Subject};
 use super::protocol_edit;
 use super::replan::{self, Affected};
 use super::{api_keys, staff, validate, ClinicRef, Error, Services};
-use crate::db::bundle::{protocol_from_overrides, DayBundle};
-use crate::db::clients::{self, Client};
+use crate::db::bundle::protocol_from_overrides;
 use crate::db::clinics::{self, Clinic, SettingsChange};
 use crate::db::DbConnection;
 use crate::domain::protocol::{Protocol, ProtocolOverrides};
 use crate::domain::{ReminderTime, StaffRole, Zone};
-use crate::tokens;
 
 pub use api_keys::CLINIC_KEY_KIND;
 
@@ -136,47 +135,6 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<(Clinic, i64)>, Error> {
 /// The clinic behind an API key, or None for an unknown, revoked or altered key.
 pub async fn by_api_key(s: &Services, key: String) -> Result<Option<ClinicRef>, Error> {
     api_keys::authenticate(s, key).await
-}
-
-/// The client behind an access token, or None for an unknown or altered token.
-pub async fn client_by_token(s: &Services, token: String) -> Result<Option<Client>, Error> {
-    if tokens::parse_id(super::invitations::CLIENT_TOKEN_KIND, &token).is_none() {
-        return Ok(None);
-    }
-    s.read(move |conn| client_of_token(conn, &token)).await
-}
-
-/// [`client_by_token`] on a connection.
-fn client_of_token(conn: &mut DbConnection, token: &str) -> Result<Option<Client>, Error> {
-    let Some(id) = tokens::parse_id(super::invitations::CLIENT_TOKEN_KIND, token) else {
-        return Ok(None);
-    };
-    let found = clients::find_by_access_id(conn, id)?;
-    Ok(found.filter(|client| holds_token(client.access_token_hash.as_deref(), token)))
-}
-
-/// The client of an access token with everything needed for their days, in one
-/// statement ([`clients::find_day_by_access_id`]); None as for [`client_by_token`].
-/// Public for the HTTP bench, which times this read on its own.
-pub fn day_bundle_of_token(
-    conn: &mut DbConnection,
-    token: &str,
-) -> Result<Option<DayBundle>, Error> {
-    let Some(id) = tokens::parse_id(super::invitations::CLIENT_TOKEN_KIND, token) else {
-        return Ok(None);
-    };
-    let Some(found) = clients::find_day_by_access_id(conn, id)? else {
-        return Ok(None);
-    };
-    if !holds_token(found.client.access_token_hash.as_deref(), token) {
-        return Ok(None);
-    }
-    Ok(Some(DayBundle::read(conn, found)?))
-}
-
-/// Whether `token` is the client's current access token (its secret matches the hash).
-fn holds_token(access_token_hash: Option<&str>, token: &str) -> bool {
-    access_token_hash.is_some_and(|hash| tokens::verify(token, hash))
 }
 
 /// The clinic's settings as the console shows them.

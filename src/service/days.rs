@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 
+use super::client_auth::day_bundle_of_token;
 use super::clients::load_for_clinic;
-use super::clinics::day_bundle_of_token;
 use super::{validate, ClientBundle, ClinicRef, Error, Services};
 use crate::db::clients::Client;
 use crate::domain::timeline::DayView;

@@ -1,13 +1,43 @@
 //! The services' error: what went wrong, in terms any face (HTTP, CLI, console) can
 //! render. No HTTP here; `api::ApiError` maps it to a status and a problem body.
 
+use serde::Serialize;
+
 use crate::db::{StoreError, StoreFailure};
+
+/// One field at fault and why; `field` names it as the caller sent it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> FieldError {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<FieldError> for Error {
+    fn from(e: FieldError) -> Error {
+        Error::Invalid {
+            field: e.field,
+            message: e.message,
+        }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A value is not acceptable; `field` names it as the caller sent it.
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
+    /// Several values are not acceptable: every field at fault, in the order sent.
+    #[error("{}", fields_text(.0))]
+    Fields(Vec<FieldError>),
     #[error("{0}")]
     NotFound(String),
     /// The actor may not do this (a staff member at an owner's page).
@@ -37,6 +67,32 @@ impl Error {
     pub fn internal(error: impl std::fmt::Display) -> Error {
         Error::Internal(error.to_string())
     }
+
+    /// Every field at fault (one error, or none): `Invalid` when there is one.
+    pub fn fields(mut errors: Vec<FieldError>) -> Error {
+        match errors.len() {
+            1 => errors.remove(0).into(),
+            _ => Error::Fields(errors),
+        }
+    }
+
+    /// The fields at fault, when this is about input; any other error as it is.
+    pub fn into_fields(self) -> Result<Vec<FieldError>, Error> {
+        match self {
+            Error::Invalid { field, message } => Ok(vec![FieldError { field, message }]),
+            Error::Fields(errors) => Ok(errors),
+            other => Err(other),
+        }
+    }
+}
+
+/// "name: must not be empty; email: ...".
+fn fields_text(errors: &[FieldError]) -> String {
+    let parts: Vec<String> = errors
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.message))
+        .collect();
+    parts.join("; ")
 }
 
 impl From<StoreError> for Error {

@@ -20,8 +20,8 @@ use serde::Serialize;
 pub use dates::DateOrder;
 
 use super::audit::{self, Action, Subject};
-use super::clients::{self, NewClientInput, Onboarded};
-use super::{clinics, validate, ClinicRef, Error, Services};
+use super::clients::{self, Defaults, NewClientInput, Onboarded};
+use super::{validate, ClinicRef, Error, Services};
 use crate::db::roster;
 
 /// Largest file accepted (about 5,000 typical rows).
@@ -64,6 +64,19 @@ pub struct ImportRow {
     pub outcome: RowOutcome,
     /// The onboarded client (after the import).
     pub client_id: Option<String>,
+}
+
+impl ImportRow {
+    /// The row as onboarding takes it (planned sessions: the clinic's protocol's).
+    fn input(&self) -> NewClientInput {
+        NewClientInput {
+            email: self.email.clone(),
+            name: self.name.clone(),
+            timezone: Some(self.timezone.clone()),
+            sessions: self.sessions.clone(),
+            ..NewClientInput::default()
+        }
+    }
 }
 
 /// A checked file: every row and what happens to it.
@@ -115,8 +128,8 @@ pub async fn preview(
     bytes: &[u8],
     default_timezone: &str,
 ) -> Result<ImportPlan, Error> {
-    let order = date_order(s, clinic).await?;
-    let rows = read::parse(bytes, default_timezone, order, s.now())?;
+    let (order, defaults) = how_to_read(s, clinic).await?;
+    let rows = read::parse(bytes, default_timezone, order, &defaults, s.now())?;
     Ok(ImportPlan::count(mark_existing(s, clinic, rows).await?))
 }
 
@@ -131,26 +144,19 @@ pub async fn import(
     bytes: &[u8],
     default_timezone: &str,
 ) -> Result<ImportPlan, Error> {
-    let order = date_order(s, clinic).await?;
-    let rows = read::parse(bytes, default_timezone, order, s.now())?;
+    let (order, defaults) = how_to_read(s, clinic).await?;
+    let rows = read::parse(bytes, default_timezone, order, &defaults, s.now())?;
     let mut rows = mark_existing(s, clinic, rows).await?;
     for row in rows.iter_mut().filter(|r| r.outcome == RowOutcome::New) {
-        let input = NewClientInput {
-            email: row.email.clone(),
-            name: row.name.clone(),
-            timezone: Some(row.timezone.clone()),
-            locale: None,
-            planned_sessions: None,
-            sessions: row.sessions.clone(),
-        };
-        match clients::onboard(s, clinic, input, None, |_| Ok(String::new())).await {
+        match clients::onboard(s, clinic, row.input(), None, |_| Ok(String::new())).await {
             Ok(Onboarded::Created { id, .. }) => row.client_id = Some(id),
             Ok(Onboarded::Replayed(_)) => row.outcome = RowOutcome::Existing,
             // Created meanwhile (another import, the API): the unique key held.
             Err(Error::Conflict(_)) => row.outcome = RowOutcome::Existing,
-            Err(Error::Invalid { field, message }) => {
+            Err(e @ (Error::Invalid { .. } | Error::Fields(_))) => {
                 row.outcome = RowOutcome::Invalid;
-                row.errors.push(CellError { field, message });
+                row.errors
+                    .extend(e.into_fields()?.into_iter().map(read::cell_error));
             }
             Err(other) => return Err(other),
         }
@@ -176,10 +182,10 @@ pub async fn import(
     Ok(plan)
 }
 
-/// How the clinic writes dates (see [`DateOrder::of_zone`]).
-pub async fn date_order(s: &Services, clinic: &ClinicRef) -> Result<DateOrder, Error> {
-    let settings = clinics::settings(s, clinic).await?;
-    Ok(DateOrder::of_zone(settings.timezone.name()))
+/// How the clinic writes dates (see [`DateOrder::of_zone`]), and its defaults for what a row leaves out.
+async fn how_to_read(s: &Services, clinic: &ClinicRef) -> Result<(DateOrder, Defaults), Error> {
+    let defaults = Defaults::load(s, clinic).await?;
+    Ok((DateOrder::of_zone(defaults.timezone.name()), defaults))
 }
 
 /// The file's name as the log shows it: its last path part (old browsers send the

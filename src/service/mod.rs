@@ -9,6 +9,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod backup;
 pub mod calendar;
+pub mod client_auth;
 pub mod clients;
 pub mod clinics;
 pub mod days;
@@ -46,7 +47,7 @@ pub use crate::links::Links;
 use crate::metrics::Metrics;
 use crate::notify::email::Mailer;
 use crate::notify::vapid::VapidKeys;
-pub use error::Error;
+pub use error::{Error, FieldError};
 
 /// What every use case can reach. Cheap to clone.
 #[derive(Clone)]

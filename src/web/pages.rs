@@ -216,7 +216,9 @@ impl PageError {
         match self {
             PageError::Page(status, _) => *status,
             PageError::Service(e) => match e {
-                service::Error::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+                service::Error::Invalid { .. } | service::Error::Fields(_) => {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                }
                 service::Error::NotFound(_) => StatusCode::NOT_FOUND,
                 service::Error::Forbidden(_) => StatusCode::FORBIDDEN,
                 service::Error::Conflict(_) => StatusCode::CONFLICT,
@@ -241,9 +243,11 @@ impl ResponseError for PageError {
                 tracing::error!(error = %detail, "page failed");
                 ErrorPage::for_status(status)
             }
-            PageError::Service(service::Error::Invalid { field, message }) => ErrorPage::new(
+            PageError::Service(
+                e @ (service::Error::Invalid { .. } | service::Error::Fields(_)),
+            ) => ErrorPage::new(
                 "Please check what you entered",
-                format!("{field}: {message}"),
+                e.to_string(),
                 "Go back, correct it and send it again.",
             ),
             PageError::Service(service::Error::Conflict(message)) => ErrorPage::new(

@@ -175,6 +175,33 @@ async fn invitation_to_today(backend: Backend) {
     expected.sort();
     assert_eq!(shown, expected);
     assert!(!rules.is_empty());
+    // Each rule sits in the group the API's `avoid` flag names ("don't" or "do").
+    for (group, avoid) in [
+        (".rule-group.dont [data-rule]", true),
+        (".rule-group.do [data-rule]", false),
+    ] {
+        let mut wanted: Vec<String> = today["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["avoid"] == avoid)
+            .map(|r| r["text"].as_str().unwrap().to_string())
+            .collect();
+        wanted.sort();
+        let mut grouped = texts(&browser, group).await;
+        grouped.sort();
+        assert_eq!(grouped, wanted, "{group}");
+    }
+    // Each rule's icon, as the server names them in the page.
+    let icons = browser
+        .js(
+            "return ['gentle_washing_ok', 'avoid_sun'].map((id) =>\
+             document.querySelector('[data-rule=' + id + '] use').getAttribute('href'));",
+            vec![],
+        )
+        .await;
+    assert!(icons[0].as_str().unwrap().ends_with("#water"), "{icons}");
+    assert!(icons[1].as_str().unwrap().ends_with("#sun"), "{icons}");
     let milestones: Vec<String> = today["milestones"]
         .as_array()
         .unwrap()
@@ -313,6 +340,19 @@ async fn days_timeline_and_settings(backend: Backend) {
     browser.goto("/settings").await;
     browser.find("#reminder_time").await;
     browser.screenshot("settings").await;
+    // The choices are the API's: every kind a client may mute, every SPF frequency.
+    let offered = browser
+        .js(
+            "return [[...document.querySelectorAll('input[name=kind]')].map((c) => c.value),\
+             [...document.getElementById('spf_reminders').options].map((o) => o.value)];",
+            vec![],
+        )
+        .await;
+    let before = me(&app, &token, "/v1/me").await["preferences"].clone();
+    assert_eq!(offered[0], before["mutable_kinds"]);
+    assert_eq!(offered[1], before["spf_choices"]);
+    assert_eq!(offered[1], json!(["daily", "weekly", "off"]));
+    assert_eq!(offered[0].as_array().unwrap().len(), 8, "{offered}");
     browser
         .js(
             "const t = document.getElementById('reminder_time'); t.value = '07:30';\

@@ -39,6 +39,7 @@ pub async fn onboard(app: &TestApp, clinic: &ClinicRef, name: &str, sessions: &[
         locale: None,
         planned_sessions: Some(3),
         sessions: sessions.iter().map(|s| date(s)).collect(),
+        unreadable: Vec::new(),
     };
     match clients::onboard(&app.services, clinic, input, None, |_| Ok(String::new()))
         .await

@@ -7,8 +7,8 @@ use chrono::NaiveDate;
 
 use super::dates::{self, DateOrder};
 use super::{CellError, ImportRow, RowOutcome, MAX_IMPORT_BYTES, MAX_IMPORT_ROWS};
-use crate::domain::timeline::{Plan, Session};
-use crate::service::{validate, Error};
+use crate::service::clients::Defaults;
+use crate::service::{validate, Error, FieldError};
 
 /// The columns, by their header (any case; spaces, dashes and underscores alike).
 #[derive(Debug, Clone, Copy)]
@@ -92,7 +92,7 @@ fn decode(bytes: &[u8]) -> Result<&str, Error> {
     Ok(text)
 }
 
-fn session_dates(text: &str, order: DateOrder, errors: &mut Vec<CellError>) -> Vec<NaiveDate> {
+fn session_dates(text: &str, order: DateOrder, errors: &mut Vec<FieldError>) -> Vec<NaiveDate> {
     let mut dates = Vec::new();
     for part in text
         .split([';', ',', ' ', '|', '\t'])
@@ -100,19 +100,28 @@ fn session_dates(text: &str, order: DateOrder, errors: &mut Vec<CellError>) -> V
     {
         match dates::read("sessions", part, order) {
             Ok(date) => dates.push(date),
-            Err(e) => errors.push(cell_error(e)),
+            Err(e) => match e.into_fields() {
+                Ok(fields) => errors.extend(fields),
+                Err(other) => errors.push(FieldError::new("sessions", other.to_string())),
+            },
         }
     }
     dates
 }
 
-fn cell_error(e: Error) -> CellError {
-    match e {
-        Error::Invalid { field, message } => CellError { field, message },
-        other => CellError {
-            field: "row".into(),
-            message: other.to_string(),
-        },
+/// The columns in the order a row's problems are shown.
+const COLUMNS: [&str; 4] = ["name", "email", "timezone", "sessions"];
+
+/// A problem as its column names it: one date of the list is the "sessions" cell.
+pub(super) fn cell_error(e: FieldError) -> CellError {
+    let field = if e.field.starts_with("sessions") {
+        "sessions".to_string()
+    } else {
+        e.field
+    };
+    CellError {
+        field,
+        message: e.message,
     }
 }
 
@@ -162,12 +171,14 @@ impl<'a> Lines<'a> {
     }
 }
 
-/// Reads and checks every row: the same checks as onboarding, all of them per row, so
-/// one pass shows everything to fix.
+/// Reads and checks every row with onboarding's own check ([`crate::service::clients::NewClientInput::check`],
+///
+/// with the clinic's `defaults`), all of it per row, so one pass shows everything to fix.
 pub(super) fn parse(
     bytes: &[u8],
     default_timezone: &str,
     order: DateOrder,
+    defaults: &Defaults,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<ImportRow>, Error> {
     let text = decode(bytes)?;
@@ -202,70 +213,47 @@ pub(super) fn parse(
                 .map(crate::service::export::cells::restore)
                 .unwrap_or_default()
         };
-        let mut errors = Vec::new();
-        let name = cell(Some(columns.name)).to_string();
-        if let Err(e) = validate::name("name", &name) {
-            errors.push(cell_error(e));
-        }
-        let email = cell(Some(columns.email)).to_string();
-        match validate::email("email", &email) {
-            Ok(address) => {
-                let key = address.into_string();
-                if let Some(first) = first_line_of.get(&key) {
-                    errors.push(CellError {
-                        field: "email".into(),
-                        message: format!("the same email as line {first}"),
-                    });
-                } else {
-                    first_line_of.insert(key, line);
-                }
-            }
-            Err(e) => errors.push(cell_error(e)),
-        }
         let timezone = match cell(columns.timezone) {
             "" => default_timezone.to_string(),
             zone => zone.to_string(),
         };
-        let today = match validate::timezone("timezone", &timezone) {
-            Ok(zone) => Some(now.with_timezone(&zone.tz()).date_naive()),
-            Err(e) => {
-                errors.push(cell_error(e));
-                None
-            }
-        };
         let sessions_text = cell(columns.sessions).to_string();
-        let sessions = session_dates(&sessions_text, order, &mut errors);
-        if let Err(e) = validate::session_count("sessions", sessions.len()) {
-            errors.push(cell_error(e));
-        }
-        for date in &sessions {
-            if let Some(today) = today {
-                if let Err(e) = validate::session_date("sessions", *date, today) {
-                    errors.push(cell_error(e));
-                }
-            }
-        }
-        if let Err(e) = Plan::new(1, sessions.iter().copied().map(Session::on).collect()) {
-            errors.push(CellError {
-                field: "sessions".into(),
-                message: e.to_string(),
-            });
-        }
-        rows.push(ImportRow {
+        let mut unreadable = Vec::new();
+        let sessions = session_dates(&sessions_text, order, &mut unreadable);
+        let mut row = ImportRow {
             line,
-            outcome: if errors.is_empty() {
-                RowOutcome::New
-            } else {
-                RowOutcome::Invalid
-            },
-            name,
-            email,
+            outcome: RowOutcome::New,
+            name: cell(Some(columns.name)).to_string(),
+            email: cell(Some(columns.email)).to_string(),
             timezone,
             sessions,
             sessions_text,
-            errors,
+            errors: Vec::new(),
             client_id: None,
-        });
+        };
+        let mut input = row.input();
+        input.unreadable = unreadable;
+        let mut errors = match input.check(defaults, now) {
+            Ok(_) => Vec::new(),
+            Err(errors) => errors.into_iter().map(cell_error).collect(),
+        };
+        if let Ok(address) = validate::email("email", &row.email) {
+            let key = address.into_string();
+            if let Some(first) = first_line_of.get(&key) {
+                errors.push(CellError {
+                    field: "email".into(),
+                    message: format!("the same email as line {first}"),
+                });
+            } else {
+                first_line_of.insert(key, line);
+            }
+        }
+        errors.sort_by_key(|e| COLUMNS.iter().position(|c| *c == e.field));
+        if !errors.is_empty() {
+            row.outcome = RowOutcome::Invalid;
+        }
+        row.errors = errors;
+        rows.push(row);
     }
     if rows.is_empty() {
         return Err(Error::invalid(
@@ -279,10 +267,25 @@ pub(super) fn parse(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{ReminderTime, Zone};
     use chrono::TimeZone;
 
     fn now() -> chrono::DateTime<chrono::Utc> {
         chrono::Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap()
+    }
+
+    fn parse(
+        bytes: &[u8],
+        default_timezone: &str,
+        order: DateOrder,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<ImportRow>, Error> {
+        let defaults = Defaults {
+            timezone: Zone::default(),
+            reminder_time: ReminderTime::default(),
+            planned_sessions: 3,
+        };
+        super::parse(bytes, default_timezone, order, &defaults, now)
     }
 
     #[test]

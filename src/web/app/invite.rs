@@ -8,18 +8,18 @@ use actix_web::{get, web, HttpResponse};
 use minijinja::context;
 
 use super::shell::AppPage;
+use crate::http::AppState;
 use crate::service::invitations::{self, InvitationState};
-use crate::service::Services;
 use crate::web::i18n;
 use crate::web::pages::PageError;
 
 #[get("/invite/{token}")]
 pub async fn landing(
-    services: web::Data<Services>,
+    app: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let token = path.into_inner();
-    let state = invitations::inspect(&services, token.clone()).await?;
+    let state = invitations::inspect(&app.services, token.clone()).await?;
     let lang = i18n::FALLBACK;
     let (status, view, clinic, extra) = match state {
         InvitationState::Open {

@@ -4,20 +4,20 @@
 use actix_web::{get, http::header, web, HttpResponse};
 
 use super::auth::SignedInClient;
+use crate::http::AppState;
 use crate::service::days::{self, Whose};
-use crate::service::Services;
 use crate::web::pages::PageError;
 use crate::web::timeline;
 
 #[get("/app/timeline.svg")]
 pub async fn timeline_svg(
-    services: web::Data<Services>,
+    state: web::Data<AppState>,
     client: SignedInClient,
 ) -> Result<HttpResponse, PageError> {
     let locale = client.0.locale.clone();
     let zone = client.0.timezone.tz();
-    let days = days::timeline(&services, Whose::Me(Box::new(client.0)), None, None).await?;
-    let today = services.now().with_timezone(&zone).date_naive();
+    let days = days::timeline(&state.services, Whose::Me(Box::new(client.0)), None, None).await?;
+    let today = state.services.now().with_timezone(&zone).date_naive();
     let svg = timeline::svg(&days.days, Some(today), &locale, "timeline");
     Ok(HttpResponse::Ok()
         .content_type("image/svg+xml; charset=utf-8")

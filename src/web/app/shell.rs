@@ -2,14 +2,18 @@
 //! the screen from the path and fill it from the API; the service worker keeps the
 //! shell for when there is no signal.
 
+use std::collections::BTreeMap;
+
 use actix_web::http::StatusCode;
 use actix_web::{get, web, HttpResponse};
 use minijinja::{context, Value};
 
+use crate::domain::RuleId;
 use crate::web::pages::{self, ErrorPage, PageError};
 use crate::web::{assets, i18n};
 
-/// What every page of the app carries: the screen, the texts' file, the manifest.
+/// What every page of the app carries: the screen, the texts' file, the manifest, the
+/// rules' icons.
 pub struct AppPage {
     screen: &'static str,
     manifest: String,
@@ -42,10 +46,33 @@ impl AppPage {
                 screen => self.screen,
                 manifest => self.manifest,
                 strings => assets::asset_url(&i18n::asset_path(lang)),
+                rule_icons => rule_icons(),
                 ..extra
             },
         )
     }
+}
+
+/// The symbol of `app/icons.svg` that shows a rule in the day view: matched on the
+/// domain's rules, so a new rule cannot be left without one.
+fn rule_icon(id: RuleId) -> &'static str {
+    match id {
+        RuleId::NoWashing | RuleId::GentleWashingOk => "water",
+        RuleId::NoHeavySweating => "sweat",
+        RuleId::NoSwimming => "swim",
+        RuleId::NoPoolsSaunasHeavyExercise => "sauna",
+        RuleId::AvoidSun => "sun",
+        RuleId::DailySpf => "sunscreen",
+    }
+}
+
+/// Every rule's icon as JSON (`{"no_washing": "water", ...}`), for the page's script.
+fn rule_icons() -> String {
+    let icons: BTreeMap<&str, &str> = RuleId::ALL
+        .iter()
+        .map(|&id| (id.as_str(), rule_icon(id)))
+        .collect();
+    serde_json::to_string(&icons).unwrap_or_else(|_| "{}".into())
 }
 
 fn shell(screen: &'static str) -> HttpResponse {

@@ -1,12 +1,12 @@
-/* The service worker of the client app. The server writes RELEASE, PRECACHE and
-   IDB_KEYVAL above this line.
+/* The service worker of the client app. The server writes RELEASE, PRECACHE,
+   IDB_KEYVAL and DATES (the app's one dates file) above this line.
    - Shows each push (one notification per kind and date: a repeat replaces it) and
      opens that day when it is tapped, in the window already open if there is one.
    - Registers a changed push subscription again (pushsubscriptionchange).
    - Keeps the app shell and its files, and answers the client's days from the 40 it
      keeps when there is no signal, saying when they were fetched. */
 "use strict";
-importScripts(IDB_KEYVAL);
+importScripts(IDB_KEYVAL, DATES);
 const kv = self.idbKeyval;
 
 const SHELL_CACHE = "smp-shell-" + RELEASE;
@@ -34,29 +34,12 @@ self.addEventListener("activate", (event) => {
 
 /* ---------------------------------------------------------------- offline */
 
-/** The local calendar date of `instant` in an IANA zone ("YYYY-MM-DD"). */
-function localDate(instant, zone) {
-  const parts = new Intl.DateTimeFormat("en-CA", {
-    timeZone: zone || "UTC", year: "numeric", month: "2-digit", day: "2-digit",
-  }).formatToParts(new Date(instant));
-  const get = (type) => parts.find((p) => p.type === type).value;
-  return get("year") + "-" + get("month") + "-" + get("day");
-}
-
-function addDays(iso, n) {
-  const date = new Date(iso + "T12:00:00Z");
-  date.setUTCDate(date.getUTCDate() + n);
-  return date.toISOString().slice(0, 10);
-}
-
-function daysBetween(a, b) {
-  return Math.round((new Date(b + "T12:00:00Z") - new Date(a + "T12:00:00Z")) / 86400000);
-}
+const { localDate, add: addDays, diff: daysBetween } = self.SMPDates;
 
 /** Today for the client: the server's date when the days were fetched, moved on by the
     local days that passed since (the server's calendar, not this device's setting). */
 function offlineToday(kept, zone) {
-  const passed = daysBetween(localDate(kept.fetched_at, zone), localDate(Date.now(), zone));
+  const passed = daysBetween(localDate(kept.fetched_at, zone || "UTC"), localDate(Date.now(), zone || "UTC"));
   return addDays(kept.today, Math.max(0, passed));
 }
 

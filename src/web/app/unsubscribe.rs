@@ -8,7 +8,8 @@ use actix_web::{get, post, web, HttpResponse};
 use minijinja::context;
 
 use super::shell::AppPage;
-use crate::service::{preferences, Error, Services};
+use crate::http::AppState;
+use crate::service::{preferences, Error};
 use crate::web::pages::PageError;
 
 fn page(status: StatusCode, view: &str, token: Option<String>) -> HttpResponse {
@@ -17,12 +18,12 @@ fn page(status: StatusCode, view: &str, token: Option<String>) -> HttpResponse {
 
 #[get("/unsubscribe/{token}")]
 pub async fn confirm(
-    services: web::Data<Services>,
+    state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let token = path.into_inner();
     Ok(
-        if preferences::unsubscribe_link_is_valid(&services, token.clone()).await? {
+        if preferences::unsubscribe_link_is_valid(&state.services, token.clone()).await? {
             page(StatusCode::OK, "confirm", Some(token))
         } else {
             page(StatusCode::NOT_FOUND, "unknown", None)
@@ -32,10 +33,10 @@ pub async fn confirm(
 
 #[post("/unsubscribe/{token}")]
 pub async fn unsubscribe(
-    services: web::Data<Services>,
+    state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    match preferences::unsubscribe(&services, path.into_inner()).await {
+    match preferences::unsubscribe(&state.services, path.into_inner()).await {
         Ok(()) => Ok(page(StatusCode::OK, "done", None)),
         Err(Error::NotFound(_)) => Ok(page(StatusCode::NOT_FOUND, "unknown", None)),
         Err(other) => Err(other.into()),

@@ -44,11 +44,13 @@ fn worker() -> &'static Asset {
         let release = hex::encode(hash.finalize())[..16].to_string();
         let precache = serde_json::to_string(&files).unwrap_or_else(|_| "[]".into());
         let idb = assets::asset_url("vendor/idb-keyval/umd.js");
+        let dates = assets::asset_url("app/dates.js");
         let script = format!(
             "// Written by the server for this release.\n\
              const RELEASE = \"{release}\";\n\
              const PRECACHE = {precache};\n\
-             const IDB_KEYVAL = \"{idb}\";\n\n{WORKER_SOURCE}"
+             const IDB_KEYVAL = \"{idb}\";\n\
+             const DATES = \"{dates}\";\n\n{WORKER_SOURCE}"
         );
         Asset {
             bytes: script.into_bytes().into(),

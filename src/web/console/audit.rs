@@ -5,7 +5,7 @@ use minijinja::context;
 use serde::{Deserialize, Serialize};
 
 use super::{render, OwnerSession};
-use crate::api::AppState;
+use crate::http::AppState;
 use crate::service::{audit, clinics};
 use crate::web::dates::human_time;
 use crate::web::pages::PageError;

@@ -6,7 +6,7 @@ use actix_web::http::header;
 use actix_web::{get, web, HttpResponse};
 
 use super::{ConsoleSession, OwnerSession};
-use crate::api::AppState;
+use crate::http::AppState;
 use crate::service::export::{self, CsvFile};
 use crate::web::pages::PageError;
 

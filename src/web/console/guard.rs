@@ -72,7 +72,7 @@ pub fn origin_of(url: &url::Url) -> String {
 fn own_origins(req: &ServiceRequest) -> Vec<String> {
     let mut own = Vec::with_capacity(2);
     if let Some(services) = req
-        .app_data::<actix_web::web::Data<crate::api::AppState>>()
+        .app_data::<actix_web::web::Data<crate::http::AppState>>()
         .map(|state| &state.services)
     {
         own.push(origin_of(&services.settings.server.public_url));
@@ -107,7 +107,7 @@ pub async fn refuse_cross_site(
     );
     if let Err(refusal) = verdict {
         // The path may carry a sign-in link's token: logged redacted, like every request.
-        let path = crate::api::logging::redact(req.path());
+        let path = crate::http::logging::redact(req.path());
         tracing::warn!(?refusal, %path, "refused a cross-site console request");
         let page = ErrorPage::new(
             "Not allowed",

@@ -10,7 +10,7 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
 use super::{render_status, ConsoleSession};
-use crate::api::AppState;
+use crate::http::AppState;
 use crate::service::import::{self, DateOrder, ImportPlan, MAX_IMPORT_ROWS};
 use crate::service::{clinics, Error};
 use crate::web::pages::PageError;

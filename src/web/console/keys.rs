@@ -8,8 +8,8 @@ use minijinja::context;
 use serde::{Deserialize, Serialize};
 
 use super::{local_time, render, render_status, see_other, FormErrors, OwnerSession};
-use crate::api::AppState;
 use crate::domain::Zone;
+use crate::http::AppState;
 use crate::service::api_keys::{self, KeyView};
 use crate::service::{clinics, Services};
 use crate::web::pages::PageError;

@@ -188,22 +188,34 @@ impl FormErrors {
     /// Sorts `errors` for a form with `fields`. An error that is not the user's to
     /// fix (the database is down, a bug) is returned as a page error instead.
     pub fn sort(errors: Vec<service::Error>, fields: &[&str]) -> Result<FormErrors, PageError> {
-        let mut sorted = FormErrors::default();
+        let mut general = Vec::new();
+        let mut at_fault = Vec::new();
         for error in errors {
-            match error {
-                service::Error::Invalid { field, message } if fields.contains(&field.as_str()) => {
-                    sorted.fields.entry(field).or_insert(message);
+            match error.into_fields() {
+                Ok(each) => at_fault.extend(each),
+                Err(service::Error::Conflict(message) | service::Error::Gone(message)) => {
+                    general.push(message);
                 }
-                service::Error::Invalid { field, message } => {
-                    sorted.general.push(format!("{field}: {message}"));
-                }
-                service::Error::Conflict(message) | service::Error::Gone(message) => {
-                    sorted.general.push(message);
-                }
-                other => return Err(PageError::Service(other)),
+                Err(other) => return Err(PageError::Service(other)),
             }
         }
+        let mut sorted = FormErrors::of_fields(at_fault, fields);
+        sorted.general.extend(general);
         Ok(sorted)
+    }
+
+    /// The fields at fault sorted for a form with `fields`: each message next to its
+    /// field, the others on top.
+    pub fn of_fields(errors: Vec<service::FieldError>, fields: &[&str]) -> FormErrors {
+        let mut sorted = FormErrors::default();
+        for service::FieldError { field, message } in errors {
+            if fields.contains(&field.as_str()) {
+                sorted.fields.entry(field).or_insert(message);
+            } else {
+                sorted.general.push(format!("{field}: {message}"));
+            }
+        }
+        sorted
     }
 
     pub fn is_empty(&self) -> bool {

@@ -16,9 +16,9 @@ use actix_web::{get, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use super::{render_status, see_other, ConsoleSession, FormErrors};
-use crate::api::AppState;
 use crate::domain::ids::RuleId;
 use crate::domain::protocol::{Protocol, ProtocolOverrides};
+use crate::http::AppState;
 use crate::service::clinics::{self, ClinicProtocol};
 use crate::service::protocol_basics::{self, Basics};
 use crate::service::protocol_edit::{self, RuleForm};

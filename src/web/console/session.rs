@@ -10,7 +10,7 @@ use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
 
-use crate::api::AppState;
+use crate::http::AppState;
 use crate::service::staff::{self, Member, Resolved};
 use crate::service::{ClinicRef, Services};
 use crate::web::pages::PageError;

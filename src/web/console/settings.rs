@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::{
     render, render_status, see_other, zone_names, ConsoleSession, FormErrors, OwnerSession,
 };
-use crate::api::AppState;
+use crate::http::AppState;
 use crate::service::clinics::{self, SettingsInput};
 use crate::web::pages::PageError;
 

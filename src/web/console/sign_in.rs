@@ -9,7 +9,8 @@ use serde::Deserialize;
 
 use super::session::{self, token_of, ConsoleSession};
 use super::{render_public, see_other, FormErrors};
-use crate::api::{client_ip, AppState};
+use crate::http::limit::{self, Limited};
+use crate::http::AppState;
 use crate::service::staff::Resolved;
 use crate::service::{self, sign_in, staff};
 use crate::web::pages::{ErrorPage, PageError};
@@ -45,20 +46,15 @@ pub struct SignInQuery {
 
 /// Refuses the attempt when this address made too many in the last minute.
 fn limited(state: &AppState, req: &HttpRequest) -> Option<HttpResponse> {
-    let services = &state.services;
-    let ip = client_ip::of(req, &services.settings.server.trusted_proxies);
-    let per_minute = services.settings.console.sign_ins_per_minute;
-    if state.sign_in_limiter.allow(ip, services.now(), per_minute) {
-        None
-    } else {
+    let per_minute = state.services.settings.console.sign_ins_per_minute;
+    let limited = state.sign_in_limit.check(req, &state.services, per_minute);
+    limited.err().map(|Limited| {
         let status = StatusCode::TOO_MANY_REQUESTS;
         let mut response = ErrorPage::for_status(status).respond(status);
-        response.headers_mut().insert(
-            actix_web::http::header::RETRY_AFTER,
-            actix_web::http::header::HeaderValue::from_static("60"),
-        );
-        Some(response)
-    }
+        let (name, value) = limit::retry_after();
+        response.headers_mut().insert(name, value);
+        response
+    })
 }
 
 fn minutes(state: &AppState) -> u32 {

@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use super::clients::{human_date, on_the_date, short_time};
 use super::{render_status, see_other, ConsoleSession};
-use crate::api::AppState;
 use crate::domain::{DeliveryStatus, InvitationStatus, Zone};
+use crate::http::AppState;
 use crate::service::roster::{self, ClientRow};
 use crate::service::sessions::{self, NewSessionInput};
 use crate::service::{clients, clinics, invitations, notes, validate, Error};

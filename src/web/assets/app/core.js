@@ -61,26 +61,15 @@
     return svg;
   };
 
-  /* Local calendar dates travel as "YYYY-MM-DD"; they are handled at noon UTC so that
-     no time zone or daylight-saving change can move them to another day. They are
-     written the way the device's language writes dates (2 March, or March 2). */
+  /* Local calendar dates travel as "YYYY-MM-DD" (arithmetic: dates.js, shared with the
+     service worker). They are written the way the device's language writes dates (2 March, or March 2). */
   const dateLocale = () => navigator.language || strings.locale || "en";
+  const dates = self.SMPDates;
   SMP.date = {
-    parse(iso) {
-      const [y, m, d] = iso.split("-").map(Number);
-      return new Date(Date.UTC(y, m - 1, d, 12));
-    },
-    iso(date) {
-      return date.toISOString().slice(0, 10);
-    },
-    add(iso, days) {
-      const date = SMP.date.parse(iso);
-      date.setUTCDate(date.getUTCDate() + days);
-      return SMP.date.iso(date);
-    },
-    diff(a, b) {
-      return Math.round((SMP.date.parse(b) - SMP.date.parse(a)) / 86400000);
-    },
+    parse: dates.parse,
+    iso: dates.iso,
+    add: dates.add,
+    diff: dates.diff,
     long(iso) {
       return new Intl.DateTimeFormat(dateLocale(), {
         weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone: "UTC",
@@ -98,11 +87,7 @@
     },
     /** Today's date in an IANA zone, as the server computes it. */
     today(zone) {
-      const parts = new Intl.DateTimeFormat("en-CA", {
-        timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit",
-      }).formatToParts(new Date());
-      const get = (type) => parts.find((p) => p.type === type).value;
-      return get("year") + "-" + get("month") + "-" + get("day");
+      return dates.localDate(Date.now(), zone);
     },
     time(instant) {
       return new Intl.DateTimeFormat(dateLocale(), {

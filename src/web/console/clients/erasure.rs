@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::super::{see_other, ConsoleSession};
 use super::confirm::{confirm_page, ConfirmPage};
-use crate::api::AppState;
+use crate::http::AppState;
 use crate::service::clients;
 use crate::web::pages::PageError;
 

@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::super::{see_other, ConsoleSession, FormErrors};
 use super::page::{refused, Returned};
-use crate::api::AppState;
+use crate::http::AppState;
 use crate::service::clients::{self, ClientChange};
 use crate::service::{invitations, Error};
 use crate::web::pages::PageError;

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::super::{render_status, ConsoleSession};
 use super::notice;
-use crate::api::AppState;
+use crate::http::AppState;
 use crate::service::roster::{self, Filter, ListQuery};
 use crate::service::Error;
 use crate::web::pages::PageError;

@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::super::{see_other, ConsoleSession, FormErrors};
 use super::page::{refused, Returned};
-use crate::api::AppState;
+use crate::http::AppState;
 use crate::service::notes;
 use crate::service::Error;
 use crate::web::pages::PageError;

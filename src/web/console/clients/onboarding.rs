@@ -6,9 +6,9 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::super::{render_status, see_other, ConsoleSession, FormErrors};
-use crate::api::AppState;
-use crate::service::clients::{self, NewClientInput, Onboarded};
-use crate::service::{clinics, validate, Error};
+use crate::http::AppState;
+use crate::service::clients::{self, Defaults, NewClientInput, Onboarded};
+use crate::service::{Error, FieldError};
 use crate::web::pages::PageError;
 
 /// The onboarding form as typed.
@@ -55,11 +55,10 @@ pub async fn new_form(
     state: web::Data<AppState>,
     session: ConsoleSession,
 ) -> Result<HttpResponse, PageError> {
-    let settings = clinics::settings(&state.services, &session.clinic).await?;
-    let protocol = clinics::protocol(&state.services, &session.clinic).await?;
+    let defaults = Defaults::load(&state.services, &session.clinic).await?;
     let form = OnboardForm {
-        timezone: settings.timezone.name().to_string(),
-        planned_sessions: protocol.effective.planned_sessions().to_string(),
+        timezone: defaults.timezone.name().to_string(),
+        planned_sessions: defaults.planned_sessions.to_string(),
         ..Default::default()
     };
     Ok(onboard_page(
@@ -70,46 +69,48 @@ pub async fn new_form(
     ))
 }
 
-/// Every field's own problem at once (the service stops at the first).
-fn check_onboard(form: &OnboardForm) -> (Vec<Error>, Option<NaiveDate>, Option<u32>) {
-    let mut errors = Vec::new();
-    if let Err(e) = validate::name("name", &form.name) {
-        errors.push(e);
-    }
-    if let Err(e) = validate::email("email", &form.email) {
-        errors.push(e);
-    }
-    if let Err(e) = validate::timezone("timezone", form.timezone.trim()) {
-        errors.push(e);
-    }
-    let first = match form.first_session.trim() {
+/// The form as the service takes it: a blank field leaves the clinic's default; what
+/// is not a number or a date is passed on as unreadable, checked with the rest.
+fn input_of(form: &OnboardForm) -> NewClientInput {
+    let mut unreadable = Vec::new();
+    let first_session = match form.first_session.trim() {
         "" => None,
-        value => validate::date("first_session", value)
-            .map_err(|e| errors.push(e))
+        value => NaiveDate::parse_from_str(value, "%Y-%m-%d")
+            .map_err(|_| unreadable.push(FieldError::new("first_session", "must be a date")))
             .ok(),
     };
-    let planned = form
-        .planned_sessions
-        .trim()
-        .parse::<u32>()
-        .map_err(|_| Error::invalid("planned_sessions", "must be a number between 1 and 10"))
-        .and_then(|p| validate::planned_sessions("planned_sessions", p))
-        .map_err(|e| errors.push(e))
-        .ok();
-    (errors, first, planned)
+    let planned_sessions = match form.planned_sessions.trim() {
+        "" => None,
+        value => value
+            .parse::<u32>()
+            .map_err(|_| unreadable.push(FieldError::new("planned_sessions", "must be a number")))
+            .ok(),
+    };
+    let timezone = match form.timezone.trim() {
+        "" => None,
+        zone => Some(zone.to_string()),
+    };
+    NewClientInput {
+        email: form.email.clone(),
+        name: form.name.clone(),
+        timezone,
+        locale: None,
+        planned_sessions,
+        sessions: first_session.into_iter().collect(),
+        unreadable,
+    }
 }
 
 /// The service names the list of sessions; the form has one date field.
-fn onboard_field(e: Error) -> Error {
-    match e {
-        Error::Invalid { field, message } if field.starts_with("sessions") => {
-            Error::invalid("first_session", message)
-        }
-        other => other,
+fn form_field(mut e: FieldError) -> FieldError {
+    if e.field.starts_with("sessions") {
+        e.field = "first_session".to_string();
     }
+    e
 }
 
-/// POST /console/clients: onboards the client and sends the invitation.
+/// POST /console/clients: onboards the client and sends the invitation; or shows the
+/// form again with every field at fault.
 #[post("/clients")]
 pub async fn create(
     state: web::Data<AppState>,
@@ -117,39 +118,29 @@ pub async fn create(
     form: web::Form<OnboardForm>,
 ) -> Result<HttpResponse, PageError> {
     let form = form.into_inner();
-    let (errors, first, planned) = check_onboard(&form);
-    let errors = if errors.is_empty() {
-        let input = NewClientInput {
-            email: form.email.clone(),
-            name: form.name.clone(),
-            timezone: Some(form.timezone.trim().to_string()),
-            locale: None,
-            planned_sessions: planned,
-            sessions: first.into_iter().collect(),
-        };
-        let outcome = clients::onboard(&state.services, &session.clinic, input, None, |_| {
-            Ok(String::new())
-        })
-        .await;
-        match outcome {
-            Ok(Onboarded::Created { id, .. }) => {
-                return Ok(see_other(&format!("/console/clients/{id}?done=onboarded")))
-            }
-            Ok(Onboarded::Replayed(_)) => {
-                return Err(Error::internal("a replay without an idempotency key").into())
-            }
-            // "Already a client with this email" belongs next to the email field.
-            Err(Error::Conflict(message)) => vec![Error::invalid("email", message)],
-            Err(e) => vec![onboard_field(e)],
+    let outcome = clients::onboard(
+        &state.services,
+        &session.clinic,
+        input_of(&form),
+        None,
+        |_| Ok(String::new()),
+    )
+    .await;
+    let errors = match outcome {
+        Ok(Onboarded::Created { id, .. }) => {
+            return Ok(see_other(&format!("/console/clients/{id}?done=onboarded")))
         }
-    } else {
-        errors
+        Ok(Onboarded::Replayed(_)) => {
+            return Err(Error::internal("a replay without an idempotency key").into())
+        }
+        // "Already a client with this email" belongs next to the email field.
+        Err(Error::Conflict(message)) => vec![FieldError::new("email", message)],
+        Err(e) => e.into_fields()?.into_iter().map(form_field).collect(),
     };
-    let sorted = FormErrors::sort(errors, ONBOARD_FIELDS)?;
     Ok(onboard_page(
         StatusCode::UNPROCESSABLE_ENTITY,
         &form,
-        &sorted,
+        &FormErrors::of_fields(errors, ONBOARD_FIELDS),
         &session,
     ))
 }

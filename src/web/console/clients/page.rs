@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use super::super::{render_status, ConsoleSession, FormErrors};
 use super::notice;
-use crate::api::AppState;
 use crate::db::clients::SessionRow;
 use crate::domain::Zone;
+use crate::http::AppState;
 use crate::service::notes::NoteKind;
 use crate::service::{clients, clinics, days, history, notes, ClientBundle, Error};
 use crate::web::pages::PageError;

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use super::super::{see_other, ConsoleSession, FormErrors};
 use super::confirm::{confirm_page, ConfirmPage};
 use super::page::{human_date, refused, AddForm, Returned};
-use crate::api::AppState;
+use crate::http::AppState;
 use crate::service::sessions::{self, NewSessionInput, SessionChange};
 use crate::service::{clients, validate, Error};
 use crate::web::pages::PageError;

@@ -5,14 +5,10 @@
   const SMP = window.SMP;
   const el = SMP.el;
 
-  /** Rules the client follows by not doing something, and those that say what to do. */
-  const DONT = ["no_washing", "no_heavy_sweating", "no_swimming", "avoid_sun", "no_pools_saunas_heavy_exercise"];
-  const ICONS = {
-    no_washing: "water", gentle_washing_ok: "water", no_heavy_sweating: "sweat",
-    no_swimming: "swim", no_pools_saunas_heavy_exercise: "sauna", avoid_sun: "sun",
-    daily_spf: "sunscreen",
-  };
-  SMP.rules = { DONT, ICONS };
+  /** Each rule's icon, as the server names them in the page (no list of rules here). */
+  const iconsMeta = document.querySelector('meta[name="smp-rule-icons"]');
+  const ICONS = iconsMeta ? JSON.parse(iconsMeta.content) : {};
+  SMP.rules = { ICONS };
 
   function dayLine(day) {
     if (day.session_number == null) {
@@ -28,8 +24,9 @@
 
   function rulesCard(day) {
     const item = (rule) => el("li", { "data-rule": rule.id }, SMP.icon(ICONS[rule.id] || "check"), rule.text);
-    const donts = day.rules.filter((r) => DONT.includes(r.id));
-    const dos = day.rules.filter((r) => !DONT.includes(r.id));
+    // The API says which rules are kept by not doing something ("avoid").
+    const donts = day.rules.filter((r) => r.avoid === true);
+    const dos = day.rules.filter((r) => r.avoid !== true);
     const card = el("section", { class: "card rules", "aria-labelledby": "rules-title" },
       el("h2", { id: "rules-title" }, SMP.t("day.rules_title")));
     if (!day.rules.length) card.append(el("p", {}, SMP.t("day.no_rules")));

@@ -1,15 +1,12 @@
 /* The client's choices: when reminders come and how, which ones, SPF, time zone; the
    calendar feed; downloading my data; signing this device out. Saved through PATCH
-   /v1/me/preferences, with the API's complaint shown next to the field it names. */
+   /v1/me/preferences, with the API's complaint shown next to the field it names. The kinds
+   a client may mute and the SPF choices come with the preferences, so this script keeps no
+   list of its own. */
 "use strict";
 (function () {
   const SMP = window.SMP;
   const el = SMP.el;
-
-  const KINDS = [
-    "daily_aftercare", "gentle_washing_allowed", "sun_avoidance_over", "next_session_window_open",
-    "next_session_overdue", "healing_complete", "touch_up_due", "plan_changed",
-  ];
 
   function field(id, label, control, hint) {
     const hintNode = hint ? el("p", { class: "hint", id: id + "-hint" }, hint) : null;
@@ -32,11 +29,12 @@
     const push = el("input", { type: "checkbox", name: "push", checked: prefs.channels.push });
     const email = el("input", { type: "checkbox", name: "email", checked: prefs.channels.email });
     const spf = el("select", { name: "spf_reminders" },
-      ["daily", "weekly", "off"].map((v) => el("option", { value: v, selected: prefs.spf_reminders === v }, SMP.t("settings.spf_" + v))));
+      (prefs.spf_choices || [prefs.spf_reminders]).map((v) =>
+        el("option", { value: v, selected: prefs.spf_reminders === v }, SMP.t("settings.spf_" + v))));
     const zone = el("select", { name: "timezone" }, zones(prefs.timezone));
     const muted = el("fieldset", { class: "kinds", id: "muted", "aria-describedby": "muted-error" },
       el("legend", {}, SMP.t("settings.kinds_legend")),
-      KINDS.map((kind) => el("label", { class: "check" },
+      (prefs.mutable_kinds || []).map((kind) => el("label", { class: "check" },
         el("input", { type: "checkbox", name: "kind", value: kind, checked: !prefs.muted.includes(kind) }),
         SMP.t("kinds." + kind))),
       el("p", { class: "error", id: "muted-error", hidden: true }));

@@ -49,7 +49,10 @@ fn check_text(entry: &str, field: &str, text: &LocalizedText) -> Result<(), Prot
         if value.chars().any(char::is_control) {
             return Err(ProtocolError::invalid(
                 entry,
-                format!("{field} \"{locale}\" contains a control character (a line break or tab); write it on one line"),
+                format!(
+                    "{field} \"{locale}\" contains a control character (a line break or tab); \
+                     write it on one line"
+                ),
             ));
         }
         if let Some(bad) = placeholders(value)

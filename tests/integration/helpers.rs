@@ -7,7 +7,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
-use diesel::{Connection, PgConnection, RunQueryDsl};
+use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
 use secrecy::SecretString;
 use smp_aftercare::app::{self, Application};
 use smp_aftercare::clock::{Clock, FixedClock};
@@ -442,4 +442,59 @@ macro_rules! db_test {
             }
         }
     };
+}
+
+#[derive(QueryableByName)]
+struct Name {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// Whether `needle` is anywhere in the database: SQLite's files byte by byte (the
+/// write-ahead log too, after a checkpoint), every row of every PostgreSQL table as text.
+pub fn database_contains(app: &TestApp, needle: &str) -> bool {
+    match app.backend {
+        Backend::Sqlite => {
+            // Checkpointed first: what a delete freed is judged in the database file
+            // itself, not in log frames written before the delete.
+            let mut conn = app.pool.get().unwrap();
+            if let smp_aftercare::db::DbConnection::Sqlite(lite) = &mut *conn {
+                diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .execute(lite)
+                    .unwrap();
+            }
+            let file = app.database_url.strip_prefix("sqlite://").unwrap();
+            [file.to_string(), format!("{file}-wal")]
+                .iter()
+                .any(|path| {
+                    let bytes = std::fs::read(path).unwrap_or_default();
+                    bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+                })
+        }
+        Backend::Postgres => {
+            let mut conn = app.pool.get().unwrap();
+            let tables: Vec<Name> = diesel::sql_query(
+                "SELECT table_name::text AS name FROM information_schema.tables \
+                 WHERE table_schema = 'public'",
+            )
+            .load(&mut conn)
+            .unwrap();
+            tables.iter().any(|t| {
+                let found: Count = diesel::sql_query(format!(
+                    "SELECT count(*) AS n FROM \"{}\" t WHERE strpos(t::text, $1) > 0",
+                    t.name
+                ))
+                .bind::<diesel::sql_types::Text, _>(needle)
+                .get_result(&mut conn)
+                .unwrap();
+                found.n > 0
+            })
+        }
+    }
 }

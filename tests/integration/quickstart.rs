@@ -7,6 +7,8 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
+use crate::browser::free_port;
+
 const README: &str = include_str!("../../README.md");
 
 /// The shell block that follows `marker` in the README.
@@ -29,14 +31,6 @@ fn documented(marker: &str) -> String {
     let open = rest.find('`').unwrap() + 1;
     let close = rest[open..].find('`').unwrap();
     rest[open..open + close].replace('\n', " ")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! One-click unsubscribe links: the token in the email is never stored, only its hash,
 //! and every link a client received keeps working.
 
-use diesel::{QueryableByName, RunQueryDsl};
+use diesel::RunQueryDsl;
 use serde_json::{json, Value};
 use smp_aftercare::db::{self, DbConnection};
 
@@ -37,53 +37,6 @@ async fn email_enabled(app: &TestApp, token: &str) -> bool {
         .await
         .unwrap();
     me["preferences"]["channels"]["email"].as_bool().unwrap()
-}
-
-#[derive(QueryableByName)]
-struct Name {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    name: String,
-}
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
-}
-
-/// Whether `needle` is anywhere in the database: SQLite's files byte by byte (the
-/// write-ahead log too), every row of every PostgreSQL table as text.
-fn database_contains(app: &TestApp, needle: &str) -> bool {
-    match app.backend {
-        Backend::Sqlite => {
-            let file = app.database_url.strip_prefix("sqlite://").unwrap();
-            [file.to_string(), format!("{file}-wal")]
-                .iter()
-                .any(|path| {
-                    let bytes = std::fs::read(path).unwrap_or_default();
-                    bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
-                })
-        }
-        Backend::Postgres => {
-            let mut conn = app.pool.get().unwrap();
-            let tables: Vec<Name> = diesel::sql_query(
-                "SELECT table_name::text AS name FROM information_schema.tables \
-                 WHERE table_schema = 'public'",
-            )
-            .load(&mut conn)
-            .unwrap();
-            tables.iter().any(|t| {
-                let found: Count = diesel::sql_query(format!(
-                    "SELECT count(*) AS n FROM \"{}\" t WHERE strpos(t::text, $1) > 0",
-                    t.name
-                ))
-                .bind::<diesel::sql_types::Text, _>(needle)
-                .get_result(&mut conn)
-                .unwrap();
-                found.n > 0
-            })
-        }
-    }
 }
 
 db_test!(unsubscribe_tokens_are_stored_only_as_hashes, |app| {

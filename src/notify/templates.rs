@@ -7,7 +7,7 @@
 use std::sync::OnceLock;
 
 use chrono::NaiveDate;
-use minijinja::{context, Environment, ErrorKind, UndefinedBehavior, Value};
+use minijinja::{Environment, ErrorKind, UndefinedBehavior, Value};
 use serde::Serialize;
 
 use super::email::{OutgoingEmail, Recipient};
@@ -121,6 +121,47 @@ pub struct StaffInvitation {
     pub role: String,
 }
 
+/// What the invitation's templates get: typed, so a value they need cannot be left out.
+#[derive(Serialize)]
+struct InvitationView<'a> {
+    subject: &'a str,
+    client_name: String,
+    clinic_name: String,
+    clinic_email: &'a str,
+    accept_link: &'a str,
+    expires_on: String,
+    first_session_on: Option<String>,
+}
+
+/// What a reminder's templates get.
+#[derive(Serialize)]
+struct ReminderView<'a> {
+    subject: &'a str,
+    title: &'a str,
+    client_name: String,
+    clinic_name: String,
+    body: &'a str,
+    blocks: Vec<Block>,
+    day_url: &'a str,
+    unsubscribe_url: &'a str,
+}
+
+/// What a staff sign-in email's templates get.
+#[derive(Serialize)]
+struct StaffSignInView<'a> {
+    subject: &'a str,
+    staff_name: String,
+    staff_email: &'a str,
+    clinic_name: &'a str,
+    sign_in_link: &'a str,
+    sign_in_page: &'a str,
+    valid_for: &'a str,
+    /// Who created the account (a new account's email).
+    inviter_name: Option<String>,
+    role: Option<&'a str>,
+    role_article: &'static str,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {
     #[error("email template {template}: {source}")]
@@ -137,14 +178,14 @@ pub fn render_invitation(invitation: &InvitationEmail) -> Result<RenderedEmail, 
         "{} invites you to aftercare reminders for your SMP treatment",
         one_line(&invitation.clinic_name)
     );
-    let ctx = context! {
-        subject => subject,
-        client_name => one_line(&invitation.client_name),
-        clinic_name => one_line(&invitation.clinic_name),
-        clinic_email => invitation.clinic_email.trim(),
-        accept_link => invitation.accept_link.trim(),
-        expires_on => long_date(invitation.expires_on),
-        first_session_on => invitation.first_session_on.map(long_date),
+    let ctx = InvitationView {
+        subject: &subject,
+        client_name: one_line(&invitation.client_name),
+        clinic_name: one_line(&invitation.clinic_name),
+        clinic_email: invitation.clinic_email.trim(),
+        accept_link: invitation.accept_link.trim(),
+        expires_on: long_date(invitation.expires_on),
+        first_session_on: invitation.first_session_on.map(long_date),
     };
     Ok(RenderedEmail {
         text: render("invitation.txt.j2", &ctx)?,
@@ -156,15 +197,15 @@ pub fn render_invitation(invitation: &InvitationEmail) -> Result<RenderedEmail, 
 /// Renders a reminder email: subject = title; "- " lines become an HTML list.
 pub fn render_reminder(reminder: &ReminderEmail) -> Result<RenderedEmail, TemplateError> {
     let subject = one_line(&reminder.title);
-    let ctx = context! {
-        subject => subject,
-        title => subject,
-        client_name => one_line(&reminder.client_name),
-        clinic_name => one_line(&reminder.clinic_name),
-        body => reminder.body.trim(),
-        blocks => blocks(&reminder.body),
-        day_url => reminder.day_url.trim(),
-        unsubscribe_url => reminder.unsubscribe_url.trim(),
+    let ctx = ReminderView {
+        subject: &subject,
+        title: &subject,
+        client_name: one_line(&reminder.client_name),
+        clinic_name: one_line(&reminder.clinic_name),
+        body: reminder.body.trim(),
+        blocks: blocks(&reminder.body),
+        day_url: reminder.day_url.trim(),
+        unsubscribe_url: reminder.unsubscribe_url.trim(),
     };
     Ok(RenderedEmail {
         text: render("reminder.txt.j2", &ctx)?,
@@ -180,17 +221,17 @@ pub fn render_staff_sign_in(email: &StaffSignInEmail) -> Result<RenderedEmail, T
         Some(_) => format!("Your account in {clinic_name}'s aftercare console"),
         None => format!("Sign in to {clinic_name}'s aftercare console"),
     };
-    let ctx = context! {
-        subject => subject,
-        staff_name => one_line(&email.staff_name),
-        staff_email => email.staff_email.trim(),
-        clinic_name => clinic_name,
-        sign_in_link => email.sign_in_link.trim(),
-        sign_in_page => email.sign_in_page.trim(),
-        valid_for => email.valid_for,
-        inviter_name => email.invitation.as_ref().map(|i| one_line(&i.inviter_name)),
-        role => email.invitation.as_ref().map(|i| i.role.clone()),
-        role_article => match email.invitation.as_ref().map(|i| i.role.as_str()) {
+    let ctx = StaffSignInView {
+        subject: &subject,
+        staff_name: one_line(&email.staff_name),
+        staff_email: email.staff_email.trim(),
+        clinic_name: &clinic_name,
+        sign_in_link: email.sign_in_link.trim(),
+        sign_in_page: email.sign_in_page.trim(),
+        valid_for: &email.valid_for,
+        inviter_name: email.invitation.as_ref().map(|i| one_line(&i.inviter_name)),
+        role: email.invitation.as_ref().map(|i| i.role.as_str()),
+        role_article: match email.invitation.as_ref().map(|i| i.role.as_str()) {
             Some("owner") => "an",
             _ => "a",
         },
@@ -220,11 +261,11 @@ fn environment() -> &'static Environment<'static> {
     })
 }
 
-fn render(template: &'static str, ctx: &Value) -> Result<String, TemplateError> {
+fn render(template: &'static str, ctx: &impl Serialize) -> Result<String, TemplateError> {
     let fail = |source| TemplateError::Render { template, source };
     environment()
         .get_template(template)
-        .and_then(|t| t.render(ctx))
+        .and_then(|t| t.render(Value::from_serialize(ctx)))
         .map_err(fail)
 }
 

@@ -9,7 +9,7 @@ use actix_web::dev::ServiceResponse;
 use actix_web::http::{header, StatusCode};
 use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
-use minijinja::{context, AutoEscape, Environment, UndefinedBehavior, Value};
+use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
 use rust_embed::RustEmbed;
 use serde::Serialize;
 
@@ -67,6 +67,13 @@ fn translate(
     Ok(text)
 }
 
+/// A page's typed context, bound to the one template it fills: a page is built as a
+/// struct, so a value its template needs cannot be left out without a compile error
+/// (minijinja alone reports a missing value at render time, as a 500).
+pub trait View: Serialize {
+    const TEMPLATE: &'static str;
+}
+
 /// Renders `template` with `ctx`.
 pub fn render(template: &str, ctx: impl Serialize) -> Result<String, minijinja::Error> {
     environment()
@@ -74,13 +81,13 @@ pub fn render(template: &str, ctx: impl Serialize) -> Result<String, minijinja::
         .and_then(|t| t.render(Value::from_serialize(&ctx)))
 }
 
-/// `template` as an HTML answer with `status`; a template that fails to render is a
-/// bug, logged and answered with the plain error page.
-pub fn page(status: StatusCode, template: &str, ctx: impl Serialize) -> HttpResponse {
-    match render(template, ctx) {
+/// `view` as an HTML answer with `status`; a template that fails to render is a bug,
+/// logged and answered with the plain error page.
+pub fn page<V: View>(status: StatusCode, view: &V) -> HttpResponse {
+    match render(V::TEMPLATE, view) {
         Ok(html) => html_response(status, html),
         Err(e) => {
-            tracing::error!(template, error = %e, "a page failed to render");
+            tracing::error!(template = V::TEMPLATE, error = %e, "a page failed to render");
             fallback(StatusCode::INTERNAL_SERVER_ERROR)
         }
     }
@@ -103,6 +110,17 @@ pub struct ErrorPage {
     pub action: String,
     /// A link to go on with, if there is one: (label, href on our origin).
     pub link: Option<(String, String)>,
+}
+
+/// The plain error page's view.
+#[derive(Debug, Serialize)]
+pub struct ErrorView<'a> {
+    pub error: &'a ErrorPage,
+    pub status: u16,
+}
+
+impl View for ErrorView<'_> {
+    const TEMPLATE: &'static str = "error.html.j2";
 }
 
 impl ErrorPage {
@@ -128,11 +146,11 @@ impl ErrorPage {
     /// so a face can render it again in its own layout (the console, with its
     /// navigation).
     pub fn respond(&self, status: StatusCode) -> HttpResponse {
-        let mut response = page(
-            status,
-            "error.html.j2",
-            context! { error => self, status => status.as_u16() },
-        );
+        let view = ErrorView {
+            error: self,
+            status: status.as_u16(),
+        };
+        let mut response = page(status, &view);
         response.extensions_mut().insert(self.clone());
         response
     }
@@ -302,14 +320,12 @@ mod tests {
 
     #[test]
     fn error_pages_escape_what_they_echo() {
-        let html = render(
-            "error.html.j2",
-            context! {
-                error => ErrorPage::new("<b>t</b>", "<script>x</script>", "a & b"),
-                status => 400,
-            },
-        )
-        .unwrap();
+        let error = ErrorPage::new("<b>t</b>", "<script>x</script>", "a & b");
+        let view = ErrorView {
+            error: &error,
+            status: 400,
+        };
+        let html = render(ErrorView::TEMPLATE, &view).unwrap();
         assert!(html.contains("&lt;script&gt;"), "{html}");
         assert!(!html.contains("<script>x"), "{html}");
     }

@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 
 use actix_web::http::StatusCode;
 use actix_web::{get, web, HttpResponse};
-use minijinja::{context, Value};
+use serde::Serialize;
 
 use crate::domain::RuleId;
-use crate::web::pages::{self, ErrorPage, PageError};
+use crate::web::pages::{self, ErrorPage, PageError, View};
 use crate::web::{assets, i18n};
 
 /// What every page of the app carries: the screen, the texts' file, the manifest, the
@@ -36,21 +36,44 @@ impl AppPage {
         self
     }
 
-    pub fn respond(self, status: StatusCode, template: &str, extra: Value) -> HttpResponse {
+    /// `view` inside the app's layout (`app/base.html.j2`).
+    pub fn respond(self, status: StatusCode, view: &impl View) -> HttpResponse {
         let lang = i18n::FALLBACK;
-        pages::page(
-            status,
-            template,
-            context! {
-                lang,
-                screen => self.screen,
-                manifest => self.manifest,
-                strings => assets::asset_url(&i18n::asset_path(lang)),
-                rule_icons => rule_icons(),
-                ..extra
-            },
-        )
+        let layout = AppLayout {
+            lang,
+            screen: self.screen,
+            manifest: self.manifest,
+            strings: assets::asset_url(&i18n::asset_path(lang)),
+            rule_icons: rule_icons(),
+            page: view,
+        };
+        pages::page(status, &layout)
     }
+}
+
+/// A page of the app inside its layout.
+#[derive(Serialize)]
+struct AppLayout<'a, V> {
+    lang: &'static str,
+    screen: &'static str,
+    manifest: String,
+    /// The texts' file for the scripts.
+    strings: String,
+    rule_icons: String,
+    #[serde(flatten)]
+    page: &'a V,
+}
+
+impl<V: View> View for AppLayout<'_, V> {
+    const TEMPLATE: &'static str = V::TEMPLATE;
+}
+
+/// The shell: the scripts fill the screen.
+#[derive(Serialize)]
+struct ShellView {}
+
+impl View for ShellView {
+    const TEMPLATE: &'static str = "app/shell.html.j2";
 }
 
 /// The symbol of `app/icons.svg` that shows a rule in the day view: matched on the
@@ -76,7 +99,7 @@ fn rule_icons() -> String {
 }
 
 fn shell(screen: &'static str) -> HttpResponse {
-    AppPage::new(screen).respond(StatusCode::OK, "app/shell.html.j2", context! {})
+    AppPage::new(screen).respond(StatusCode::OK, &ShellView {})
 }
 
 #[get("/")]

@@ -5,15 +5,27 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpResponse};
-use minijinja::context;
+use serde::Serialize;
 
 use super::shell::AppPage;
 use crate::http::AppState;
 use crate::service::{preferences, Error};
-use crate::web::pages::PageError;
+use crate::web::pages::{PageError, View};
 
-fn page(status: StatusCode, view: &str, token: Option<String>) -> HttpResponse {
-    AppPage::new("unsubscribe").respond(status, "app/unsubscribe.html.j2", context! { view, token })
+/// The page: which of its states (`confirm`, `done`, `unknown`), and the token its
+/// button posts with.
+#[derive(Serialize)]
+struct UnsubscribeView {
+    view: &'static str,
+    token: Option<String>,
+}
+
+impl View for UnsubscribeView {
+    const TEMPLATE: &'static str = "app/unsubscribe.html.j2";
+}
+
+fn page(status: StatusCode, view: &'static str, token: Option<String>) -> HttpResponse {
+    AppPage::new("unsubscribe").respond(status, &UnsubscribeView { view, token })
 }
 
 #[get("/unsubscribe/{token}")]

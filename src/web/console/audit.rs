@@ -1,14 +1,14 @@
 //! The owner's audit log: who did what, when, newest first, 50 to a page.
 
 use actix_web::{get, web, HttpResponse};
-use minijinja::context;
 use serde::{Deserialize, Serialize};
 
 use super::{render, OwnerSession};
+use crate::domain::Zone;
 use crate::http::AppState;
 use crate::service::{audit, clinics};
 use crate::web::dates::human_time;
-use crate::web::pages::PageError;
+use crate::web::pages::{PageError, View};
 
 #[derive(Debug, Deserialize)]
 pub struct PageQuery {
@@ -60,15 +60,26 @@ async fn log(
             detail: e.detail,
         })
         .collect();
-    Ok(render(
-        "console/audit.html.j2",
-        context! {
-            entries => entries,
-            page => page.number,
-            newer => (page.number > 1).then(|| page.number - 1),
-            older => page.has_more.then(|| page.number + 1),
-            zone => zone,
-        },
-        &session,
-    ))
+    let view = AuditView {
+        entries,
+        page: page.number,
+        newer: (page.number > 1).then(|| page.number - 1),
+        older: page.has_more.then(|| page.number + 1),
+        zone,
+    };
+    Ok(render(&view, &session))
+}
+
+/// One page of the log, with the numbers of the pages around it.
+#[derive(Serialize)]
+struct AuditView {
+    entries: Vec<EntryRow>,
+    page: u32,
+    newer: Option<u32>,
+    older: Option<u32>,
+    zone: Zone,
+}
+
+impl View for AuditView {
+    const TEMPLATE: &'static str = "console/audit.html.j2";
 }

@@ -11,10 +11,24 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
-use minijinja::context;
+use serde::Serialize;
 
 use super::session::{sign_in_location, ConsoleSession, Rejection};
-use crate::web::pages::{self, ErrorPage};
+use super::Layout;
+use crate::web::pages::{self, ErrorPage, View};
+
+/// The console's error page: with the navigation when signed in, else a way to sign in.
+#[derive(Serialize)]
+struct ErrorView<'a> {
+    error: &'a ErrorPage,
+    status: u16,
+    /// Where to sign in (someone not signed in).
+    sign_in: Option<String>,
+}
+
+impl View for ErrorView<'_> {
+    const TEMPLATE: &'static str = "console/error.html.j2";
+}
 
 /// Middleware around the console scope (see the module docs).
 pub async fn console_error_pages(
@@ -36,16 +50,13 @@ pub async fn console_error_pages(
     };
     let status = res.status().as_u16();
     let req = res.request().clone();
-    let rendered = match ConsoleSession::extract(&req).await {
-        Ok(session) => pages::render(
-            "console/error.html.j2",
-            context! { console => super::nav(&session), error => page, status => status },
-        ),
-        Err(_) => pages::render(
-            "console/error.html.j2",
-            context! { error => page, status => status, sign_in => sign_in_for(&req) },
-        ),
+    let session = ConsoleSession::extract(&req).await.ok();
+    let view = ErrorView {
+        error: &page,
+        status,
+        sign_in: session.is_none().then(|| sign_in_for(&req)),
     };
+    let rendered = pages::render(ErrorView::TEMPLATE, Layout::new(&view, session.as_ref()));
     match rendered {
         Ok(html) => Ok(res.map_body(|head, _| {
             let html_type = header::HeaderValue::from_static("text/html; charset=utf-8");

@@ -13,7 +13,7 @@ use super::{render_status, ConsoleSession};
 use crate::http::AppState;
 use crate::service::import::{self, DateOrder, ImportPlan, MAX_IMPORT_ROWS};
 use crate::service::{clinics, Error};
-use crate::web::pages::PageError;
+use crate::web::pages::{PageError, View};
 use upload::Refusal;
 
 /// What the page needs besides the plan.
@@ -51,17 +51,35 @@ fn import_page(
     defaults: &Defaults,
     shown: Shown<'_>,
 ) -> HttpResponse {
-    let ctx = minijinja::context! {
-        plan => shown.plan,
-        result => shown.result.then_some(shown.plan).flatten(),
-        file_data => shown.copy,
-        file_name => shown.file_name,
-        error => shown.error,
-        default_timezone => defaults.timezone,
-        date_format => defaults.date_format,
-        max_rows => MAX_IMPORT_ROWS,
+    let view = ImportView {
+        plan: shown.plan,
+        result: shown.result.then_some(shown.plan).flatten(),
+        file_data: shown.copy,
+        file_name: shown.file_name,
+        error: shown.error,
+        default_timezone: &defaults.timezone,
+        date_format: defaults.date_format,
+        max_rows: MAX_IMPORT_ROWS,
     };
-    render_status(status, "console/clients/import.html.j2", ctx, session)
+    render_status(status, &view, session)
+}
+
+/// The import page: the form, a preview (`plan`), or what an import did (`result`).
+#[derive(Serialize)]
+struct ImportView<'a> {
+    plan: Option<&'a ImportPlan>,
+    result: Option<&'a ImportPlan>,
+    /// The file, carried on by the preview's form.
+    file_data: String,
+    file_name: String,
+    error: Option<String>,
+    default_timezone: &'a str,
+    date_format: &'static str,
+    max_rows: usize,
+}
+
+impl View for ImportView<'_> {
+    const TEMPLATE: &'static str = "console/clients/import.html.j2";
 }
 
 /// GET /console/clients/import: the upload form.

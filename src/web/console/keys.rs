@@ -4,7 +4,6 @@
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{get, post, web, HttpResponse};
-use minijinja::context;
 use serde::{Deserialize, Serialize};
 
 use super::{local_time, render, render_status, see_other, FormErrors, OwnerSession};
@@ -12,7 +11,7 @@ use crate::domain::Zone;
 use crate::http::AppState;
 use crate::service::api_keys::{self, KeyView};
 use crate::service::{clinics, Services};
-use crate::web::pages::PageError;
+use crate::web::pages::{PageError, View};
 
 /// A key as the list shows it.
 #[derive(Debug, Serialize)]
@@ -57,6 +56,34 @@ struct Shown<'a> {
     revoked: bool,
 }
 
+/// The keys, the form, and (on the answer to it) the new key with its secret.
+#[derive(Serialize)]
+struct KeysView<'a> {
+    keys: Vec<KeyRow>,
+    form: &'a CreateForm,
+    errors: FormErrors,
+    created: Option<KeyRow>,
+    /// Shown once, on the answer that created the key.
+    secret: Option<String>,
+    revoked: bool,
+    /// Where the API is, for the examples.
+    public_url: &'a str,
+}
+
+impl View for KeysView<'_> {
+    const TEMPLATE: &'static str = "console/keys.html.j2";
+}
+
+/// "Revoke this key?"
+#[derive(Serialize)]
+struct RevokeView {
+    key: KeyRow,
+}
+
+impl View for RevokeView {
+    const TEMPLATE: &'static str = "console/key_revoke.html.j2";
+}
+
 async fn page(
     s: &Services,
     session: &super::ConsoleSession,
@@ -72,20 +99,16 @@ async fn page(
         Some((key, secret)) => (Some(key), Some(secret)),
         None => (None, None),
     };
-    let mut response = render_status(
-        shown.status,
-        "console/keys.html.j2",
-        context! {
-            keys => keys,
-            form => shown.form,
-            errors => shown.errors,
-            created => created,
-            secret => secret,
-            revoked => shown.revoked,
-            public_url => s.settings.server.public_url.as_str().trim_end_matches('/'),
-        },
-        session,
-    );
+    let view = KeysView {
+        keys,
+        form: shown.form,
+        errors: shown.errors,
+        created,
+        secret,
+        revoked: shown.revoked,
+        public_url: s.settings.server.public_url.as_str().trim_end_matches('/'),
+    };
+    let mut response = render_status(shown.status, &view, session);
     // The page may hold a secret: never kept by a cache (pages are no-store already).
     response.headers_mut().insert(
         header::CACHE_CONTROL,
@@ -157,11 +180,10 @@ async fn confirm_revoke(
     let s = &state.services;
     let key = api_keys::get(s, &session.clinic, path.into_inner()).await?;
     let zone = clinics::settings(s, &session.clinic).await?.timezone;
-    Ok(render(
-        "console/key_revoke.html.j2",
-        context! { key => row(key, zone) },
-        &session,
-    ))
+    let view = RevokeView {
+        key: row(key, zone),
+    };
+    Ok(render(&view, &session))
 }
 
 /// POST /console/keys/{id}/revoke

@@ -5,7 +5,7 @@
 //! - `session`: the session cookie and the [`ConsoleSession`] / [`OwnerSession`]
 //!   extractors (a request without a valid session is sent to sign in);
 //! - `guard`: the cross-site guard wrapped around the whole scope;
-//! - [`render`]: a console page inside the console layout, with its navigation;
+//! - [`render`]: a page's typed view inside the console layout, with its navigation;
 //! - [`FormErrors`]: service errors placed next to their form fields.
 
 pub mod audit;
@@ -32,7 +32,7 @@ use serde::Serialize;
 pub use session::{ConsoleSession, OwnerSession};
 
 use crate::service;
-use crate::web::pages::{self, PageError};
+use crate::web::pages::{self, PageError, View};
 
 /// Every console route, in one scope behind the cross-site guard.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -131,30 +131,48 @@ pub fn nav(session: &ConsoleSession) -> Nav {
     }
 }
 
-/// A console page (a template extending `console/layout.html.j2`) with status 200.
-/// The template gets `ctx` and `console` (the [`Nav`]).
-pub fn render(template: &str, ctx: impl Serialize, session: &ConsoleSession) -> HttpResponse {
-    render_status(StatusCode::OK, template, ctx, session)
+/// A console page's view inside the console layout (`console/layout.html.j2`): the
+/// page's own typed view and, for someone signed in, the navigation (`console`).
+#[derive(Serialize)]
+pub struct Layout<'a, V> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    console: Option<Nav>,
+    #[serde(flatten)]
+    page: &'a V,
+}
+
+impl<'a, V: View> Layout<'a, V> {
+    /// The page with the navigation of `session`, or without (someone not signed in).
+    pub fn new(page: &'a V, session: Option<&ConsoleSession>) -> Self {
+        Layout {
+            console: session.map(nav),
+            page,
+        }
+    }
+}
+
+impl<V: View> View for Layout<'_, V> {
+    const TEMPLATE: &'static str = V::TEMPLATE;
+}
+
+/// A console page with status 200.
+pub fn render(view: &impl View, session: &ConsoleSession) -> HttpResponse {
+    render_status(StatusCode::OK, view, session)
 }
 
 /// [`render`] with another status (422 for a form sent back with errors).
 pub fn render_status(
     status: StatusCode,
-    template: &str,
-    ctx: impl Serialize,
+    view: &impl View,
     session: &ConsoleSession,
 ) -> HttpResponse {
-    let ctx = minijinja::context! {
-        console => nav(session),
-        ..minijinja::Value::from_serialize(&ctx)
-    };
-    pages::page(status, template, ctx)
+    pages::page(status, &Layout::new(view, Some(session)))
 }
 
 /// A console page for someone not signed in (the sign-in pages): the console layout
 /// without navigation.
-pub fn render_public(status: StatusCode, template: &str, ctx: impl Serialize) -> HttpResponse {
-    pages::page(status, template, ctx)
+pub fn render_public(status: StatusCode, view: &impl View) -> HttpResponse {
+    pages::page(status, view)
 }
 
 /// 303 See Other to `location`: the answer to a form post that worked.

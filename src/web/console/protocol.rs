@@ -21,10 +21,10 @@ use crate::domain::protocol::{Protocol, ProtocolOverrides};
 use crate::http::AppState;
 use crate::service::clinics::{self, ClinicProtocol};
 use crate::service::protocol_basics::{self, Basics};
-use crate::service::protocol_edit::{self, RuleForm};
+use crate::service::protocol_edit::{self, Preview, RuleForm};
 use crate::service::{ClinicRef, Error, Services};
 use crate::web::dates::{human_date, human_time};
-use crate::web::pages::{self, PageError};
+use crate::web::pages::{self, PageError, View};
 use crate::web::timeline;
 use form::{rows, submitted, RuleRow, Submitted};
 
@@ -61,37 +61,73 @@ fn document_of(current: &ClinicProtocol) -> String {
     serde_json::to_string_pretty(&current.overrides).unwrap_or_else(|_| "{}".into())
 }
 
-fn preview_ctx(s: &Services, preview: &Result<(Protocol, bool), String>) -> minijinja::Value {
+/// The preview section (`console/protocol/preview.html.j2`, inside the page or alone):
+/// a sample client's first days, or why there are none.
+#[derive(Serialize)]
+struct PreviewView {
+    /// No days when the draft cannot be previewed.
+    preview: Preview,
+    preview_error: Option<String>,
+    #[serde(flatten)]
+    sample: Option<Sample>,
+}
+
+impl View for PreviewView {
+    const TEMPLATE: &'static str = "console/protocol/preview.html.j2";
+}
+
+/// What a preview shows besides its days.
+#[derive(Serialize)]
+struct Sample {
+    preview_svg: String,
+    /// An unsaved draft, not the saved protocol.
+    draft: bool,
+    day_names: Vec<String>,
+    session_names: Vec<String>,
+    // The days that follow from others, for the page's script.
+    draft_basics: Basics,
+    draft_rules: Vec<RuleForm>,
+}
+
+fn preview_view(s: &Services, preview: &Result<(Protocol, bool), String>) -> PreviewView {
     let start = s.now().date_naive();
-    match preview {
-        Ok((protocol, draft)) => match protocol_edit::preview(protocol, start) {
-            Ok(preview) => {
-                let svg = timeline::svg(&preview.days, None, "en", "preview");
-                let day_names: Vec<String> = preview
-                    .days
-                    .iter()
-                    .map(|d| human_date(d.date, start))
-                    .collect();
-                let session_names: Vec<String> = preview
-                    .sessions
-                    .iter()
-                    .map(|d| human_date(*d, start))
-                    .collect();
-                minijinja::context! {
-                    preview => preview, preview_svg => svg, draft => draft,
-                    day_names => day_names, session_names => session_names,
-                    preview_error => None::<String>,
-                    // The days that follow from others, for the page's script.
-                    draft_basics => protocol_basics::basics_of(protocol),
-                    draft_rules => protocol_edit::form_of(protocol),
-                }
-            }
-            Err(e) => minijinja::context! { preview_error => e.to_string() },
+    let refused = |why: String| PreviewView {
+        preview: Preview {
+            sessions: Vec::new(),
+            planned_sessions: 0,
+            days: Vec::new(),
         },
-        Err(why) => minijinja::context! {
-            preview_error => why,
-            preview => minijinja::context! { days => Vec::<()>::new() },
-        },
+        preview_error: Some(why),
+        sample: None,
+    };
+    let (protocol, draft) = match preview {
+        Ok((protocol, draft)) => (protocol, *draft),
+        Err(why) => return refused(why.clone()),
+    };
+    let preview = match protocol_edit::preview(protocol, start) {
+        Ok(preview) => preview,
+        Err(e) => return refused(e.to_string()),
+    };
+    let sample = Sample {
+        preview_svg: timeline::svg(&preview.days, None, "en", "preview"),
+        draft,
+        day_names: preview
+            .days
+            .iter()
+            .map(|d| human_date(d.date, start))
+            .collect(),
+        session_names: preview
+            .sessions
+            .iter()
+            .map(|d| human_date(*d, start))
+            .collect(),
+        draft_basics: protocol_basics::basics_of(protocol),
+        draft_rules: protocol_edit::form_of(protocol),
+    };
+    PreviewView {
+        preview,
+        preview_error: None,
+        sample: Some(sample),
     }
 }
 
@@ -130,25 +166,47 @@ async fn render_page(
     state: PageState,
 ) -> Result<HttpResponse, PageError> {
     let current = clinics::protocol(s, &session.clinic).await?;
-    let ctx = minijinja::context! {
-        mode => state.mode,
-        can_edit => protocol_edit::may_edit(&session.clinic.actor),
-        is_default => current.overrides == serde_json::json!({}),
-        basics => state.basics.unwrap_or_else(|| protocol_basics::basics_of(&current.effective)),
-        default_basics => protocol_basics::basics_of(&Protocol::default_protocol()),
-        rules => state.rules.unwrap_or_else(|| rows(protocol_edit::form_of(&current.effective))),
-        document => state.document.unwrap_or_else(|| document_of(&current)),
-        errors => state.errors,
-        history => history_rows(s, &session.clinic).await?,
-        notice => state.notice,
-        ..preview_ctx(s, &state.preview)
+    let view = ProtocolView {
+        mode: state.mode,
+        can_edit: protocol_edit::may_edit(&session.clinic.actor),
+        is_default: current.overrides == serde_json::json!({}),
+        basics: state
+            .basics
+            .unwrap_or_else(|| protocol_basics::basics_of(&current.effective)),
+        default_basics: protocol_basics::basics_of(&Protocol::default_protocol()),
+        rules: state
+            .rules
+            .unwrap_or_else(|| rows(protocol_edit::form_of(&current.effective))),
+        document: state.document.unwrap_or_else(|| document_of(&current)),
+        errors: state.errors,
+        history: history_rows(s, &session.clinic).await?,
+        notice: state.notice,
+        preview: preview_view(s, &state.preview),
     };
-    Ok(render_status(
-        status,
-        "console/protocol/page.html.j2",
-        ctx,
-        session,
-    ))
+    Ok(render_status(status, &view, session))
+}
+
+/// The protocol page: the saved protocol (or the form as typed), its history, a preview.
+#[derive(Serialize)]
+struct ProtocolView {
+    /// Which form is open: `basic`, `rules` or `document`.
+    mode: &'static str,
+    can_edit: bool,
+    /// The clinic follows the built-in protocol.
+    is_default: bool,
+    basics: Basics,
+    default_basics: Basics,
+    rules: Vec<RuleRow>,
+    document: String,
+    errors: FormErrors,
+    history: Vec<HistoryRow>,
+    notice: Option<&'static str>,
+    #[serde(flatten)]
+    preview: PreviewView,
+}
+
+impl View for ProtocolView {
+    const TEMPLATE: &'static str = "console/protocol/page.html.j2";
 }
 
 #[derive(Debug, Deserialize)]
@@ -316,11 +374,7 @@ async fn preview_draft(
             }
             Err(e) => return Err(e.into()),
         };
-        return Ok(pages::page(
-            status,
-            "console/protocol/preview.html.j2",
-            preview_ctx(s, &preview),
-        ));
+        return Ok(pages::page(status, &preview_view(s, &preview)));
     }
     match draft {
         Ok((_, protocol)) => {

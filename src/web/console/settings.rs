@@ -3,15 +3,14 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpResponse};
-use minijinja::context;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{
     render, render_status, see_other, zone_names, ConsoleSession, FormErrors, OwnerSession,
 };
 use crate::http::AppState;
-use crate::service::clinics::{self, SettingsInput};
-use crate::web::pages::PageError;
+use crate::service::clinics::{self, ClinicSettings, SettingsInput};
+use crate::web::pages::{PageError, View};
 
 const FIELDS: &[&str] = &["name", "reply_to", "timezone", "reminder_time"];
 
@@ -34,25 +33,53 @@ async fn show(
         timezone: current.timezone.to_string(),
         reminder_time: current.reminder_time.to_string(),
     };
-    Ok(render(
-        "console/settings.html.j2",
-        context! {
-            settings => current,
-            form => form_view(&form),
-            errors => FormErrors::default(),
-            saved => flags.saved.is_some(),
-            zones => zone_names(),
-        },
-        &session,
-    ))
+    let view = SettingsView::new(current, &form, FormErrors::default(), flags.saved.is_some());
+    Ok(render(&view, &session))
 }
 
-fn form_view(form: &SettingsInput) -> minijinja::Value {
-    context! {
-        name => form.name,
-        reply_to => form.reply_to,
-        timezone => form.timezone,
-        reminder_time => form.reminder_time,
+/// The settings as saved, and the form (as saved, or as typed and refused).
+#[derive(Serialize)]
+struct SettingsView<'a> {
+    settings: ClinicSettings,
+    form: FormView<'a>,
+    errors: FormErrors,
+    saved: bool,
+    /// Every IANA zone name, for the time zone's `<datalist>`.
+    zones: Vec<&'static str>,
+}
+
+impl View for SettingsView<'_> {
+    const TEMPLATE: &'static str = "console/settings.html.j2";
+}
+
+/// The form's values as typed.
+#[derive(Serialize)]
+struct FormView<'a> {
+    name: &'a str,
+    reply_to: &'a str,
+    timezone: &'a str,
+    reminder_time: &'a str,
+}
+
+impl<'a> SettingsView<'a> {
+    fn new(
+        settings: ClinicSettings,
+        form: &'a SettingsInput,
+        errors: FormErrors,
+        saved: bool,
+    ) -> Self {
+        SettingsView {
+            settings,
+            form: FormView {
+                name: &form.name,
+                reply_to: &form.reply_to,
+                timezone: &form.timezone,
+                reminder_time: &form.reminder_time,
+            },
+            errors,
+            saved,
+            zones: zone_names(),
+        }
     }
 }
 
@@ -87,16 +114,10 @@ async fn save(
         Err(errors) => {
             let errors = FormErrors::sort(errors, FIELDS)?;
             let current = clinics::settings(&state.services, &session.clinic).await?;
+            let view = SettingsView::new(current, &form, errors, false);
             Ok(render_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "console/settings.html.j2",
-                context! {
-                    settings => current,
-                    form => form_view(&form),
-                    errors => errors,
-                    saved => false,
-                    zones => zone_names(),
-                },
+                &view,
                 &session,
             ))
         }

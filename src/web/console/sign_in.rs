@@ -4,8 +4,7 @@
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use minijinja::context;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::session::{self, token_of, ConsoleSession};
 use super::{render_public, see_other, FormErrors};
@@ -13,7 +12,51 @@ use crate::http::limit::{self, Limited};
 use crate::http::AppState;
 use crate::service::staff::Resolved;
 use crate::service::{self, sign_in, staff};
-use crate::web::pages::{ErrorPage, PageError};
+use crate::web::pages::{ErrorPage, PageError, View};
+
+/// The email form.
+#[derive(Serialize)]
+struct SignInView {
+    /// Where the link leads once used.
+    next: String,
+    email: String,
+    /// Why the form is shown (signed out, session ended).
+    notice: Option<&'static str>,
+    errors: FormErrors,
+    /// How long a link works.
+    minutes: u32,
+}
+
+impl View for SignInView {
+    const TEMPLATE: &'static str = "console/sign_in.html.j2";
+}
+
+/// "Check your email".
+#[derive(Serialize)]
+struct SentView<'a> {
+    email: &'a str,
+    /// The form again, to ask for another link.
+    again: String,
+    minutes: u32,
+}
+
+impl View for SentView<'_> {
+    const TEMPLATE: &'static str = "console/sign_in_sent.html.j2";
+}
+
+/// The emailed link's page: whom it signs in, and the button that does.
+#[derive(Serialize)]
+struct LinkView {
+    token: String,
+    next: String,
+    staff_name: String,
+    staff_email: String,
+    clinic_name: String,
+}
+
+impl View for LinkView {
+    const TEMPLATE: &'static str = "console/sign_in_link.html.j2";
+}
 
 /// Where a sign-in leads when it was not told: the console's home.
 pub const HOME: &str = "/console";
@@ -80,17 +123,14 @@ async fn form(
         (_, Some(_)) => Some("You have signed out."),
         _ => None,
     };
-    Ok(render_public(
-        StatusCode::OK,
-        "console/sign_in.html.j2",
-        context! {
-            next => next,
-            email => "",
-            notice => notice,
-            errors => FormErrors::default(),
-            minutes => minutes(&state),
-        },
-    ))
+    let view = SignInView {
+        next,
+        email: String::new(),
+        notice,
+        errors: FormErrors::default(),
+        minutes: minutes(&state),
+    };
+    Ok(render_public(StatusCode::OK, &view))
 }
 
 #[derive(Debug, Deserialize)]
@@ -114,28 +154,23 @@ async fn request_link(
     let next = safe_next(next.as_deref());
     let destination = (next != HOME).then(|| next.clone());
     match sign_in::request(&state.services, &email, destination.clone()).await {
-        Ok(()) => Ok(render_public(
-            StatusCode::OK,
-            "console/sign_in_sent.html.j2",
-            context! {
-                email => email.trim(),
-                again => session::sign_in_location(destination.as_deref(), false),
-                minutes => minutes(&state),
-            },
-        )),
+        Ok(()) => {
+            let view = SentView {
+                email: email.trim(),
+                again: session::sign_in_location(destination.as_deref(), false),
+                minutes: minutes(&state),
+            };
+            Ok(render_public(StatusCode::OK, &view))
+        }
         Err(error @ service::Error::Invalid { .. }) => {
-            let errors = FormErrors::sort(vec![error], &["email"])?;
-            Ok(render_public(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "console/sign_in.html.j2",
-                context! {
-                    next => next,
-                    email => email,
-                    notice => None::<&str>,
-                    errors => errors,
-                    minutes => minutes(&state),
-                },
-            ))
+            let view = SignInView {
+                next,
+                errors: FormErrors::sort(vec![error], &["email"])?,
+                email,
+                notice: None,
+                minutes: minutes(&state),
+            };
+            Ok(render_public(StatusCode::UNPROCESSABLE_ENTITY, &view))
         }
         Err(other) => Err(other.into()),
     }
@@ -176,17 +211,14 @@ async fn open_link(
     let info = sign_in::check(&state.services, token.clone())
         .await
         .map_err(link_error)?;
-    Ok(render_public(
-        StatusCode::OK,
-        "console/sign_in_link.html.j2",
-        context! {
-            token => token,
-            next => safe_next(query.next.as_deref()),
-            staff_name => info.staff_name,
-            staff_email => info.staff_email,
-            clinic_name => info.clinic_name,
-        },
-    ))
+    let view = LinkView {
+        token,
+        next: safe_next(query.next.as_deref()),
+        staff_name: info.staff_name,
+        staff_email: info.staff_email,
+        clinic_name: info.clinic_name,
+    };
+    Ok(render_public(StatusCode::OK, &view))
 }
 
 #[derive(Debug, Deserialize)]

@@ -4,7 +4,6 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpResponse};
-use minijinja::context;
 use serde::{Deserialize, Serialize};
 
 use super::{local_time, render, render_status, see_other, FormErrors, OwnerSession};
@@ -12,7 +11,7 @@ use crate::domain::Zone;
 use crate::http::AppState;
 use crate::service::staff::{self, InviteInput, Member};
 use crate::service::{self, clinics, Services};
-use crate::web::pages::PageError;
+use crate::web::pages::{PageError, View};
 
 const FIELDS: &[&str] = &["name", "email", "role"];
 
@@ -76,19 +75,42 @@ async fn list_page(
         .into_iter()
         .map(|m| row(m, &session.member.id, zone))
         .collect();
-    Ok(render_status(
-        status,
-        "console/staff.html.j2",
-        context! {
-            members => members,
-            form => form,
-            errors => errors,
-            invited => flags.invited.is_some(),
-            removed => flags.removed.is_some(),
-            invitation_valid_for => service::sign_in::spoken(s.settings.console.invitation_lifetime()),
-        },
-        session,
-    ))
+    let view = StaffView {
+        members,
+        form,
+        errors,
+        invited: flags.invited.is_some(),
+        removed: flags.removed.is_some(),
+        invitation_valid_for: service::sign_in::spoken(s.settings.console.invitation_lifetime()),
+    };
+    Ok(render_status(status, &view, session))
+}
+
+/// The accounts, and the invitation form (as typed, when refused).
+#[derive(Serialize)]
+struct StaffView<'a> {
+    members: Vec<MemberRow>,
+    form: &'a InviteForm,
+    errors: FormErrors,
+    invited: bool,
+    removed: bool,
+    /// How long an invitation's link works, in words.
+    invitation_valid_for: String,
+}
+
+impl View for StaffView<'_> {
+    const TEMPLATE: &'static str = "console/staff.html.j2";
+}
+
+/// "Remove this account?", with the refusal when removing was refused.
+#[derive(Serialize)]
+struct RemoveView {
+    member: MemberRow,
+    error: Option<String>,
+}
+
+impl View for RemoveView {
+    const TEMPLATE: &'static str = "console/staff_remove.html.j2";
 }
 
 /// GET /console/staff
@@ -149,11 +171,11 @@ async fn confirm_remove(
 ) -> Result<HttpResponse, PageError> {
     let member = staff::get(&state.services, &session.clinic, path.into_inner()).await?;
     let zone = zone(&state.services, &session).await?;
-    Ok(render(
-        "console/staff_remove.html.j2",
-        context! { member => row(member, &session.member.id, zone), error => None::<String> },
-        &session,
-    ))
+    let view = RemoveView {
+        member: row(member, &session.member.id, zone),
+        error: None,
+    };
+    Ok(render(&view, &session))
 }
 
 /// POST /console/staff/{id}/remove
@@ -169,12 +191,11 @@ async fn remove(
         Err(service::Error::Conflict(why)) => {
             let member = staff::get(&state.services, &session.clinic, id).await?;
             let zone = zone(&state.services, &session).await?;
-            Ok(render_status(
-                StatusCode::CONFLICT,
-                "console/staff_remove.html.j2",
-                context! { member => row(member, &session.member.id, zone), error => why },
-                &session,
-            ))
+            let view = RemoveView {
+                member: row(member, &session.member.id, zone),
+                error: Some(why),
+            };
+            Ok(render_status(StatusCode::CONFLICT, &view, &session))
         }
         Err(other) => Err(other.into()),
     }

@@ -16,7 +16,7 @@ use crate::http::AppState;
 use crate::service::roster::{self, ClientRow};
 use crate::service::sessions::{self, NewSessionInput};
 use crate::service::{clients, clinics, invitations, notes, validate, Error};
-use crate::web::pages::PageError;
+use crate::web::pages::{PageError, View};
 
 /// The groups of the page, by the id their forms send back.
 const GROUPS: [&str; 4] = ["windows", "overdue", "failing", "invitations"];
@@ -98,48 +98,102 @@ async fn page(
     let s = &state.services;
     let work = roster::today(s, &session.clinic).await?;
     let zone = clinics::settings(s, &session.clinic).await?.timezone;
-    let rows = |rows: &[ClientRow]| rows.iter().map(|r| row_view(r, zone)).collect::<Vec<_>>();
-    let ctx = minijinja::context! {
-        today => minijinja::context! {
-            windows_open => rows(&work.windows_open),
-            overdue => rows(&work.overdue),
-            reminders_failing => rows(&work.reminders_failing),
-            invitations_waiting => rows(&work.invitations_waiting),
-            clients => work.clients,
+    let view = TodayView {
+        today: Groups {
+            windows_open: rows(&work.windows_open, zone),
+            overdue: rows(&work.overdue, zone),
+            reminders_failing: rows(&work.reminders_failing, zone),
+            invitations_waiting: rows(&work.invitations_waiting, zone),
+            clients: work.clients,
         },
-        notice => notice,
-        row_error => error,
+        notice,
+        row_error: error,
     };
-    Ok(render_status(status, "console/today.html.j2", ctx, session))
+    Ok(render_status(status, &view, session))
 }
 
-/// A row with its dates in words.
-fn row_view(row: &ClientRow, zone: Zone) -> minijinja::Value {
+/// The page: its groups of rows, a confirmation or a refusal.
+#[derive(Serialize)]
+struct TodayView<'a> {
+    today: Groups<'a>,
+    notice: Option<String>,
+    row_error: Option<RowError>,
+}
+
+impl View for TodayView<'_> {
+    const TEMPLATE: &'static str = "console/today.html.j2";
+}
+
+#[derive(Serialize)]
+struct Groups<'a> {
+    windows_open: Vec<RowView<'a>>,
+    overdue: Vec<RowView<'a>>,
+    reminders_failing: Vec<RowView<'a>>,
+    invitations_waiting: Vec<RowView<'a>>,
+    /// How many clients the clinic has (none: the page says how to start).
+    clients: usize,
+}
+
+/// A row: the roster's row, with its dates in words.
+#[derive(Serialize)]
+struct RowView<'a> {
+    #[serde(flatten)]
+    row: &'a ClientRow,
+    window: Option<WindowWords>,
+    invited_on: Option<String>,
+    reminder_on: Option<String>,
+    contacted: Option<ContactedWords>,
+    accepted: bool,
+    invitation_words: &'static str,
+    reminder_words: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct WindowWords {
+    from: String,
+    to: String,
+}
+
+#[derive(Serialize)]
+struct ContactedWords {
+    when: String,
+    by: String,
+}
+
+fn rows(rows: &[ClientRow], zone: Zone) -> Vec<RowView<'_>> {
+    rows.iter().map(|r| row_view(r, zone)).collect()
+}
+
+fn row_view(row: &ClientRow, zone: Zone) -> RowView<'_> {
     let words = |d: NaiveDate| human_date(d, row.today);
-    minijinja::context! {
-        window => row.next_session_window.map(|w| minijinja::context! {
-            from => words(w.from), to => words(w.to),
+    RowView {
+        window: row.next_session_window.map(|w| WindowWords {
+            from: words(w.from),
+            to: words(w.to),
         }),
-        invited_on => row.invitation_issued_at.map(|at| words(at.and_utc().with_timezone(&zone.tz()).date_naive())),
-        reminder_on => row.last_reminder.as_ref().map(|r| words(r.local_date)),
-        contacted => row.last_contact.as_ref().map(|c| minijinja::context! {
-            when => short_time(c.at, zone), by => c.by,
+        invited_on: row
+            .invitation_issued_at
+            .map(|at| words(at.and_utc().with_timezone(&zone.tz()).date_naive())),
+        reminder_on: row.last_reminder.as_ref().map(|r| words(r.local_date)),
+        contacted: row.last_contact.as_ref().map(|c| ContactedWords {
+            when: short_time(c.at, zone),
+            by: c.by.clone(),
         }),
-        accepted => row.invitation == InvitationStatus::Accepted,
-        invitation_words => match row.invitation {
+        accepted: row.invitation == InvitationStatus::Accepted,
+        invitation_words: match row.invitation {
             InvitationStatus::Pending => "the email is queued",
             InvitationStatus::Sent => "the email went out",
             InvitationStatus::Failed => "the email failed",
             InvitationStatus::Accepted => "accepted",
         },
-        reminder_words => row.last_reminder.as_ref().map(|r| match r.status {
+        reminder_words: row.last_reminder.as_ref().map(|r| match r.status {
             DeliveryStatus::Retry => "being retried",
             DeliveryStatus::Failed => "failed",
             DeliveryStatus::Dead => "failed; no more tries",
             DeliveryStatus::Expired => "not sent before the day ended",
             _ => "",
         }),
-        ..minijinja::Value::from_serialize(row)
+        row,
     }
 }
 

@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use super::super::{render_status, ConsoleSession};
 use super::notice;
 use crate::http::AppState;
-use crate::service::roster::{self, Filter, ListQuery};
+use crate::service::roster::{self, ClientRow, Filter, ListQuery};
 use crate::service::Error;
-use crate::web::pages::PageError;
+use crate::web::pages::{PageError, View};
 
 #[derive(Debug, Deserialize)]
 pub struct ListParams {
@@ -24,6 +24,26 @@ struct FilterOption {
     id: &'static str,
     label: &'static str,
     count: usize,
+}
+
+/// The list page: the search as typed, the filters with their counts, one page of rows.
+#[derive(Serialize)]
+struct ListView {
+    q: String,
+    filter: &'static str,
+    filters: Vec<FilterOption>,
+    error: Option<String>,
+    rows: Vec<ClientRow>,
+    page: u32,
+    pages: u32,
+    matching: usize,
+    prev_href: Option<String>,
+    next_href: Option<String>,
+    notice: Option<&'static str>,
+}
+
+impl View for ListView {
+    const TEMPLATE: &'static str = "console/clients/list.html.j2";
 }
 
 fn list_href(q: &str, filter: Filter, page: u32) -> String {
@@ -93,25 +113,20 @@ pub async fn list(
     } else {
         StatusCode::OK
     };
-    let ctx = minijinja::context! {
-        q => q,
-        filter => filter.as_str(),
-        filters => filters,
-        error => error,
-        rows => listing.rows,
-        page => listing.page,
-        pages => listing.pages,
-        matching => listing.matching,
-        prev_href => (listing.page > 1).then(|| list_href(&q, filter, listing.page - 1)),
-        next_href => (listing.page < listing.pages).then(|| list_href(&q, filter, listing.page + 1)),
-        notice => notice(params.done.as_deref()),
+    let view = ListView {
+        prev_href: (listing.page > 1).then(|| list_href(&q, filter, listing.page - 1)),
+        next_href: (listing.page < listing.pages).then(|| list_href(&q, filter, listing.page + 1)),
+        q,
+        filter: filter.as_str(),
+        filters,
+        error,
+        rows: listing.rows,
+        page: listing.page,
+        pages: listing.pages,
+        matching: listing.matching,
+        notice: notice(params.done.as_deref()),
     };
-    Ok(render_status(
-        status,
-        "console/clients/list.html.j2",
-        ctx,
-        &session,
-    ))
+    Ok(render_status(status, &view, &session))
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use super::super::{render_status, see_other, ConsoleSession, FormErrors};
 use crate::http::AppState;
 use crate::service::clients::{self, Defaults, NewClientInput, Onboarded};
 use crate::service::{Error, FieldError};
-use crate::web::pages::PageError;
+use crate::web::pages::{PageError, View};
 
 /// The onboarding form as typed.
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -40,12 +40,25 @@ fn onboard_page(
     errors: &FormErrors,
     session: &ConsoleSession,
 ) -> HttpResponse {
-    let ctx = minijinja::context! {
-        form => form,
-        errors => errors,
-        timezones => chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect::<Vec<_>>(),
+    let view = OnboardView {
+        form,
+        errors,
+        timezones: super::super::zone_names(),
     };
-    render_status(status, "console/clients/new.html.j2", ctx, session)
+    render_status(status, &view, session)
+}
+
+/// The onboarding form as typed, its errors next to their fields.
+#[derive(Serialize)]
+struct OnboardView<'a> {
+    form: &'a OnboardForm,
+    errors: &'a FormErrors,
+    /// Every IANA zone name, for the time zone's `<datalist>`.
+    timezones: Vec<&'static str>,
+}
+
+impl View for OnboardView<'_> {
+    const TEMPLATE: &'static str = "console/clients/new.html.j2";
 }
 
 /// GET /console/clients/new: the onboarding form, time zone and planned sessions

@@ -103,6 +103,19 @@ impl Services {
 
 /// Opens the pool and applies pending migrations.
 pub fn prepare_database(settings: &Settings) -> Result<DbPool, StartupError> {
+    let (pool, applied) = open_and_migrate(settings)?;
+    if !applied.is_empty() {
+        tracing::info!(migrations = ?applied, "applied database migrations");
+    }
+    Ok(pool)
+}
+
+/// Applies pending migrations (`smp-aftercare migrate`); the names of those applied.
+pub fn migrate(settings: &Settings) -> Result<Vec<String>, StartupError> {
+    Ok(open_and_migrate(settings)?.1)
+}
+
+fn open_and_migrate(settings: &Settings) -> Result<(DbPool, Vec<String>), StartupError> {
     let new_file = match settings.database.backend() {
         Ok(db::DatabaseUrl::Sqlite(path)) if !path.exists() => Some(path),
         _ => None,
@@ -117,10 +130,7 @@ pub fn prepare_database(settings: &Settings) -> Result<DbPool, StartupError> {
         message: e.to_string(),
     })?;
     let applied = db::run_migrations(&mut conn)?;
-    if !applied.is_empty() {
-        tracing::info!(migrations = ?applied, "applied database migrations");
-    }
-    Ok(pool)
+    Ok((pool, applied))
 }
 
 /// The deployment's one key pair: the operator's if configured, else the one stored in

@@ -9,9 +9,9 @@ use std::pin::Pin;
 use actix_web::{web, FromRequest, HttpRequest};
 
 use super::{ApiError, AppState};
-use crate::db::clients::Client;
 use crate::http::bearer;
-use crate::service::{client_auth, clinics, ClinicRef};
+use crate::service::client_auth::{self, Authenticated};
+use crate::service::{clinics, ClinicRef};
 
 /// The clinic of the request's API key.
 #[derive(Debug, Clone)]
@@ -19,7 +19,7 @@ pub struct AuthenticatedClinic(pub ClinicRef);
 
 /// The client of the request's access token.
 #[derive(Debug, Clone)]
-pub struct AuthenticatedClient(pub Client);
+pub struct AuthenticatedClient(pub Authenticated);
 
 /// A client access token, not yet checked: for the hottest reads, whose service
 /// authenticates it in the same database call as the read (see `days::my_day`). A

@@ -45,7 +45,7 @@ pub async fn status(
     state: web::Data<AppState>,
     me: AuthenticatedClient,
 ) -> Result<HttpResponse, ApiError> {
-    let status = calendar::status(&state.services, me.0.id).await?;
+    let status = calendar::status(&state.services, me.0.id().to_string()).await?;
     Ok(HttpResponse::Ok().json(CalendarFeedStatus {
         active: status.created_at.is_some(),
         created_at: status.created_at,
@@ -64,7 +64,7 @@ pub async fn issue(
     state: web::Data<AppState>,
     me: AuthenticatedClient,
 ) -> Result<HttpResponse, ApiError> {
-    let issued = calendar::issue(&state.services, me.0.id).await?;
+    let issued = calendar::issue(&state.services, me.0.id().to_string()).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(CalendarFeedIssued {
@@ -86,7 +86,7 @@ pub async fn revoke(
     state: web::Data<AppState>,
     me: AuthenticatedClient,
 ) -> Result<HttpResponse, ApiError> {
-    calendar::revoke(&state.services, me.0.id).await?;
+    calendar::revoke(&state.services, me.0.id().to_string()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

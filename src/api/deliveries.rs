@@ -7,9 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::auth::{AuthenticatedClient, AuthenticatedClinic};
 use super::{ApiError, AppState};
-use crate::db::deliveries::Delivery;
 use crate::domain::{Channel, DeliveryStatus};
-use crate::service::history::{self, Whose};
+use crate::service::history::{self, DeliveryRecord, Whose};
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DeliveryView {
@@ -36,8 +35,8 @@ pub struct DeliveryView {
     pub last_error: Option<String>,
 }
 
-impl From<Delivery> for DeliveryView {
-    fn from(d: Delivery) -> Self {
+impl From<DeliveryRecord> for DeliveryView {
+    fn from(d: DeliveryRecord) -> Self {
         let subscription_id = (d.channel == Channel::Push).then(|| d.target.clone());
         DeliveryView {
             id: d.id,
@@ -49,8 +48,8 @@ impl From<Delivery> for DeliveryView {
             status: d.status,
             correction: d.correction,
             attempts: d.attempts,
-            send_at: d.send_at.and_utc(),
-            sent_at: d.sent_at.map(|t| t.and_utc()),
+            send_at: d.send_at,
+            sent_at: d.sent_at,
             last_error: d.last_error,
         }
     }
@@ -121,7 +120,7 @@ pub async fn mine(
     me: AuthenticatedClient,
     query: web::Query<HistoryQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let whose = Whose::Me(me.0.id);
+    let whose = Whose::Me(me.0.id().to_string());
     Ok(page(
         history::page(&state.services, whose, query.into_inner().into()).await?,
     ))

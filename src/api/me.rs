@@ -78,7 +78,7 @@ pub async fn update_preferences(
         locale: input.locale,
         muted: input.muted,
     };
-    let bundle = preferences::update(&state.services, client.0.id, input).await?;
+    let bundle = preferences::update(&state.services, client.0.id().to_string(), input).await?;
     Ok(HttpResponse::Ok().json(ClientView::for_client(&bundle)))
 }
 

@@ -63,7 +63,7 @@ pub async fn subscribe(
         p256dh: input.keys.0.p256dh,
         auth: input.keys.0.auth,
     };
-    let (stored, created) = push::register(&state.services, me.0.id, input).await?;
+    let (stored, created) = push::register(&state.services, me.0.id().to_string(), input).await?;
     let view = SubscriptionView::from(&stored);
     Ok(if created {
         HttpResponse::Created().json(view)
@@ -84,7 +84,7 @@ pub async fn list(
     state: web::Data<AppState>,
     me: AuthenticatedClient,
 ) -> Result<HttpResponse, ApiError> {
-    let rows = push::list(&state.services, me.0.id).await?;
+    let rows = push::list(&state.services, me.0.id().to_string()).await?;
     let items: Vec<SubscriptionView> = rows.iter().map(SubscriptionView::from).collect();
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }
@@ -103,6 +103,6 @@ pub async fn unsubscribe(
     me: AuthenticatedClient,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    push::remove(&state.services, me.0.id, path.into_inner()).await?;
+    push::remove(&state.services, me.0.id().to_string(), path.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

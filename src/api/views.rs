@@ -3,12 +3,12 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::Serialize;
 
-use crate::db::push_subscriptions::PushSubscription;
 use crate::domain::reminders::Channels;
 use crate::domain::timeline::DayView;
 use crate::domain::{InvitationStatus, ReminderKind, ReminderTime, SpfFrequency, Zone};
 use crate::service::days::Timeline;
-use crate::service::{ClientBundle, Error};
+use crate::service::push::Subscription;
+use crate::service::{ClientRecord, Error};
 
 fn utc(at: NaiveDateTime) -> DateTime<Utc> {
     at.and_utc()
@@ -78,7 +78,7 @@ pub struct ClientView {
 
 impl ClientView {
     /// What the clinic sees.
-    pub fn for_clinic(bundle: &ClientBundle) -> ClientView {
+    pub fn for_clinic(bundle: &ClientRecord) -> ClientView {
         let client = &bundle.client;
         let mut view = ClientView::for_client(bundle);
         view.invitation = Some(InvitationView {
@@ -90,7 +90,7 @@ impl ClientView {
     }
 
     /// What a client sees of itself: no invitation internals.
-    pub fn for_client(bundle: &ClientBundle) -> ClientView {
+    pub fn for_client(bundle: &ClientRecord) -> ClientView {
         let client = &bundle.client;
         let final_date = bundle
             .plan()
@@ -136,7 +136,7 @@ impl ClientView {
     }
 
     /// The clinic's view as JSON, for responses stored for idempotent replays.
-    pub fn render_for_clinic(bundle: &ClientBundle) -> Result<String, Error> {
+    pub fn render_for_clinic(bundle: &ClientRecord) -> Result<String, Error> {
         serde_json::to_string(&ClientView::for_clinic(bundle)).map_err(Error::internal)
     }
 }
@@ -184,21 +184,21 @@ pub struct SubscriptionView {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<&PushSubscription> for SubscriptionView {
-    fn from(s: &PushSubscription) -> Self {
+impl From<&Subscription> for SubscriptionView {
+    fn from(s: &Subscription) -> Self {
         SubscriptionView {
             id: s.id.clone(),
             endpoint: s.endpoint.clone(),
-            expiration_time: s.expiration_time.map(utc),
+            expiration_time: s.expiration_time,
             status: if s.disabled_at.is_some() {
                 SubscriptionStatus::Disabled
             } else {
                 SubscriptionStatus::Active
             },
             disabled_reason: s.disabled_reason.clone(),
-            disabled_at: s.disabled_at.map(utc),
-            created_at: utc(s.created_at),
-            updated_at: utc(s.updated_at),
+            disabled_at: s.disabled_at,
+            created_at: s.created_at,
+            updated_at: s.updated_at,
         }
     }
 }

@@ -19,7 +19,6 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::Settings;
-use crate::db;
 use crate::service;
 
 #[derive(Debug, Parser)]
@@ -176,9 +175,7 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
 }
 
 fn migrate(settings: &Settings) -> Result<(), Failure> {
-    let pool = db::connect(&settings.database).map_err(Failure::runtime)?;
-    let mut conn = pool.get().map_err(Failure::runtime)?;
-    let applied = db::run_migrations(&mut conn).map_err(Failure::runtime)?;
+    let applied = crate::app::migrate(settings).map_err(Failure::runtime)?;
     if applied.is_empty() {
         println!("database is up to date");
     }

@@ -8,14 +8,41 @@ use super::{Error, Services};
 use crate::db::bundle::DayBundle;
 use crate::db::clients::{self, Client};
 use crate::db::DbConnection;
+use crate::domain::Zone;
 use crate::tokens;
 
+/// The client an access token authenticates: what a face holds and hands back to the
+/// services that act for the client. Its row (with the token hashes) stays inside the
+/// services; the faces read only what their pages need.
+#[derive(Debug, Clone)]
+pub struct Authenticated(Client);
+
+impl Authenticated {
+    pub fn id(&self) -> &str {
+        &self.0.id
+    }
+
+    pub fn locale(&self) -> &str {
+        &self.0.locale
+    }
+
+    pub fn timezone(&self) -> Zone {
+        self.0.timezone
+    }
+
+    /// The row, for the services.
+    pub(super) fn into_row(self) -> Client {
+        self.0
+    }
+}
+
 /// The client behind an access token, or None for an unknown or altered token.
-pub async fn client_by_token(s: &Services, token: String) -> Result<Option<Client>, Error> {
+pub async fn client_by_token(s: &Services, token: String) -> Result<Option<Authenticated>, Error> {
     if tokens::parse_id(CLIENT_TOKEN_KIND, &token).is_none() {
         return Ok(None);
     }
-    s.read(move |conn| client_of_token(conn, &token)).await
+    let found = s.read(move |conn| client_of_token(conn, &token)).await?;
+    Ok(found.map(Authenticated))
 }
 
 /// [`client_by_token`] on a connection.

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 
 use super::audit::{self, Action, Subject};
 use super::replan::{self, Affected};
-use super::{validate, ClientBundle, ClinicRef, Error, Services};
+use super::{validate, ClientBundle, ClientRecord, ClinicRef, Error, Services};
 use crate::db::clients::{self, ProfileChange, SessionRow};
 use crate::db::DbConnection;
 
@@ -46,15 +46,17 @@ pub async fn get(
     s: &Services,
     clinic: &ClinicRef,
     client_id: String,
-) -> Result<ClientBundle, Error> {
+) -> Result<ClientRecord, Error> {
     let clinic_id = clinic.id.clone();
-    s.read(move |conn| load_for_clinic(conn, &clinic_id, &client_id))
-        .await
+    let bundle = s
+        .read(move |conn| load_for_clinic(conn, &clinic_id, &client_id))
+        .await?;
+    Ok(bundle.into())
 }
 
 /// One page of clients and the cursor of the next page.
 pub struct ClientPage {
-    pub items: Vec<ClientBundle>,
+    pub items: Vec<ClientRecord>,
     pub next_cursor: Option<String>,
 }
 
@@ -89,7 +91,8 @@ pub fn read_page(
         let next_cursor = more
             .then(|| rows.last().map(|c| encode_cursor(&c.id)))
             .flatten();
-        let items = ClientBundle::load_page(conn, clinic_id, rows)?;
+        let bundles = ClientBundle::load_page(conn, clinic_id, rows)?;
+        let items = bundles.into_iter().map(ClientRecord::from).collect();
         Ok(ClientPage { items, next_cursor })
     })
 }
@@ -125,7 +128,7 @@ pub async fn update(
     clinic: &ClinicRef,
     client_id: String,
     input: ClientChange,
-) -> Result<ClientBundle, Error> {
+) -> Result<ClientRecord, Error> {
     let change = ProfileChange {
         email: input
             .email
@@ -189,6 +192,7 @@ pub async fn update(
         })
     })
     .await
+    .map(ClientRecord::from)
 }
 
 /// Erases the client's personal data, tokens, push subscriptions and pending

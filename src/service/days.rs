@@ -3,10 +3,9 @@
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 
-use super::client_auth::day_bundle_of_token;
+use super::client_auth::{day_bundle_of_token, Authenticated};
 use super::clients::load_for_clinic;
-use super::{validate, ClientBundle, ClinicRef, Error, Services};
-use crate::db::clients::Client;
+use super::{validate, ClientBundle, ClientRecord, ClinicRef, Error, Services};
 use crate::domain::timeline::DayView;
 
 /// Longest range `/timeline` answers in one call.
@@ -20,13 +19,13 @@ pub enum Which {
 
 /// Whose days: the signed-in client, or a client of the clinic.
 pub enum Whose {
-    Me(Box<Client>),
+    Me(Box<Authenticated>),
     OfClinic(ClinicRef, String),
 }
 
 async fn bundle(s: &Services, whose: Whose) -> Result<ClientBundle, Error> {
     s.read(move |conn| match whose {
-        Whose::Me(client) => Ok(ClientBundle::load(conn, *client)?),
+        Whose::Me(client) => Ok(ClientBundle::load(conn, client.into_row())?),
         Whose::OfClinic(clinic, id) => load_for_clinic(conn, &clinic.id, &id),
     })
     .await
@@ -89,10 +88,20 @@ pub async fn timeline(
     let from = from.map(|v| validate::date("from", v)).transpose()?;
     let to = to.map(|v| validate::date("to", v)).transpose()?;
     let bundle = bundle(s, whose).await?;
-    timeline_of(&bundle, from, to, s.now())
+    range_of(&bundle, from, to, s.now())
 }
 
+/// [`timeline`] of a client already read (the console's client page).
 pub fn timeline_of(
+    record: &ClientRecord,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    now: DateTime<Utc>,
+) -> Result<Timeline, Error> {
+    range_of(record.bundle(), from, to, now)
+}
+
+fn range_of(
     bundle: &ClientBundle,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,

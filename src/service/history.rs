@@ -1,12 +1,12 @@
 //! A client's reminder history, for the client and for their clinic: cursor pages,
 //! newest first, filtered by status, channel and local-date range.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::clients::load_for_clinic;
 use super::{ClinicRef, Error, Services};
 use crate::db::deliveries::{self, Delivery, HistoryFilter};
-use crate::domain::{Channel, DeliveryStatus};
+use crate::domain::{Channel, DeliveryKind, DeliveryStatus};
 
 /// Whose history.
 pub enum Whose {
@@ -31,8 +31,47 @@ pub struct HistoryQuery {
 
 /// One page and the cursor of the next (None on the last page).
 pub struct HistoryPage {
-    pub items: Vec<Delivery>,
+    pub items: Vec<DeliveryRecord>,
     pub next_cursor: Option<String>,
+}
+
+/// A reminder as its history shows it: what was sent, to whom, and how it went,
+/// without the row's internals (payload, lease, idempotency key).
+#[derive(Debug, Clone)]
+pub struct DeliveryRecord {
+    pub id: String,
+    pub kind: DeliveryKind,
+    pub channel: Channel,
+    /// The push subscription's id, or `email`.
+    pub target: String,
+    pub local_date: NaiveDate,
+    pub title: String,
+    pub status: DeliveryStatus,
+    /// A same-day correction rather than the day's regular message.
+    pub correction: bool,
+    pub attempts: i32,
+    pub send_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+}
+
+impl From<Delivery> for DeliveryRecord {
+    fn from(d: Delivery) -> Self {
+        DeliveryRecord {
+            id: d.id,
+            kind: d.kind,
+            channel: d.channel,
+            target: d.target,
+            local_date: d.local_date,
+            title: d.title,
+            status: d.status,
+            correction: d.correction,
+            attempts: d.attempts,
+            send_at: d.send_at.and_utc(),
+            sent_at: d.sent_at.map(|t| t.and_utc()),
+            last_error: d.last_error,
+        }
+    }
 }
 
 pub const DEFAULT_LIMIT: u32 = 100;
@@ -76,6 +115,7 @@ pub async fn page(s: &Services, whose: Whose, query: HistoryQuery) -> Result<His
         let next_cursor = more
             .then(|| items.last().map(|d| encode_cursor(d.local_date, &d.id)))
             .flatten();
+        let items = items.into_iter().map(DeliveryRecord::from).collect();
         Ok(HistoryPage { items, next_cursor })
     })
     .await

@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
 use super::audit::{self, Action, Subject};
-use super::{ClientBundle, ClinicRef, Error, Services};
+use super::{ClientBundle, ClientRecord, ClinicRef, Error, Services};
 use crate::db::deliveries::{self, Delivery, INVITATION_KIND};
 use crate::db::{clients, DbConnection};
 use crate::domain::{Channel, DeliveryStatus, InvitationStatus};
@@ -83,7 +83,7 @@ pub async fn resend(
     s: &Services,
     clinic: &ClinicRef,
     client_id: String,
-) -> Result<ClientBundle, Error> {
+) -> Result<ClientRecord, Error> {
     let (actor, now) = (clinic.clone(), s.now());
     let valid_days = s.settings.invitations.valid_days;
     let bundle = s
@@ -109,13 +109,13 @@ pub async fn resend(
         .await?;
     s.metrics.invitation(InvitationOutcome::Issued);
     s.outbox.notify_one();
-    Ok(bundle)
+    Ok(bundle.into())
 }
 
 /// An accepted invitation: the access token (shown once) and the client.
 pub struct Accepted {
     pub access_token: String,
-    pub bundle: ClientBundle,
+    pub bundle: ClientRecord,
 }
 
 /// Exchanges an invitation token for an access token. Unknown, used and expired links
@@ -189,7 +189,7 @@ async fn exchange(s: &Services, token: String) -> Result<Accepted, Error> {
         .await?;
     Ok(Accepted {
         access_token: access.token,
-        bundle,
+        bundle: bundle.into(),
     })
 }
 

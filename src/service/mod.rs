@@ -10,6 +10,7 @@ pub mod audit;
 pub mod backup;
 pub mod calendar;
 pub mod client_auth;
+pub mod client_record;
 pub mod clients;
 pub mod clinics;
 pub mod days;
@@ -47,6 +48,7 @@ pub use crate::links::Links;
 use crate::metrics::Metrics;
 use crate::notify::email::Mailer;
 use crate::notify::vapid::VapidKeys;
+pub use client_record::ClientRecord;
 pub use error::{Error, FieldError};
 
 /// What every use case can reach. Cheap to clone.

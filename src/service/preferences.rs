@@ -2,8 +2,9 @@
 
 use crate::db;
 
+use super::client_auth::Authenticated;
 use super::replan::{self, Affected};
-use super::{validate, ClientBundle, Error, Services};
+use super::{validate, ClientBundle, ClientRecord, Error, Services};
 use crate::db::clients::{self, PreferencesChange};
 use crate::db::{deliveries, unsubscribe_tokens};
 use crate::domain::SpfFrequency;
@@ -26,7 +27,7 @@ pub async fn update(
     s: &Services,
     client_id: String,
     input: PreferencesInput,
-) -> Result<ClientBundle, Error> {
+) -> Result<ClientRecord, Error> {
     let muted = input
         .muted
         .as_deref()
@@ -68,6 +69,7 @@ pub async fn update(
         })
     })
     .await
+    .map(ClientRecord::from)
 }
 
 /// One-click unsubscribe (RFC 8058): email reminders off, unsent ones cancelled.
@@ -100,10 +102,10 @@ pub async fn unsubscribe_link_is_valid(s: &Services, token: String) -> Result<bo
 }
 
 /// The signed-in client with everything needed to show them.
-pub async fn profile(
-    s: &Services,
-    client: crate::db::clients::Client,
-) -> Result<ClientBundle, Error> {
-    s.db(move |conn| Ok(ClientBundle::load(conn, client)?))
-        .await
+pub async fn profile(s: &Services, client: Authenticated) -> Result<ClientRecord, Error> {
+    let client = client.into_row();
+    let bundle = s
+        .db(move |conn| Ok(ClientBundle::load(conn, client)?))
+        .await?;
+    Ok(bundle.into())
 }

@@ -2,6 +2,8 @@
 
 use std::net::IpAddr;
 
+use chrono::{DateTime, Utc};
+
 use crate::db;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -22,13 +24,41 @@ pub struct SubscriptionInput {
     pub auth: String,
 }
 
+/// A subscription as the client sees it: the endpoint and its state, without the
+/// encryption keys the row keeps for sending.
+#[derive(Debug, Clone)]
+pub struct Subscription {
+    pub id: String,
+    pub endpoint: String,
+    pub expiration_time: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Set while the push service says the subscription is gone (404/410).
+    pub disabled_at: Option<DateTime<Utc>>,
+    pub disabled_reason: Option<String>,
+}
+
+impl From<PushSubscription> for Subscription {
+    fn from(row: PushSubscription) -> Self {
+        Subscription {
+            id: row.id,
+            endpoint: row.endpoint,
+            expiration_time: row.expiration_time.map(|t| t.and_utc()),
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
+            disabled_at: row.disabled_at.map(|t| t.and_utc()),
+            disabled_reason: row.disabled_reason,
+        }
+    }
+}
+
 /// Registers (or refreshes) `client_id`'s own subscription of an endpoint; true when
 /// it is new. Another client's registration of the same endpoint is left alone.
 pub async fn register(
     s: &Services,
     client_id: String,
     input: SubscriptionInput,
-) -> Result<(PushSubscription, bool), Error> {
+) -> Result<(Subscription, bool), Error> {
     let endpoint = validate_endpoint(&input.endpoint, &s.settings.push.allowed_insecure_endpoints)?;
     let p256dh = decode_key("keys.p256dh", &input.p256dh)?;
     if p256dh.len() != 65 || p256::PublicKey::from_sec1_bytes(&p256dh).is_err() {
@@ -69,18 +99,20 @@ pub async fn register(
     s.db(move |conn| {
         db::write_transaction(conn, |conn| {
             let client_id = new.client_id.clone();
-            let stored = push_subscriptions::upsert(conn, new)?;
+            let (stored, created) = push_subscriptions::upsert(conn, new)?;
             // A new device gets today's reminders (if they are still to come).
             replan::mark_due(conn, Affected::Client(&client_id), now)?;
-            Ok(stored)
+            Ok((stored.into(), created))
         })
     })
     .await
 }
 
-pub async fn list(s: &Services, client_id: String) -> Result<Vec<PushSubscription>, Error> {
-    s.db(move |conn| Ok(push_subscriptions::list_for_client(conn, &client_id)?))
-        .await
+pub async fn list(s: &Services, client_id: String) -> Result<Vec<Subscription>, Error> {
+    let rows = s
+        .db(move |conn| Ok(push_subscriptions::list_for_client(conn, &client_id)?))
+        .await?;
+    Ok(rows.into_iter().map(Subscription::from).collect())
 }
 
 /// Removes one of the client's subscriptions (this device stops getting pushes).

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use super::audit::{self, Action, Subject};
 use super::clients::{load_for_clinic, new_session};
 use super::replan::{self, Affected};
-use super::{validate, ClientBundle, ClinicRef, Error, Services};
+use super::{validate, ClientRecord, ClinicRef, Error, Services};
 use crate::db::clients;
 
 /// A session to record.
@@ -40,7 +40,7 @@ pub async fn add(
     clinic: &ClinicRef,
     client_id: String,
     input: NewSessionInput,
-) -> Result<(String, ClientBundle), Error> {
+) -> Result<(String, ClientRecord), Error> {
     let notes = input
         .notes
         .as_deref()
@@ -94,6 +94,7 @@ pub async fn add(
         })
     })
     .await
+    .map(|(id, bundle)| (id, bundle.into()))
 }
 
 pub async fn edit(
@@ -102,7 +103,7 @@ pub async fn edit(
     client_id: String,
     session_id: String,
     input: SessionChange,
-) -> Result<ClientBundle, Error> {
+) -> Result<ClientRecord, Error> {
     let notes = match input.notes {
         Some(Some(n)) => Some(Some(validate::notes("notes", &n)?)),
         other => other,
@@ -169,6 +170,7 @@ pub async fn edit(
         })
     })
     .await
+    .map(ClientRecord::from)
 }
 
 pub async fn delete(

@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::super::audit::{self, Action, Subject};
 use super::super::idempotency::{self, IdempotencyKey, Replay};
 use super::super::invitations::{self, Issue};
-use super::super::{clinics, validate, ClientBundle, ClinicRef, Error, FieldError, Services};
+use super::super::{clinics, validate, ClientRecord, ClinicRef, Error, FieldError, Services};
 use super::{load_for_clinic, new_session};
 use crate::db;
 use crate::db::bundle::protocol_from_overrides;
@@ -153,7 +153,7 @@ fn keep<T>(errors: &mut Vec<FieldError>, result: Result<T, Error>) -> Option<T> 
 }
 
 /// How a created client is shown to the caller: rendered once, stored for replays.
-pub type Render = fn(&ClientBundle) -> Result<String, Error>;
+pub type Render = fn(&ClientRecord) -> Result<String, Error>;
 
 /// What onboarding answered.
 pub enum Onboarded {
@@ -277,7 +277,7 @@ fn create(
     };
     let subject = Subject::client(&client.id, &client.name);
     audit::record(conn, actor, Action::ClientOnboarded, &subject, &detail, now)?;
-    let body = render(&load_for_clinic(conn, clinic_id, &client.id)?)?;
+    let body = render(&load_for_clinic(conn, clinic_id, &client.id)?.into())?;
     if let Some(key) = key {
         let answer = Replay {
             status: 201,

@@ -19,6 +19,7 @@ use crate::domain::{
     Channel, DeliveryStatus, InvitationStatus, ReminderKind, ReminderTime, SpfFrequency, Zone,
 };
 use crate::service::audit::{self, Action, Actor, Subject};
+use crate::service::client_auth::Authenticated;
 use crate::service::{ClientBundle, ClinicRef, Error, Services};
 
 /// What the document says it is, for a program that reads it later.
@@ -226,7 +227,8 @@ fn all_deliveries(conn: &mut db::DbConnection, client_id: &str) -> Result<Vec<De
 
 /// Everything held about `client` (authenticated by their token), recorded in their
 /// clinic's audit log as the client.
-pub async fn client_data(s: &Services, client: Client) -> Result<ClientData, Error> {
+pub async fn client_data(s: &Services, client: Authenticated) -> Result<ClientData, Error> {
+    let client = client.into_row();
     let now = s.now();
     s.db(move |conn| {
         db::write_transaction(conn, |conn| {

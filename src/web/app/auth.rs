@@ -8,11 +8,10 @@ use std::pin::Pin;
 
 use actix_web::{error, web, FromRequest, HttpRequest};
 
-use crate::db::clients::Client;
 use crate::http::{bearer, AppState};
-use crate::service::client_auth;
+use crate::service::client_auth::{self, Authenticated};
 
-pub struct SignedInClient(pub Client);
+pub struct SignedInClient(pub Authenticated);
 
 impl FromRequest for SignedInClient {
     type Error = actix_web::Error;

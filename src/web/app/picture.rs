@@ -14,8 +14,8 @@ pub async fn timeline_svg(
     state: web::Data<AppState>,
     client: SignedInClient,
 ) -> Result<HttpResponse, PageError> {
-    let locale = client.0.locale.clone();
-    let zone = client.0.timezone.tz();
+    let locale = client.0.locale().to_string();
+    let zone = client.0.timezone().tz();
     let days = days::timeline(&state.services, Whose::Me(Box::new(client.0)), None, None).await?;
     let today = state.services.now().with_timezone(&zone).date_naive();
     let svg = timeline::svg(&days.days, Some(today), &locale, "timeline");

@@ -3,31 +3,51 @@
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 
+use serde::Serialize;
+
 use super::super::{render_status, ConsoleSession};
-use crate::service::ClientBundle;
+use crate::service::ClientRecord;
+use crate::web::pages::View;
 
 pub(super) fn confirm_page(
     session: &ConsoleSession,
-    bundle: &ClientBundle,
+    bundle: &ClientRecord,
     page: ConfirmPage<'_>,
 ) -> HttpResponse {
-    let ctx = minijinja::context! {
-        client => minijinja::context! { id => bundle.client.id, name => bundle.client.name },
-        title => page.title,
-        message => page.message,
-        button => page.button,
-        action => page.action,
-        typed => page.typed,
-        error => page.error,
-    };
     let status = if page.error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
         StatusCode::OK
     };
-    render_status(status, "console/clients/confirm.html.j2", ctx, session)
+    let view = ConfirmView {
+        client: ClientName {
+            id: &bundle.client.id,
+            name: &bundle.client.name,
+        },
+        page,
+    };
+    render_status(status, &view, session)
 }
 
+#[derive(Serialize)]
+struct ConfirmView<'a> {
+    client: ClientName<'a>,
+    #[serde(flatten)]
+    page: ConfirmPage<'a>,
+}
+
+impl View for ConfirmView<'_> {
+    const TEMPLATE: &'static str = "console/clients/confirm.html.j2";
+}
+
+#[derive(Serialize)]
+struct ClientName<'a> {
+    id: &'a str,
+    name: &'a str,
+}
+
+/// What is asked, and where the button posts.
+#[derive(Serialize)]
 pub(super) struct ConfirmPage<'a> {
     pub title: &'a str,
     pub message: String,

@@ -10,12 +10,12 @@ use serde::{Deserialize, Serialize};
 
 use super::super::{render_status, ConsoleSession, FormErrors};
 use super::notice;
-use crate::db::clients::SessionRow;
+use crate::domain::timeline::DayView;
 use crate::domain::Zone;
 use crate::http::AppState;
 use crate::service::notes::NoteKind;
-use crate::service::{clients, clinics, days, history, notes, ClientBundle, Error};
-use crate::web::pages::PageError;
+use crate::service::{clients, clinics, days, history, notes, ClientRecord, Error};
+use crate::web::pages::{PageError, View};
 use crate::web::timeline;
 
 /// Reminders on one page of the client's page.
@@ -49,6 +49,87 @@ struct SessionView {
     marked_final: bool,
     /// Final in the plan: marked, or the last once the planned count is reached.
     is_final: bool,
+}
+
+/// The client's page: the client, today, the timeline, sessions, a page of reminders,
+/// notes, and whichever form came back refused.
+#[derive(Serialize)]
+struct ShowView<'a> {
+    client: ClientView<'a>,
+    today: &'a DayView,
+    today_words: String,
+    next_session_on: Option<String>,
+    window: Option<WindowWords>,
+    healing_complete_on: Option<String>,
+    timeline: Span,
+    timeline_svg: String,
+    sessions: Vec<SessionView>,
+    deliveries: Vec<DeliveryRow<'a>>,
+    /// What the reminders section says when it has no row.
+    no_reminders: String,
+    older_href: Option<String>,
+    newer_href: Option<String>,
+    paging_note: Option<&'static str>,
+    notes: Vec<NoteRow<'a>>,
+    note_value: String,
+    /// Which form came back refused ("" for none).
+    form: String,
+    errors: FormErrors,
+    add: AddForm,
+    email_value: String,
+    notice: Option<&'static str>,
+}
+
+impl View for ShowView<'_> {
+    const TEMPLATE: &'static str = "console/clients/show.html.j2";
+}
+
+#[derive(Serialize)]
+struct ClientView<'a> {
+    id: &'a str,
+    name: &'a str,
+    email: &'a str,
+    timezone: &'a str,
+    invitation_status: &'static str,
+    invitation_error: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct WindowWords {
+    from: String,
+    to: String,
+    overdue: bool,
+}
+
+/// First and last date, in words.
+#[derive(Serialize)]
+struct Span {
+    from: String,
+    to: String,
+}
+
+/// A reminder as the client's page lists it.
+#[derive(Serialize)]
+struct DeliveryRow<'a> {
+    local_date: String,
+    title: &'a str,
+    channel: &'static str,
+    status: &'static str,
+    attempts: i32,
+    sent_at: Option<String>,
+    last_error: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct NoteRow<'a> {
+    id: &'a str,
+    /// A "contacted" record rather than a note.
+    contacted: bool,
+    body: &'a str,
+    author: &'a str,
+    when: String,
+    /// RFC 3339, for `<time datetime>`.
+    at: String,
 }
 
 #[derive(Serialize, Default)]
@@ -131,7 +212,7 @@ fn href(client_id: &str, cursor: Option<&str>, trail: &[String]) -> String {
 
 /// What the reminders section says when it has no row to show, true on every day:
 /// before the first session day, on it, and after it.
-fn no_reminders_text(bundle: &ClientBundle, today: NaiveDate) -> String {
+fn no_reminders_text(bundle: &ClientRecord, today: NaiveDate) -> String {
     let Some(first) = bundle.sessions.first().map(|s| s.date) else {
         return "No reminder yet: they start on the client's first session day, once a \
                 session is recorded."
@@ -200,59 +281,66 @@ pub(super) async fn client_page(
     if deliveries.items.is_empty() && paging.cursor.is_some() {
         paging_error.get_or_insert("No older reminders.");
     }
-    let ctx = minijinja::context! {
-        client => minijinja::context! {
-            id => client.id,
-            name => client.name,
-            email => client.email,
-            timezone => client.timezone.name(),
-            invitation_status => client.invitation_status.as_str(),
-            invitation_error => client.invitation_error,
+    let view = ShowView {
+        client: ClientView {
+            id: &client.id,
+            name: &client.name,
+            email: &client.email,
+            timezone: client.timezone.name(),
+            invitation_status: client.invitation_status.as_str(),
+            invitation_error: client.invitation_error.as_deref(),
         },
-        today => day,
-        today_words => words(today),
-        next_session_on => day.next_session_on.map(words),
-        window => day.next_session_window.map(|w| minijinja::context! {
-            from => words(w.from), to => words(w.to), overdue => w.overdue,
+        today_words: words(today),
+        next_session_on: day.next_session_on.map(words),
+        window: day.next_session_window.map(|w| WindowWords {
+            from: words(w.from),
+            to: words(w.to),
+            overdue: w.overdue,
         }),
-        healing_complete_on => day.healing_complete_on.map(words),
-        timeline => minijinja::context! { from => words(timeline.from), to => words(timeline.to) },
-        timeline_svg => svg,
-        sessions => sessions,
-        deliveries => deliveries.items.iter().map(|d| minijinja::context! {
-            local_date => words(d.local_date),
-            title => d.title,
-            channel => d.channel.as_str(),
-            status => d.status.as_str(),
-            attempts => d.attempts,
-            sent_at => d.sent_at.map(|t| short_time(t.and_utc(), zone)),
-            last_error => d.last_error,
-        }).collect::<Vec<_>>(),
-        no_reminders => no_reminders_text(&bundle, today),
-        older_href => older_href,
-        newer_href => newer_href,
-        paging_note => paging_error,
-        notes => notes.iter().map(|n| minijinja::context! {
-            id => n.id,
-            contacted => n.kind == NoteKind::Contacted,
-            body => n.body,
-            author => n.author,
-            when => short_time(n.at, zone),
-            at => n.at.to_rfc3339(),
-        }).collect::<Vec<_>>(),
-        note_value => returned.note,
-        form => returned.form,
-        errors => returned.errors,
-        add => returned.add,
-        email_value => returned.email.unwrap_or_else(|| client.email.clone()),
-        notice => notice(done),
+        healing_complete_on: day.healing_complete_on.map(words),
+        today: &day,
+        timeline: Span {
+            from: words(timeline.from),
+            to: words(timeline.to),
+        },
+        timeline_svg: svg,
+        sessions,
+        deliveries: deliveries
+            .items
+            .iter()
+            .map(|d| DeliveryRow {
+                local_date: words(d.local_date),
+                title: &d.title,
+                channel: d.channel.as_str(),
+                status: d.status.as_str(),
+                attempts: d.attempts,
+                sent_at: d.sent_at.map(|t| short_time(t, zone)),
+                last_error: d.last_error.as_deref(),
+            })
+            .collect(),
+        no_reminders: no_reminders_text(&bundle, today),
+        older_href,
+        newer_href,
+        paging_note: paging_error,
+        notes: notes
+            .iter()
+            .map(|n| NoteRow {
+                id: &n.id,
+                contacted: n.kind == NoteKind::Contacted,
+                body: &n.body,
+                author: &n.author,
+                when: short_time(n.at, zone),
+                at: n.at.to_rfc3339(),
+            })
+            .collect(),
+        note_value: returned.note,
+        form: returned.form,
+        errors: returned.errors,
+        add: returned.add,
+        email_value: returned.email.unwrap_or_else(|| client.email.clone()),
+        notice: notice(done),
     };
-    Ok(render_status(
-        status,
-        "console/clients/show.html.j2",
-        ctx,
-        session,
-    ))
+    Ok(render_status(status, &view, session))
 }
 
 async fn reminders(
@@ -270,12 +358,12 @@ async fn reminders(
     history::page(&state.services, whose, query).await
 }
 
-fn session_views(bundle: &ClientBundle) -> Result<Vec<SessionView>, Error> {
+fn session_views(bundle: &ClientRecord) -> Result<Vec<SessionView>, Error> {
     let final_id = bundle.plan()?.final_session().map(|f| f.date);
     Ok(bundle
         .sessions
         .iter()
-        .map(|s: &SessionRow| SessionView {
+        .map(|s| SessionView {
             id: s.id.clone(),
             date: s.date,
             notes: s.notes.clone(),

@@ -24,6 +24,7 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 pub use client_data::{client_data, ClientData};
 
 use super::audit::{self, Action, Subject};
+use super::authz;
 use super::{clinics, ClinicRef, Error, Services};
 use crate::db::clients::{Client, SessionRow};
 use crate::db::{self, audit as audit_rows, roster};
@@ -183,7 +184,7 @@ pub async fn clients_csv(s: &Services, clinic: &ClinicRef) -> Result<CsvFile, Er
 /// The clinic's whole audit log, newest first; owners only. The export's own entry is
 /// written after the read: the file holds what was recorded before it.
 pub async fn audit_csv(s: &Services, clinic: &ClinicRef) -> Result<CsvFile, Error> {
-    audit::require_owner(clinic)?;
+    authz::require_owner(clinic)?;
     let (actor, now) = (clinic.clone(), s.now());
     let (rows, zone) = s
         .db(move |conn| {

@@ -7,6 +7,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod authz;
 pub mod backup;
 pub mod calendar;
 pub mod client_auth;
@@ -102,5 +103,5 @@ pub struct ClinicRef {
     pub id: String,
     pub name: String,
     pub email: String,
-    pub actor: audit::Actor,
+    pub actor: authz::Actor,
 }

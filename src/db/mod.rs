@@ -25,29 +25,29 @@ pub(crate) use on_backend;
 
 pub mod api_keys;
 pub mod audit;
-pub mod bundle;
+pub(crate) mod bundle;
 pub mod calendar_feeds;
 pub mod clients;
 pub mod clinics;
-pub mod columns;
+pub(crate) mod columns;
 pub mod deliveries;
 mod error;
 mod migrate;
 pub mod notes;
 mod pool;
 mod probe;
-pub mod protocol_changes;
+pub(crate) mod protocol_changes;
 pub mod push_subscriptions;
-pub mod queue;
+pub(crate) mod queue;
 pub mod roster;
 mod run;
 pub mod schema;
 mod sqlite_plans;
 pub mod staff;
-pub mod stored_time;
+pub(crate) mod stored_time;
 mod tx;
 pub mod unsubscribe_tokens;
-pub mod vapid_keys;
+pub(crate) mod vapid_keys;
 
 use diesel::{PgConnection, SqliteConnection};
 

@@ -21,7 +21,7 @@ mod client_data;
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 
-pub use client_data::{client_data, ClientData};
+pub use client_data::client_data;
 
 use super::audit::{self, Action, Subject};
 use super::authz;
@@ -56,8 +56,6 @@ pub struct CsvFile {
     /// `clients-2026-03-02.csv`: the clinic's local date.
     pub file_name: String,
     pub bytes: Vec<u8>,
-    /// Data rows (the header not counted).
-    pub rows: usize,
 }
 
 fn csv_error(e: impl std::fmt::Display) -> Error {
@@ -177,7 +175,6 @@ pub async fn clients_csv(s: &Services, clinic: &ClinicRef) -> Result<CsvFile, Er
     Ok(CsvFile {
         file_name: format!("clients-{}.csv", local_date(zone, now)),
         bytes: clients_table(&clients, &sessions)?,
-        rows: clients.len(),
     })
 }
 
@@ -210,7 +207,6 @@ pub async fn audit_csv(s: &Services, clinic: &ClinicRef) -> Result<CsvFile, Erro
     Ok(CsvFile {
         file_name: format!("audit-log-{}.csv", local_date(zone, now)),
         bytes: audit_table(&rows)?,
-        rows: rows.len(),
     })
 }
 

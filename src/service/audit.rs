@@ -30,13 +30,6 @@ macro_rules! actions {
                 }
             }
 
-            /// How the owner's audit page says it.
-            pub fn label(self) -> &'static str {
-                match self {
-                    $(Action::$variant => $label),+
-                }
-            }
-
             /// The label of a stored id (an id this build does not know shows as is).
             pub fn label_of(id: &str) -> String {
                 match id {

@@ -17,8 +17,6 @@ use crate::db::DbConnection;
 use crate::domain::protocol::{Protocol, ProtocolOverrides};
 use crate::domain::{ReminderTime, StaffRole, Zone};
 
-pub use api_keys::CLINIC_KEY_KIND;
-
 /// A registered clinic, its owner's account and its first API key (shown once).
 pub struct Created {
     pub clinic: ClinicRef,

@@ -10,9 +10,7 @@ use serde::Serialize;
 
 use super::authz::require_editor;
 use super::clinics::{self, ClinicProtocol};
-pub use super::protocol_history::{
-    differences, history, record_change, Changer, HistoryEntry, HISTORY_LIMIT,
-};
+pub use super::protocol_history::{history, record_change, Changer, HistoryEntry};
 use super::{protocol_basics, ClinicRef, Error, Services};
 use crate::domain::ids::{RuleId, Scope};
 use crate::domain::protocol::{DayBound, Protocol, ProtocolError, ProtocolOverrides, MAX_DAY};

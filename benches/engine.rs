@@ -2,9 +2,9 @@
 //! transport), and the cost of a planning tick when nobody is due (it must not grow
 //! with the number of clients). Run with:
 //!
-//!     cargo bench --bench engine                       # SQLite, 2,000 clients
-//!     BENCH_CLIENTS=10000 cargo bench --bench engine
-//!     BENCH_DATABASE_URL=postgres://... cargo bench --bench engine   # an empty database
+//!     cargo bench --features bench --bench engine         # SQLite, 2,000 clients
+//!     BENCH_CLIENTS=10000 cargo bench --features bench --bench engine
+//!     BENCH_DATABASE_URL=postgres://... cargo bench --features bench --bench engine  # an empty database
 //!
 //! Figures are wall-clock on whatever machine runs it; compare runs on one machine.
 

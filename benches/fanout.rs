@@ -5,11 +5,13 @@
 //! back to back. Prints msg/s of both, the ratio, the service's peak RSS, and an idle
 //! planning tick at N clients. Run with:
 //!
-//!     cargo bench --bench fanout                                  # SQLite, 10,000 clients
-//!     BENCH_CLIENTS=50000 cargo bench --bench fanout
-//!     BENCH_DATABASE_URL=postgres://USER@HOST/postgres BENCH_CLIENTS=50000 cargo bench --bench fanout
-//!     BENCH_DATABASE_URL=... BENCH_BACKENDS=postgres BENCH_WORKERS=2 cargo bench --bench fanout
-//!     BENCH_CLIENTS=1000000 BENCH_RUNS=1 cargo bench --bench fanout
+//!     cargo bench --features bench --bench fanout                    # SQLite, 10,000 clients
+//!     BENCH_CLIENTS=50000 cargo bench --features bench --bench fanout
+//!     BENCH_DATABASE_URL=postgres://USER@HOST/postgres BENCH_CLIENTS=50000 \
+//!         cargo bench --features bench --bench fanout
+//!     BENCH_DATABASE_URL=... BENCH_BACKENDS=postgres BENCH_WORKERS=2 \
+//!         cargo bench --features bench --bench fanout
+//!     BENCH_CLIENTS=1000000 BENCH_RUNS=1 cargo bench --features bench --bench fanout
 //!
 //! `BENCH_RUNS` (3): runs of raw loop + service, medians reported. `BENCH_RAW` (20,000):
 //! messages of each raw-loop run (it measures a rate). `BENCH_WORKERS=2`: after the

@@ -2,8 +2,8 @@
 //! list (`GET /v1/clients`, a page of 50 of 1,000 clients) against the same server's
 //! `GET /healthz`, run back to back so the ratio holds on a busy machine. Run with:
 //!
-//!     cargo bench --bench http                                   # SQLite
-//!     BENCH_DATABASE_URL=postgres://USER@HOST/postgres cargo bench --bench http
+//!     cargo bench --features bench --bench http          # SQLite
+//!     BENCH_DATABASE_URL=postgres://USER@HOST/postgres cargo bench --features bench --bench http
 //!
 //! With `BENCH_DATABASE_URL` it runs SQLite and then PostgreSQL (in a database of its
 //! own, dropped afterwards). `BENCH_SECONDS` (10) per wrk run, `BENCH_ROUNDS` (3)

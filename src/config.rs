@@ -35,11 +35,11 @@ macro_rules! choice {
     };
 }
 
-pub mod console;
-pub mod database;
+pub(crate) mod console;
+pub(crate) mod database;
 pub mod email;
-pub mod jobs;
-pub mod push;
+pub(crate) mod jobs;
+pub(crate) mod push;
 
 pub use console::ConsoleSettings;
 pub use database::{redact_url, DatabaseSettings, DatabaseUrl};

@@ -39,11 +39,6 @@ impl Links {
         format!("{}/invite/{token}", self.app)
     }
 
-    /// The client app's "today" page.
-    pub fn today(&self) -> String {
-        format!("{}/today", self.app)
-    }
-
     /// The client app's page of one local date: what a notification and a reminder
     /// email open.
     pub fn day(&self, date: NaiveDate) -> String {
@@ -106,7 +101,6 @@ mod tests {
         let url: url::Url = "https://app.example/".parse().unwrap();
         let links = Links::new(&url, &url);
         assert_eq!(links.invite("smpi_x"), "https://app.example/invite/smpi_x");
-        assert_eq!(links.today(), "https://app.example/today");
         assert_eq!(links.unsubscribe("u"), "https://app.example/unsubscribe/u");
         assert_eq!(
             links.console_sign_in("smpl_x", Some("/console/clients?q=a b")),
@@ -124,7 +118,6 @@ mod tests {
             links.invite("smpi_x"),
             "https://app.clinic.example/smp/invite/smpi_x"
         );
-        assert_eq!(links.today(), "https://app.clinic.example/smp/today");
         let date = NaiveDate::from_ymd_opt(2026, 3, 15).unwrap();
         assert_eq!(
             links.day(date),

@@ -8,9 +8,8 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use smp_aftercare::api::views::ClientView;
+use smp_aftercare::bench::{day_bundle_of_token, read_page, ClientView};
 use smp_aftercare::db::DbPool;
-use smp_aftercare::service::{client_auth, clients};
 
 /// Mean microseconds of each part of one response.
 pub struct Parts {
@@ -45,7 +44,7 @@ fn mean_us<T>(mut work: impl FnMut() -> T) -> f64 {
 pub fn today(pool: &DbPool, token: &str, now: DateTime<Utc>) -> Parts {
     let mut conn = pool.get().expect("a connection");
     let read = || {
-        client_auth::day_bundle_of_token(&mut conn, token)
+        day_bundle_of_token(&mut conn, token)
             .expect("read")
             .expect("the token's client")
     };
@@ -58,7 +57,7 @@ pub fn today(pool: &DbPool, token: &str, now: DateTime<Utc>) -> Parts {
 /// sessions in one snapshot, the clinic's views, their JSON (without the key check).
 pub fn list(pool: &DbPool, clinic_id: &str) -> Parts {
     let mut conn = pool.get().expect("a connection");
-    let read = || clients::read_page(&mut conn, clinic_id, None, 50).expect("read the page");
+    let read = || read_page(&mut conn, clinic_id, None, 50).expect("read the page");
     time_parts(read, |page| {
         page.items
             .iter()

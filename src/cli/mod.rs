@@ -2,24 +2,28 @@
 //! root) or a service; `preview` renders without a database.
 //!
 //! Errors end the process with one line on stderr and a non-zero exit code (2 for
-//! configuration and usage errors, 1 for anything else); never a panic backtrace.
+//! configuration and usage errors, 1 for anything else; see `failure`); never a panic
+//! backtrace. Each command's arguments live with the command.
 
-pub mod backup;
-pub mod clinic;
-pub mod jobs;
-pub mod preview;
-pub mod push;
-pub mod serve;
-pub mod staff;
-pub mod status;
+pub(crate) mod backup;
+pub(crate) mod clinic;
+mod failure;
+pub(crate) mod jobs;
+pub(crate) mod preview;
+pub(crate) mod push;
+pub(crate) mod serve;
+pub(crate) mod staff;
+pub(crate) mod status;
+
+pub(crate) use failure::{failure, one_line, Failure};
+pub(crate) use preview::PreviewArgs;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 
 use crate::config::Settings;
-use crate::service;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -33,7 +37,7 @@ use crate::service;
         environment variables such as SMP__DATABASE__URL=postgres://user:pass@host/db,\n\
         then --config FILE. See README.md for every key."
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     /// A TOML settings file applied on top of the defaults and environment.
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -43,7 +47,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Run the HTTP API and the reminder engine (the default command). Applies
     /// migrations first.
     Serve(serve::ServeArgs),
@@ -75,57 +79,6 @@ pub enum Command {
     Preview(PreviewArgs),
 }
 
-#[derive(Debug, Args)]
-pub struct PreviewArgs {
-    /// Session dates, comma-separated (YYYY-MM-DD), in any order.
-    #[arg(long, value_delimiter = ',', required = true, value_name = "DATES")]
-    pub sessions: Vec<chrono::NaiveDate>,
-    /// Planned number of sessions (default: the protocol's, normally 3).
-    #[arg(long)]
-    pub planned: Option<u32>,
-    /// First date shown (default: the day before the first session).
-    #[arg(long, value_name = "DATE")]
-    pub from: Option<chrono::NaiveDate>,
-    /// How many days to show.
-    #[arg(long, default_value_t = 40)]
-    pub days: u32,
-    /// The client's IANA time zone, for the reminders' UTC send instants.
-    #[arg(long, default_value = "UTC", value_name = "ZONE")]
-    pub tz: String,
-    /// A protocol override file (TOML), applied on top of config/protocol.toml.
-    #[arg(long, value_name = "FILE")]
-    pub protocol: Option<PathBuf>,
-    /// Language of the texts (falls back to English).
-    #[arg(long, default_value = "en")]
-    pub locale: String,
-    /// Print JSON (the API's identifiers) instead of one line per day.
-    #[arg(long)]
-    pub json: bool,
-}
-
-/// A failure with the exit code it deserves.
-#[derive(Debug)]
-pub struct Failure {
-    pub code: u8,
-    pub message: String,
-}
-
-impl Failure {
-    pub(crate) fn config(message: impl ToString) -> Failure {
-        Failure {
-            code: 2,
-            message: message.to_string(),
-        }
-    }
-
-    pub(crate) fn runtime(message: impl ToString) -> Failure {
-        Failure {
-            code: 1,
-            message: message.to_string(),
-        }
-    }
-}
-
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
@@ -137,7 +90,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-pub fn run(cli: Cli) -> Result<(), Failure> {
+pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
     // The preview is pure: it needs neither settings nor a database, so a settings
     // file would change nothing; saying so beats ignoring it.
     if let Some(Command::Preview(args)) = &cli.command {
@@ -183,47 +136,4 @@ fn migrate(settings: &Settings) -> Result<(), Failure> {
         println!("applied {name}");
     }
     Ok(())
-}
-
-/// A service refusal is the operator's input (exit 2); anything else a failure (1).
-pub(crate) fn failure(error: service::Error) -> Failure {
-    match error {
-        service::Error::Invalid { field, message } => {
-            Failure::config(format!("--{field}: {message}"))
-        }
-        service::Error::NotFound(why) => Failure::config(why),
-        other => Failure::runtime(other),
-    }
-}
-
-/// Folds a multi-line message (libpq hints, TOML snippets) into one line, so logs
-/// and terminals show one error per failure. Source-snippet lines are dropped.
-pub fn one_line(message: &str) -> String {
-    message
-        .lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty())
-        .filter(|line| {
-            let rest = line
-                .trim_start_matches(|c: char| c.is_ascii_digit())
-                .trim_start();
-            !rest.starts_with('|')
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn one_line_drops_snippets_and_joins() {
-        let toml = "TOML parse error at line 1, column 8\n  |\n1 | [server\n  |        ^\n\
-                    unclosed table, expected `]`\n in bad.toml\n";
-        assert_eq!(
-            one_line(toml),
-            "TOML parse error at line 1, column 8; unclosed table, expected `]`; in bad.toml"
-        );
-    }
 }

@@ -2,13 +2,45 @@
 //! (or one JSON object) per day, so a clinic can check its protocol and anyone can check
 //! our rules. Pure: the CLI parses arguments and prints what [`render`] returns.
 
+use std::path::PathBuf;
+
 use chrono::{DateTime, Days, NaiveDate, SecondsFormat, Utc};
 use chrono_tz::Tz;
+use clap::Args;
 use serde::Serialize;
 
 use crate::domain::reminders::{self, Preferences};
 use crate::domain::timeline::{self, DayView, Plan, PlanError, Session};
 use crate::domain::{Channel, PlannedReminder, Protocol, ReminderKind, Stage};
+
+/// The arguments of `smp-aftercare preview`.
+#[derive(Debug, Args)]
+pub struct PreviewArgs {
+    /// Session dates, comma-separated (YYYY-MM-DD), in any order.
+    #[arg(long, value_delimiter = ',', required = true, value_name = "DATES")]
+    pub sessions: Vec<chrono::NaiveDate>,
+    /// Planned number of sessions (default: the protocol's, normally 3).
+    #[arg(long)]
+    pub planned: Option<u32>,
+    /// First date shown (default: the day before the first session).
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<chrono::NaiveDate>,
+    /// How many days to show.
+    #[arg(long, default_value_t = 40)]
+    pub days: u32,
+    /// The client's IANA time zone, for the reminders' UTC send instants.
+    #[arg(long, default_value = "UTC", value_name = "ZONE")]
+    pub tz: String,
+    /// A protocol override file (TOML), applied on top of config/protocol.toml.
+    #[arg(long, value_name = "FILE")]
+    pub protocol: Option<PathBuf>,
+    /// Language of the texts (falls back to English).
+    #[arg(long, default_value = "en")]
+    pub locale: String,
+    /// Print JSON (the API's identifiers) instead of one line per day.
+    #[arg(long)]
+    pub json: bool,
+}
 
 /// The client key in the idempotency keys of previewed reminders.
 pub const PREVIEW_CLIENT_KEY: &str = "preview";
@@ -51,7 +83,7 @@ struct PreviewDay<'a> {
 }
 
 /// `smp-aftercare preview`: parses the arguments, renders, prints.
-pub fn command(args: &super::PreviewArgs) -> Result<(), super::Failure> {
+pub fn command(args: &PreviewArgs) -> Result<(), super::Failure> {
     use super::Failure;
     use crate::domain::ProtocolOverrides;
     let tz: Tz = args

@@ -4,17 +4,17 @@
 //! Nothing here performs I/O or reads a clock: every function takes the dates and
 //! instants it needs, so the same inputs always give the same answer.
 
-pub mod calendar;
-pub mod correction;
-pub mod echo;
-pub mod email;
+pub(crate) mod calendar;
+pub(crate) mod correction;
+pub(crate) mod echo;
+pub(crate) mod email;
 pub mod ids;
-pub mod local;
+pub(crate) mod local;
 pub mod protocol;
-pub mod reminders;
-pub mod schedule;
-pub mod text;
-pub mod timeline;
+pub(crate) mod reminders;
+pub(crate) mod schedule;
+pub(crate) mod text;
+pub(crate) mod timeline;
 
 #[cfg(test)]
 mod tests;

@@ -7,10 +7,10 @@
 //!   service was down is caught up by the next one, because what is due comes from
 //!   `next_plan_at` and `next_attempt_at`, not from the tick.
 
-pub mod dispatcher;
+pub(crate) mod dispatcher;
 mod invitation;
-pub mod planner;
-pub mod scheduler;
+pub(crate) mod planner;
+pub(crate) mod scheduler;
 mod settle;
 
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -5,7 +5,8 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;
 
-use super::audit::{self, Action, Actor, Subject};
+use super::audit::{self, Action, Subject};
+use super::authz::{self, Actor};
 use super::{validate, ClinicRef, Error, Services};
 use crate::db::api_keys::{self, ApiKey};
 use crate::db::{self, clinics, DbConnection};
@@ -92,7 +93,7 @@ pub fn issue(
 
 /// The clinic's keys, active first; owners only.
 pub async fn list(s: &Services, clinic: &ClinicRef) -> Result<Vec<KeyView>, Error> {
-    let keys = audit::owners_read(s, clinic, |conn, clinic_id| {
+    let keys = authz::owners_read(s, clinic, |conn, clinic_id| {
         Ok(api_keys::of_clinic(conn, clinic_id)?)
     })
     .await?;
@@ -110,7 +111,7 @@ pub async fn get(s: &Services, clinic: &ClinicRef, id: String) -> Result<KeyView
 
 /// Creates a named key; owners only. The secret is in the answer, once.
 pub async fn create(s: &Services, clinic: &ClinicRef, name: String) -> Result<CreatedKey, Error> {
-    audit::require_owner(clinic)?;
+    authz::require_owner(clinic)?;
     let (clinic, now) = (clinic.clone(), s.now());
     s.db(move |conn| db::write_transaction(conn, |conn| issue(conn, &clinic, &name, now)))
         .await
@@ -118,7 +119,7 @@ pub async fn create(s: &Services, clinic: &ClinicRef, name: String) -> Result<Cr
 
 /// Revokes one key at once (requests with it get 401 from then on); owners only.
 pub async fn revoke(s: &Services, clinic: &ClinicRef, id: String) -> Result<KeyView, Error> {
-    audit::require_owner(clinic)?;
+    authz::require_owner(clinic)?;
     let (clinic, now) = (clinic.clone(), s.now());
     s.db(move |conn| {
         db::write_transaction(conn, |conn| {

@@ -1,7 +1,8 @@
 //! The audit log: who did what, when. Every service that changes something records
 //! an entry with [`record`] in the same transaction as the change, so the log and the
 //! data cannot disagree: a change that rolls back leaves no entry, and no change goes
-//! unrecorded. The actor travels in [`ClinicRef::actor`].
+//! unrecorded. The actor travels in [`ClinicRef::actor`]; who may do what is in
+//! [`super::authz`].
 //!
 //! Entries name the client (their name at the time) but never carry a client's email
 //! or other details in `detail`; erasing a client blanks the name in their entries.
@@ -9,92 +10,10 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::authz::owners_read;
 use super::{ClinicRef, Error, Services};
 use crate::db::audit::{self, AuditRow};
 use crate::db::DbConnection;
-use crate::domain::StaffRole;
-
-/// Who acts: a signed-in staff member, an integration's API key, or the operator at
-/// the command line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Actor {
-    Staff {
-        id: String,
-        name: String,
-        role: StaffRole,
-    },
-    ApiKey {
-        id: String,
-        name: String,
-    },
-    Cli,
-    /// A client, acting on their own data (downloading it). Named "Client" in the
-    /// log, never by name: the subject names them, and erasure blanks that.
-    Client {
-        id: String,
-    },
-}
-
-impl Actor {
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Actor::Staff { .. } => "staff",
-            Actor::ApiKey { .. } => "api_key",
-            Actor::Cli => "cli",
-            Actor::Client { .. } => "client",
-        }
-    }
-
-    pub fn id(&self) -> Option<&str> {
-        match self {
-            Actor::Staff { id, .. } | Actor::ApiKey { id, .. } | Actor::Client { id } => Some(id),
-            Actor::Cli => None,
-        }
-    }
-
-    /// How the log names them.
-    pub fn display_name(&self) -> String {
-        match self {
-            Actor::Staff { name, .. } => name.clone(),
-            Actor::ApiKey { name, .. } => format!("API key \u{201c}{name}\u{201d}"),
-            Actor::Cli => "Command line".to_string(),
-            Actor::Client { .. } => "Client".to_string(),
-        }
-    }
-
-    /// Owners (and the operator at the command line) manage staff, keys and settings
-    /// and read the audit log; staff and integrations do not.
-    pub fn is_owner(&self) -> bool {
-        match self {
-            Actor::Staff { role, .. } => *role == StaffRole::Owner,
-            Actor::ApiKey { .. } | Actor::Client { .. } => false,
-            Actor::Cli => true,
-        }
-    }
-}
-
-/// Refuses an action that only an owner may take.
-pub fn require_owner(clinic: &ClinicRef) -> Result<(), Error> {
-    if clinic.actor.is_owner() {
-        Ok(())
-    } else {
-        Err(Error::Forbidden(
-            "only the clinic's owners can do this".to_string(),
-        ))
-    }
-}
-
-/// A read of the clinic's own records that only an owner may make: the refusal first,
-/// then `work` with the clinic's id, so no owner-only page forgets either.
-pub async fn owners_read<T, F>(s: &Services, clinic: &ClinicRef, work: F) -> Result<T, Error>
-where
-    F: FnOnce(&mut DbConnection, &str) -> Result<T, Error> + Send + 'static,
-    T: Send + 'static,
-{
-    require_owner(clinic)?;
-    let clinic_id = clinic.id.clone();
-    s.db(move |conn| work(conn, &clinic_id)).await
-}
 
 macro_rules! actions {
     ($($variant:ident => $id:literal, $label:literal;)+) => {
@@ -108,13 +27,6 @@ macro_rules! actions {
             pub fn as_str(self) -> &'static str {
                 match self {
                     $(Action::$variant => $id),+
-                }
-            }
-
-            /// How the owner's audit page says it.
-            pub fn label(self) -> &'static str {
-                match self {
-                    $(Action::$variant => $label),+
                 }
             }
 

@@ -56,7 +56,7 @@ fn client_of_token(conn: &mut DbConnection, token: &str) -> Result<Option<Client
 
 /// The client of an access token with everything needed for their days, in one
 /// statement ([`clients::find_day_by_access_id`]); None as for [`client_by_token`].
-/// Public for the HTTP bench, which times this read on its own.
+/// Public (`smp_aftercare::bench`) for the HTTP bench, which times this read on its own.
 pub fn day_bundle_of_token(
     conn: &mut DbConnection,
     token: &str,

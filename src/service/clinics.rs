@@ -6,7 +6,8 @@ use crate::db;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;
 
-use super::audit::{self, Action, Actor, Subject};
+use super::audit::{self, Action, Subject};
+use super::authz::{self, Actor};
 use super::protocol_edit;
 use super::replan::{self, Affected};
 use super::{api_keys, staff, validate, ClinicRef, Error, Services};
@@ -15,8 +16,6 @@ use crate::db::clinics::{self, Clinic, SettingsChange};
 use crate::db::DbConnection;
 use crate::domain::protocol::{Protocol, ProtocolOverrides};
 use crate::domain::{ReminderTime, StaffRole, Zone};
-
-pub use api_keys::CLINIC_KEY_KIND;
 
 /// A registered clinic, its owner's account and its first API key (shown once).
 pub struct Created {
@@ -190,7 +189,7 @@ pub async fn update_settings(
     clinic: &ClinicRef,
     input: SettingsInput,
 ) -> Result<ClinicSettings, Vec<Error>> {
-    audit::require_owner(clinic).map_err(|e| vec![e])?;
+    authz::require_owner(clinic).map_err(|e| vec![e])?;
     let mut errors = Vec::new();
     let name = validate::name("name", &input.name).map_err(|e| errors.push(e));
     let reply_to = match input.reply_to.trim() {
@@ -279,7 +278,7 @@ pub async fn put_protocol(
     clinic: &ClinicRef,
     overrides: ProtocolOverrides,
 ) -> Result<ClinicProtocol, Error> {
-    protocol_edit::require_editor(clinic)?;
+    authz::require_editor(clinic)?;
     let after = Protocol::default_protocol()
         .with_overrides(&overrides)
         .map_err(|e| Error::invalid("protocol", e.to_string()))?;

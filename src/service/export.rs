@@ -21,9 +21,10 @@ mod client_data;
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 
-pub use client_data::{client_data, ClientData};
+pub use client_data::client_data;
 
 use super::audit::{self, Action, Subject};
+use super::authz;
 use super::{clinics, ClinicRef, Error, Services};
 use crate::db::clients::{Client, SessionRow};
 use crate::db::{self, audit as audit_rows, roster};
@@ -55,8 +56,6 @@ pub struct CsvFile {
     /// `clients-2026-03-02.csv`: the clinic's local date.
     pub file_name: String,
     pub bytes: Vec<u8>,
-    /// Data rows (the header not counted).
-    pub rows: usize,
 }
 
 fn csv_error(e: impl std::fmt::Display) -> Error {
@@ -176,14 +175,13 @@ pub async fn clients_csv(s: &Services, clinic: &ClinicRef) -> Result<CsvFile, Er
     Ok(CsvFile {
         file_name: format!("clients-{}.csv", local_date(zone, now)),
         bytes: clients_table(&clients, &sessions)?,
-        rows: clients.len(),
     })
 }
 
 /// The clinic's whole audit log, newest first; owners only. The export's own entry is
 /// written after the read: the file holds what was recorded before it.
 pub async fn audit_csv(s: &Services, clinic: &ClinicRef) -> Result<CsvFile, Error> {
-    audit::require_owner(clinic)?;
+    authz::require_owner(clinic)?;
     let (actor, now) = (clinic.clone(), s.now());
     let (rows, zone) = s
         .db(move |conn| {
@@ -209,7 +207,6 @@ pub async fn audit_csv(s: &Services, clinic: &ClinicRef) -> Result<CsvFile, Erro
     Ok(CsvFile {
         file_name: format!("audit-log-{}.csv", local_date(zone, now)),
         bytes: audit_table(&rows)?,
-        rows: rows.len(),
     })
 }
 

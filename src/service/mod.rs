@@ -7,34 +7,35 @@
 
 pub mod api_keys;
 pub mod audit;
-pub mod backup;
-pub mod calendar;
-pub mod client_auth;
-pub mod client_record;
+pub mod authz;
+pub(crate) mod backup;
+pub(crate) mod calendar;
+pub(crate) mod client_auth;
+pub(crate) mod client_record;
 pub mod clients;
 pub mod clinics;
-pub mod days;
-pub mod error;
-pub mod export;
+pub(crate) mod days;
+pub(crate) mod error;
+pub(crate) mod export;
 pub mod health;
-pub mod history;
-pub mod idempotency;
+pub(crate) mod history;
+pub(crate) mod idempotency;
 pub mod import;
-pub mod invitations;
-pub mod metrics;
-pub mod notes;
-pub mod preferences;
-pub mod protocol_basics;
+pub(crate) mod invitations;
+pub(crate) mod metrics;
+pub(crate) mod notes;
+pub(crate) mod preferences;
+pub(crate) mod protocol_basics;
 pub mod protocol_edit;
-pub mod protocol_history;
-pub mod push;
-pub mod queue;
-pub mod replan;
+pub(crate) mod protocol_history;
+pub(crate) mod push;
+pub(crate) mod queue;
+pub(crate) mod replan;
 pub mod roster;
-pub mod sessions;
-pub mod sign_in;
+pub(crate) mod sessions;
+pub(crate) mod sign_in;
 pub mod staff;
-pub mod validate;
+pub(crate) mod validate;
 
 use std::sync::Arc;
 
@@ -104,5 +105,5 @@ pub struct ClinicRef {
     pub id: String,
     pub name: String,
     pub email: String,
-    pub actor: audit::Actor,
+    pub actor: authz::Actor,
 }

@@ -8,11 +8,9 @@
 use chrono::{Days, NaiveDate};
 use serde::Serialize;
 
-use super::audit::Actor;
+use super::authz::require_editor;
 use super::clinics::{self, ClinicProtocol};
-pub use super::protocol_history::{
-    differences, history, record_change, Changer, HistoryEntry, HISTORY_LIMIT,
-};
+pub use super::protocol_history::{history, record_change, Changer, HistoryEntry};
 use super::{protocol_basics, ClinicRef, Error, Services};
 use crate::domain::ids::{RuleId, Scope};
 use crate::domain::protocol::{DayBound, Protocol, ProtocolError, ProtocolOverrides, MAX_DAY};
@@ -254,28 +252,6 @@ pub fn preview(protocol: &Protocol, first_session: NaiveDate) -> Result<Preview,
         sessions,
         planned_sessions: planned,
     })
-}
-
-/// Whether `actor` may change the clinic's protocol, which every client's reminders
-/// follow: an owner, the operator at the command line, or an integration's API key
-/// (keys are the clinic's own, minted by its owners only). Other staff read it.
-pub fn may_edit(actor: &Actor) -> bool {
-    match actor {
-        Actor::Staff { .. } => actor.is_owner(),
-        Actor::ApiKey { .. } | Actor::Cli => true,
-        Actor::Client { .. } => false,
-    }
-}
-
-/// Refuses a change of the protocol by someone who may not make it (see [`may_edit`]).
-pub fn require_editor(clinic: &ClinicRef) -> Result<(), Error> {
-    if may_edit(&clinic.actor) {
-        Ok(())
-    } else {
-        Err(Error::Forbidden(
-            "only the clinic's owners can change the protocol".to_string(),
-        ))
-    }
 }
 
 /// Saves a draft: validated, kept without what says the same as the built-in default

@@ -8,6 +8,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::audit::{self, Action, Subject};
+use super::authz;
 use super::staff::{self, Member, NewSession};
 use super::{validate, ClinicRef, Error, Services};
 use crate::db::staff::{self as repo, SignInLink};
@@ -202,7 +203,7 @@ pub fn issue_from_command_line(
             id: clinic.id.clone(),
             name: clinic.name.clone(),
             email: clinic.email.clone(),
-            actor: audit::Actor::Cli,
+            actor: authz::Actor::Cli,
         };
         audit::record(
             conn,

@@ -6,7 +6,8 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;
 
-use super::audit::{self, Action, Actor, Subject};
+use super::audit::{self, Action, Subject};
+use super::authz::{self, Actor};
 use super::{sign_in, validate, ClinicRef, Error, Services};
 use crate::db::clinics::Clinic;
 use crate::db::staff::{self as repo, Staff, StaffSession};
@@ -111,7 +112,7 @@ fn role_label(role: StaffRole) -> &'static str {
 
 /// The clinic's accounts, owners first; owners only.
 pub async fn list(s: &Services, clinic: &ClinicRef) -> Result<Vec<Member>, Error> {
-    let rows = audit::owners_read(s, clinic, |conn, clinic_id| {
+    let rows = authz::owners_read(s, clinic, |conn, clinic_id| {
         Ok(repo::of_clinic(conn, clinic_id)?)
     })
     .await?;
@@ -120,7 +121,7 @@ pub async fn list(s: &Services, clinic: &ClinicRef) -> Result<Vec<Member>, Error
 
 /// One of the clinic's accounts; another clinic's is "not found". Owners only.
 pub async fn get(s: &Services, clinic: &ClinicRef, id: String) -> Result<Member, Error> {
-    audit::owners_read(s, clinic, move |conn, clinic_id| {
+    authz::owners_read(s, clinic, move |conn, clinic_id| {
         repo::find_for_clinic(conn, clinic_id, &id)?
             .map(Member::from)
             .ok_or_else(|| Error::NotFound("no such staff member".into()))
@@ -144,7 +145,7 @@ pub async fn invite(
     clinic: &ClinicRef,
     input: InviteInput,
 ) -> Result<Member, Vec<Error>> {
-    audit::require_owner(clinic).map_err(|e| vec![e])?;
+    authz::require_owner(clinic).map_err(|e| vec![e])?;
     let mut errors = Vec::new();
     let name = validate::name("name", &input.name).map_err(|e| errors.push(e));
     let email = validate::email("email", &input.email).map_err(|e| errors.push(e));
@@ -174,7 +175,7 @@ pub async fn invite(
 /// Removes an account; its sessions end at once. Owners only; nobody removes their
 /// own account, and the last owner stays.
 pub async fn remove(s: &Services, clinic: &ClinicRef, id: String) -> Result<Member, Error> {
-    audit::require_owner(clinic)?;
+    authz::require_owner(clinic)?;
     if clinic.actor.id() == Some(id.as_str()) {
         return Err(Error::Conflict(
             "you cannot remove your own account; ask another owner".into(),

@@ -3,20 +3,20 @@
 //! browser loads (styles, scripts, icons, the service worker) is embedded in the binary
 //! and served from our own origin, under one strict Content-Security-Policy.
 
-pub mod app;
-pub mod assets;
-pub mod console;
-pub mod dates;
+pub(crate) mod app;
+pub(crate) mod assets;
+pub(crate) mod console;
+pub(crate) mod dates;
 pub mod headers;
-pub mod i18n;
-pub mod pages;
-pub mod timeline;
+pub(crate) mod i18n;
+pub(crate) mod pages;
+pub(crate) mod timeline;
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest};
 
 /// Every page route, in one list.
-pub fn routes(cfg: &mut web::ServiceConfig) {
+pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(assets::serve_asset)
         .service(assets::favicon)
         .configure(console::routes);
@@ -26,7 +26,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// Whether a request is a browser's page request (a navigation or a form post), which
 /// gets an HTML answer, never a JSON body, when something goes wrong. API paths
 /// always answer problem+json, whatever the request accepts.
-pub fn wants_page(req: &HttpRequest) -> bool {
+pub(crate) fn wants_page(req: &HttpRequest) -> bool {
     let path = req.path();
     let api = ["/v1/", "/openapi.json", "/healthz", "/readyz"]
         .iter()

@@ -9,7 +9,7 @@
 use serde_json::{json, Value};
 use smp_aftercare::domain::ids::RuleId;
 use smp_aftercare::domain::StaffRole;
-use smp_aftercare::service::audit::Actor;
+use smp_aftercare::service::authz::Actor;
 use smp_aftercare::service::{clinics, protocol_edit, Error};
 use thirtyfour::prelude::*;
 

@@ -381,7 +381,8 @@ db_test!(
 
 db_test!(owners_reads_refuse_others_and_stay_in_the_clinic, |app| {
     use smp_aftercare::domain::StaffRole;
-    use smp_aftercare::service::audit::{self, Actor};
+    use smp_aftercare::service::audit;
+    use smp_aftercare::service::authz::Actor;
     use smp_aftercare::service::{api_keys, staff};
 
     let north = clinic(&app, "Northside");

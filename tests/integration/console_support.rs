@@ -5,7 +5,7 @@
 
 use smp_aftercare::db::staff as repo;
 use smp_aftercare::domain::StaffRole;
-use smp_aftercare::service::audit::Actor;
+use smp_aftercare::service::authz::Actor;
 use smp_aftercare::service::{staff, ClinicRef};
 
 use crate::helpers::TestApp;

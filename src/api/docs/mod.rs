@@ -10,9 +10,6 @@
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 
-/// Swagger UI's version, as vendored (`vendor/swagger-ui/README.md`).
-pub const SWAGGER_UI_VERSION: &str = "5.35.0";
-
 struct Asset {
     name: &'static str,
     content_type: &'static str,

@@ -18,7 +18,8 @@ use crate::domain::reminders::Channels;
 use crate::domain::{
     Channel, DeliveryStatus, InvitationStatus, ReminderKind, ReminderTime, SpfFrequency, Zone,
 };
-use crate::service::audit::{self, Action, Actor, Subject};
+use crate::service::audit::{self, Action, Subject};
+use crate::service::authz::Actor;
 use crate::service::client_auth::Authenticated;
 use crate::service::{ClientBundle, ClinicRef, Error, Services};
 

@@ -235,8 +235,4 @@ impl FormErrors {
         }
         sorted
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.fields.is_empty() && self.general.is_empty()
-    }
 }

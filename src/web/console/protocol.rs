@@ -19,6 +19,7 @@ use super::{render_status, see_other, ConsoleSession, FormErrors};
 use crate::domain::ids::RuleId;
 use crate::domain::protocol::{Protocol, ProtocolOverrides};
 use crate::http::AppState;
+use crate::service::authz;
 use crate::service::clinics::{self, ClinicProtocol};
 use crate::service::protocol_basics::{self, Basics};
 use crate::service::protocol_edit::{self, Preview, RuleForm};
@@ -168,7 +169,7 @@ async fn render_page(
     let current = clinics::protocol(s, &session.clinic).await?;
     let view = ProtocolView {
         mode: state.mode,
-        can_edit: protocol_edit::may_edit(&session.clinic.actor),
+        can_edit: authz::may_edit(&session.clinic.actor),
         is_default: current.overrides == serde_json::json!({}),
         basics: state
             .basics
@@ -404,7 +405,7 @@ async fn save_protocol(
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
     let s = &state.services;
-    protocol_edit::require_editor(&session.clinic)?;
+    authz::require_editor(&session.clinic)?;
     let (current, form) = read_form(s, &session.clinic, form.into_inner()).await?;
     let saved = match draft_of(&current, &form) {
         Ok((overrides, _)) => protocol_edit::save(s, &session.clinic, overrides).await,

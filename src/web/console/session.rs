@@ -67,8 +67,9 @@ pub struct ConsoleSession {
 }
 
 impl ConsoleSession {
+    /// The services' own rule (`authz`), so a page shows what the service would allow.
     pub fn is_owner(&self) -> bool {
-        self.member.is_owner()
+        self.clinic.actor.is_owner()
     }
 
     pub fn signed_in(&self) -> staff::SignedIn {

@@ -151,7 +151,7 @@ fn photo_kind_on(
     };
     let months = months_between(session.date, date);
     let due = months > 0
-        && months % every == 0
+        && months.is_multiple_of(every)
         && session.date.checked_add_months(Months::new(months)) == Some(date);
     due.then_some(PhotoRequestKind::FadeRecord)
 }

@@ -13,8 +13,11 @@ use crate::domain::timeline::Plan;
 /// Open-ended: the level holds for good.
 const ON: i64 = i64::MAX;
 
-/// The brief's defaults, one row per symptom: inclusive day ranges and their level.
-const DEFAULTS: &[(Symptom, &[(i64, i64, CheckInLevel)])] = &[
+/// An inclusive range of days and the level on them.
+type Span = (i64, i64, CheckInLevel);
+
+/// The brief's defaults, one row per symptom.
+const DEFAULTS: &[(Symptom, &[Span])] = &[
     // "redness and tenderness days 0-3 expected, after day 4 watch" (day 4 is watch).
     (Symptom::Redness, &[(0, 3, Expected), (4, ON, Watch)]),
     (Symptom::Tenderness, &[(0, 3, Expected), (4, ON, Watch)]),

@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod notes;
 pub mod preferences;
 pub mod protocol_basics;
+pub mod protocol_check_in;
 pub mod protocol_edit;
 pub mod protocol_history;
 pub mod push;

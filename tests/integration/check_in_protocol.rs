@@ -10,7 +10,7 @@ use smp_aftercare::domain::ids::{CheckInLevel, PhotoRequestKind, Symptom};
 use smp_aftercare::domain::timeline::{Plan, Session};
 use smp_aftercare::service::{clinics, protocol_edit};
 
-use crate::console_support::cli_ref;
+use crate::console_support::{cli_ref, owner_session};
 use crate::db_test;
 use crate::helpers::{assert_problem, ApiClient};
 
@@ -163,3 +163,99 @@ db_test!(
         assert_eq!(day12.level, Some(CheckInLevel::Watch));
     }
 );
+
+db_test!(the_console_preview_shows_the_check_in_of_the_draft, |app| {
+    let (clinic_id, _key) = app.create_clinic("Northside", "front@northside.example");
+    let owner = owner_session(&app, &clinic_id).await;
+    let page = app.page("/console/protocol", Some(&owner.cookie)).await;
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    let section = |html: &str, id: &str| -> String {
+        let start = html
+            .find(&format!("id=\"{id}\""))
+            .unwrap_or_else(|| panic!("no {id} in {html}"));
+        let end = html[start..].find("</li>").unwrap();
+        // One line: the markup's own line breaks are layout, not content.
+        html[start..start + end]
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let itching = section(&page, "check-in-itching");
+    assert!(
+        itching.contains(
+            "<strong>Mild itching</strong>: Watch days 0-2; Expected days 3-10; Watch day 11 on"
+        ),
+        "{itching}"
+    );
+    assert!(
+        itching.contains("<dt>Expected</dt><dd>Mild itching is a normal part"),
+        "{itching}"
+    );
+    let discharge = section(&page, "check-in-discharge");
+    assert!(discharge.contains("Urgent day 0 on"), "{discharge}");
+    assert!(discharge.contains("seek medical care"), "{discharge}");
+    let photo = section(&page, "photo-plan_next_session");
+    assert!(
+        photo.contains("Day 7 of every session before the final one"),
+        "{photo}"
+    );
+    assert!(
+        section(&page, "photo-fade_record").contains("Every 12 months after the final session"),
+        "{page}"
+    );
+    // The sample client's day 7 of session 1 is marked in the table of days.
+    assert!(page.contains("Photo to plan the next session"), "{page}");
+    assert!(
+        !page.contains("protocol_check_in."),
+        "a text missing from en.json: {page}"
+    );
+
+    // A draft that moves itching: the preview follows it, and nothing is saved.
+    let document = r#"{"check_in": {"symptoms": {"itching": {"days": [
+        {"from": 0, "to": 14, "level": "expected"},
+        {"from": 15, "to": "for_good", "level": "watch", "scope": "final_session"},
+        {"from": 15, "to": "for_good", "level": "urgent", "scope": "non_final_session"}
+    ], "urgent": {"en": "Contact your clinic today."}}}}}"#;
+    let draft = [("mode", "document"), ("document", document)];
+    let fragment = app
+        .form(
+            "/console/protocol/preview?fragment=1",
+            Some(&owner.cookie),
+            &draft,
+        )
+        .await;
+    assert_eq!(fragment.status(), 200);
+    let html = fragment.text().await.unwrap();
+    let itching = section(&html, "check-in-itching");
+    assert!(
+        itching.contains(
+            ": Expected days 0-14; Urgent day 15 on (sessions before the final one); \
+             Watch day 15 on (final session)"
+        ),
+        "{itching}"
+    );
+    let current = clinics::protocol(&app.services, &cli_ref(&app, &clinic_id))
+        .await
+        .unwrap();
+    assert_eq!(current.overrides, json!({}), "a preview saves nothing");
+
+    // A gap is refused next to the document, naming the symptom.
+    let gap = r#"{"check_in": {"symptoms": {"itching": {"days": [{"from": 1, "to": "for_good", "level": "watch"}]}}}}"#;
+    let refused = app
+        .form(
+            "/console/protocol",
+            Some(&owner.cookie),
+            &[("mode", "document"), ("document", gap)],
+        )
+        .await;
+    assert_eq!(refused.status(), 422);
+    let html = refused.text().await.unwrap();
+    // The message as the page shows it (quotes escaped by the template).
+    assert!(
+        html.contains(
+            "symptom &quot;itching&quot;: no level covers day 0 after a non-final session"
+        ),
+        "{html}"
+    );
+});

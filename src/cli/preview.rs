@@ -1,6 +1,10 @@
 //! `smp-aftercare preview`: the timeline and the reminders of a made-up client, one line
 //! (or one JSON object) per day, so a clinic can check its protocol and anyone can check
-//! our rules. Pure: the CLI parses arguments and prints what [`render`] returns.
+//! our rules: with what is normal that day (each symptom's check-in level) and the photo
+//! the protocol asks for. Pure: the CLI parses arguments and prints what [`render`]
+//! returns.
+
+use std::collections::BTreeMap;
 
 use std::path::PathBuf;
 
@@ -9,6 +13,8 @@ use chrono_tz::Tz;
 use clap::Args;
 use serde::Serialize;
 
+use crate::domain::check_in::{self, PhotoRequest};
+use crate::domain::ids::{CheckInLevel, PhotoRequestKind, Symptom};
 use crate::domain::reminders::{self, Preferences};
 use crate::domain::timeline::{self, DayView, Plan, PlanError, Session};
 use crate::domain::{Channel, PlannedReminder, Protocol, ReminderKind, Stage};
@@ -74,12 +80,39 @@ pub enum PreviewError {
     Json(String),
 }
 
-/// One day of the JSON output: the timeline's fields plus that day's reminders.
+/// One day of the JSON output: the timeline's fields plus that day's reminders, each
+/// symptom's check-in level (empty before the first session) and the photo request.
 #[derive(Debug, Serialize)]
 struct PreviewDay<'a> {
     #[serde(flatten)]
     day: &'a DayView,
     reminders: &'a [PlannedReminder],
+    check_in: &'a BTreeMap<CheckInLevel, Vec<Symptom>>,
+    photo_request: Option<PhotoCard<'a>>,
+}
+
+/// A photo request as the preview shows it.
+#[derive(Debug, Serialize)]
+struct PhotoCard<'a> {
+    kind: PhotoRequestKind,
+    title: &'a str,
+    text: &'a str,
+}
+
+/// What the check-in section says about one day of the preview.
+struct CheckInDay {
+    levels: BTreeMap<CheckInLevel, Vec<Symptom>>,
+    photo: Option<PhotoRequest>,
+}
+
+fn check_in_day(plan: &Plan, request: &PreviewRequest, day: &DayView) -> CheckInDay {
+    let protocol = &request.protocol;
+    CheckInDay {
+        levels: day.day.map_or_else(BTreeMap::new, |n| {
+            protocol.check_in().levels_on(n, day.is_final_session)
+        }),
+        photo: check_in::photo_request_on(plan, protocol, day.date, &request.locale),
+    }
 }
 
 /// `smp-aftercare preview`: parses the arguments, renders, prints.
@@ -143,27 +176,42 @@ pub fn render(request: &PreviewRequest) -> Result<String, PreviewError> {
         .iter()
         .map(|day| reminders::due(PREVIEW_CLIENT_KEY, day, &prefs, &request.protocol))
         .collect();
+    let check_ins: Vec<CheckInDay> = days
+        .iter()
+        .map(|day| check_in_day(&plan, request, day))
+        .collect();
 
     if request.json {
         let out: Vec<PreviewDay> = days
             .iter()
             .zip(&reminders)
-            .map(|(day, reminders)| PreviewDay { day, reminders })
+            .zip(&check_ins)
+            .map(|((day, reminders), check_in)| PreviewDay {
+                day,
+                reminders,
+                check_in: &check_in.levels,
+                photo_request: check_in.photo.as_ref().map(|p| PhotoCard {
+                    kind: p.kind,
+                    title: &p.title,
+                    text: &p.text,
+                }),
+            })
             .collect();
         let text =
             serde_json::to_string_pretty(&out).map_err(|e| PreviewError::Json(e.to_string()))?;
         return Ok(text + "\n");
     }
     let mut text = String::new();
-    for (day, reminders) in days.iter().zip(&reminders) {
-        text.push_str(&line(day, reminders));
+    for ((day, reminders), check_in) in days.iter().zip(&reminders).zip(&check_ins) {
+        text.push_str(&line(day, reminders, check_in));
         text.push('\n');
     }
     Ok(text)
 }
 
-/// `2026-03-15  session 2/3 day 3  fresh  rules: ...  window: ...  reminders: ...`
-fn line(day: &DayView, reminders: &[PlannedReminder]) -> String {
+/// `2026-03-15  session 2/3 day 3  fresh  rules: ...  window: ...  photo: ...
+/// check-in: expected ...; watch ...; urgent ...  reminders: ...`
+fn line(day: &DayView, reminders: &[PlannedReminder], check_in: &CheckInDay) -> String {
     let mut parts = vec![day.date.to_string()];
     match (day.session_number, day.day) {
         (Some(number), Some(n)) => {
@@ -191,6 +239,20 @@ fn line(day: &DayView, reminders: &[PlannedReminder]) -> String {
     if let Some(window) = day.next_session_window {
         let overdue = if window.overdue { " overdue" } else { "" };
         parts.push(format!("window: {}..{}{overdue}", window.from, window.to));
+    }
+    if let Some(photo) = &check_in.photo {
+        parts.push(format!("photo: {}", photo.kind));
+    }
+    if !check_in.levels.is_empty() {
+        let levels: Vec<String> = check_in
+            .levels
+            .iter()
+            .map(|(level, symptoms)| {
+                let ids: Vec<&str> = symptoms.iter().map(|s| s.as_str()).collect();
+                format!("{level} {}", ids.join(" "))
+            })
+            .collect();
+        parts.push(format!("check-in: {}", levels.join("; ")));
     }
     if day.stage != Stage::PreTreatment || !reminders.is_empty() {
         parts.push(format!("reminders: {}", reminder_summary(reminders)));
@@ -264,6 +326,9 @@ mod tests {
             "2026-03-15  session 2/3 day 3  fresh  \
              rules: no_washing no_heavy_sweating no_swimming avoid_sun  \
              window: 2026-03-19..2026-03-26  \
+             check-in: expected redness tenderness swelling itching; \
+             watch flaking bumps_or_rash pigment_spreading redness_spreading_or_hot; \
+             urgent discharge fever_or_unwell  \
              reminders: daily_aftercare push+email 2026-03-15T08:00:00Z"
         );
         assert_eq!(
@@ -271,8 +336,16 @@ mod tests {
             "2026-03-23  session 2/3 day 11  settled  \
              rules: gentle_washing_ok daily_spf  milestones: sun_avoidance_over  \
              window: 2026-03-19..2026-03-26  \
+             check-in: watch redness tenderness swelling itching flaking bumps_or_rash \
+             pigment_spreading; urgent redness_spreading_or_hot discharge fever_or_unwell  \
              reminders: daily_aftercare push+email 2026-03-23T08:00:00Z"
         );
+        // Day 7 of the non-final session 2: the photo for planning session 3.
+        assert!(
+            line_for(&text, "2026-03-19").contains("  photo: plan_next_session  check-in: "),
+            "{text}"
+        );
+        assert!(!line_for(&text, "2026-03-18").contains("photo:"), "{text}");
     }
 
     #[test]
@@ -317,6 +390,20 @@ mod tests {
         assert_eq!(later["stage"], "settled");
         assert_eq!(later["milestones"][0]["id"], "sun_avoidance_over");
         assert_eq!(later["reminders"][0]["milestones"][0], "sun_avoidance_over");
+        assert_eq!(
+            day["check_in"]["urgent"],
+            serde_json::json!(["discharge", "fever_or_unwell"])
+        );
+        assert_eq!(day["check_in"]["expected"][0], "redness");
+        assert_eq!(later["check_in"].get("expected"), None);
+        assert_eq!(day["photo_request"], serde_json::Value::Null);
+        let photo = &days[4]["photo_request"];
+        assert_eq!(days[4]["date"], "2026-03-19");
+        assert_eq!(photo["kind"], "plan_next_session");
+        assert!(photo["text"]
+            .as_str()
+            .unwrap()
+            .contains("so your practitioner can plan the next session"));
     }
 
     #[test]
@@ -350,6 +437,36 @@ mod tests {
         request.protocol = request.protocol.with_overrides(&overrides).unwrap();
         let text = render(&request).unwrap();
         assert!(text.contains("rules: no_washing avoid_sun"), "{text}");
+    }
+
+    #[test]
+    fn a_clinic_check_in_changes_the_preview() {
+        let mut request = request(&["2026-03-02"], "2026-03-14", 1);
+        request.planned = 1;
+        let overrides = ProtocolOverrides::from_toml_str(
+            "check_in.symptoms.itching.days = [\n\
+               { from = 0, to = 14, level = \"expected\" },\n\
+               { from = 15, to = \"for_good\", level = \"watch\" },\n\
+             ]",
+        )
+        .unwrap();
+        let before = render(&request).unwrap();
+        assert!(before.contains("check-in: watch redness"), "{before}");
+        request.protocol = request.protocol.with_overrides(&overrides).unwrap();
+        let after = render(&request).unwrap();
+        assert!(
+            after.contains("check-in: expected itching; watch redness"),
+            "{after}"
+        );
+    }
+
+    #[test]
+    fn the_final_session_asks_for_the_healed_photo_and_the_yearly_one() {
+        let mut request = request(&["2026-03-02"], "2026-04-01", 1);
+        request.planned = 1;
+        assert!(render(&request).unwrap().contains("photo: healed_result"));
+        request.from = date("2027-03-02");
+        assert!(render(&request).unwrap().contains("photo: fade_record"));
     }
 
     #[test]

@@ -294,6 +294,54 @@ stable_id! {
     }
 }
 
+stable_id! {
+    /// Something a client may report in a check-in. The order is the order the app
+    /// lists them in: the common signs of healing first, the urgent ones last.
+    Symptom, "symptom" {
+        Redness => "redness",
+        Tenderness => "tenderness",
+        Swelling => "swelling",
+        Itching => "itching",
+        /// Flaking or a light crust.
+        Flaking => "flaking",
+        /// Bumps or a rash: possibly a reaction to the pigment.
+        BumpsOrRash => "bumps_or_rash",
+        /// Dots spreading or blurring into each other.
+        PigmentSpreading => "pigment_spreading",
+        /// Redness that spreads, or feels hot to the touch.
+        RednessSpreadingOrHot => "redness_spreading_or_hot",
+        /// Yellow or green discharge.
+        Discharge => "discharge",
+        FeverOrUnwell => "fever_or_unwell",
+    }
+}
+
+stable_id! {
+    /// How a reported symptom is judged on its day after the session. Ordered by
+    /// concern, so the worst of several symptoms is their maximum.
+    CheckInLevel, "check-in level" {
+        /// Normal healing: the client reads the reassurance.
+        Expected => "expected",
+        /// Worth a look: the client reads advice and the clinic sees it.
+        Watch => "watch",
+        /// Contact the clinic today; the text says when to seek medical care.
+        Urgent => "urgent",
+    }
+}
+
+stable_id! {
+    /// Why the protocol asks the client for a photo of the scalp on a day.
+    PhotoRequestKind, "photo request" {
+        /// A day of every non-final session (7): the practitioner plans the next one.
+        PlanNextSession => "plan_next_session",
+        /// A day after the final session (30): the healed result.
+        HealedResult => "healed_result",
+        /// Every so many months after the final session: the fade record that times
+        /// the touch-up.
+        FadeRecord => "fade_record",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::RuleId;

@@ -5,6 +5,7 @@
 //! instants it needs, so the same inputs always give the same answer.
 
 pub(crate) mod calendar;
+pub mod check_in;
 pub(crate) mod correction;
 pub(crate) mod echo;
 pub(crate) mod email;
@@ -21,8 +22,8 @@ mod tests;
 
 pub use email::EmailAddress;
 pub use ids::{
-    Channel, DeliveryKind, DeliveryStatus, InvitationStatus, ReminderKind, RuleId, Scope,
-    SpfFrequency, StaffRole, Stage, UnknownId,
+    Channel, CheckInLevel, DeliveryKind, DeliveryStatus, InvitationStatus, PhotoRequestKind,
+    ReminderKind, RuleId, Scope, SpfFrequency, StaffRole, Stage, Symptom, UnknownId,
 };
 pub use local::{ReminderTime, Zone};
 pub use protocol::{Protocol, ProtocolError, ProtocolOverrides};

@@ -3,9 +3,10 @@
 //! The default lives in `config/protocol.toml` (embedded at build time); a clinic's
 //! protocol is that default with a [`ProtocolOverrides`] document merged over it. A
 //! [`Protocol`] value is always validated: every day of every session has exactly one
-//! stage, ranges are non-empty, contradictory rules never overlap and every text exists
-//! in English.
+//! stage, ranges are non-empty, contradictory rules never overlap, every symptom of the
+//! check-in has exactly one level on every day, and every text exists in English.
 
+mod check_in;
 mod spec;
 mod validate;
 
@@ -15,8 +16,10 @@ use std::sync::OnceLock;
 
 use serde::{Serialize, Serializer};
 
+pub use check_in::{CheckIn, PhotoRequestDef, PhotoTiming, SymptomDays, SymptomDef};
 pub use spec::{
-    DayBound, ProtocolOverrides, ReminderSpec, RuleSpec, StageSpec, WindowSpec, FOR_GOOD,
+    CheckInSpec, DayBound, PhotoRequestSpec, ProtocolOverrides, ReminderSpec, RuleSpec, StageSpec,
+    SymptomDaysSpec, SymptomSpec, WindowSpec, FOR_GOOD,
 };
 
 use crate::domain::ids::{ReminderKind, RuleId, Scope, Stage};
@@ -31,6 +34,9 @@ pub const MAX_DAY: i64 = 365;
 pub const TOUCH_UP_YEARS: std::ops::RangeInclusive<u32> = 3..=5;
 /// Allowed planned session counts: one (rare, allowed) up to generous scarring cases.
 pub const PLANNED_SESSIONS: std::ops::RangeInclusive<u32> = 1..=10;
+/// Allowed months between fade-record photos: monthly up to every five years (the
+/// longest touch-up interval).
+pub const PHOTO_EVERY_MONTHS: std::ops::RangeInclusive<u32> = 1..=60;
 
 /// Why a protocol file or override document was refused. Messages name the entry, e.g.
 /// `rule "avoid_sun": range 12-10 is empty`.
@@ -143,6 +149,7 @@ pub struct Protocol {
     rules: BTreeMap<RuleId, RuleDef>,
     reminders: BTreeMap<ReminderKind, ReminderDef>,
     phrases: BTreeMap<String, LocalizedText>,
+    check_in: CheckIn,
 }
 
 impl Serialize for Protocol {
@@ -309,6 +316,11 @@ impl Protocol {
 
     pub fn reminder_text(&self, kind: ReminderKind, locale: &str) -> &str {
         pick(&self.reminder(kind).text, locale)
+    }
+
+    /// What is normal when: the symptoms a client may report and the photo requests.
+    pub fn check_in(&self) -> &CheckIn {
+        &self.check_in
     }
 
     /// A phrase listed in [`PHRASES`]; "" for any other id.

@@ -26,6 +26,7 @@ pub(crate) mod metrics;
 pub(crate) mod notes;
 pub(crate) mod preferences;
 pub(crate) mod protocol_basics;
+pub(crate) mod protocol_check_in;
 pub mod protocol_edit;
 pub(crate) mod protocol_history;
 pub(crate) mod push;

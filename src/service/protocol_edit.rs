@@ -10,9 +10,11 @@ use serde::Serialize;
 
 use super::authz::require_editor;
 use super::clinics::{self, ClinicProtocol};
+use super::protocol_check_in::{self, CheckInSummary};
 pub use super::protocol_history::{history, record_change, Changer, HistoryEntry};
 use super::{protocol_basics, ClinicRef, Error, Services};
-use crate::domain::ids::{RuleId, Scope};
+use crate::domain::check_in::photo_request_on;
+use crate::domain::ids::{PhotoRequestKind, RuleId, Scope};
 use crate::domain::protocol::{DayBound, Protocol, ProtocolError, ProtocolOverrides, MAX_DAY};
 use crate::domain::protocol::{RuleSpec, FOR_GOOD};
 use crate::domain::text::FALLBACK_LOCALE;
@@ -232,6 +234,10 @@ pub struct Preview {
     pub sessions: Vec<NaiveDate>,
     pub planned_sessions: u32,
     pub days: Vec<DayView>,
+    /// The photo request of each day, if any (same order as `days`).
+    pub photos: Vec<Option<PhotoRequestKind>>,
+    /// What is normal when, and when photos are asked for.
+    pub check_in: CheckInSummary,
 }
 
 /// A sample client starting today: the protocol's planned sessions, each in the middle
@@ -247,10 +253,17 @@ pub fn preview(protocol: &Protocol, first_session: NaiveDate) -> Result<Preview,
         .collect();
     let plan = Plan::new(planned, sessions.iter().copied().map(Session::on).collect())
         .map_err(|e| Error::internal(format!("sample plan: {e}")))?;
+    let days = timeline::range(&plan, protocol, first_session, last_day, FALLBACK_LOCALE);
+    let photos = days
+        .iter()
+        .map(|d| photo_request_on(&plan, protocol, d.date, FALLBACK_LOCALE).map(|p| p.kind))
+        .collect();
     Ok(Preview {
-        days: timeline::range(&plan, protocol, first_session, last_day, FALLBACK_LOCALE),
+        days,
+        photos,
         sessions,
         planned_sessions: planned,
+        check_in: protocol_check_in::summary(protocol),
     })
 }
 
@@ -378,5 +391,11 @@ mod tests {
             preview.sessions[1],
             NaiveDate::from_ymd_opt(2026, 3, 12).unwrap()
         );
+        // Day 7 of sessions 1 and 2 (non-final) ask for the planning photo.
+        let photo_days: Vec<usize> = (0..preview.photos.len())
+            .filter(|&i| preview.photos[i] == Some(PhotoRequestKind::PlanNextSession))
+            .collect();
+        assert_eq!(photo_days, [7, 17]);
+        assert_eq!(preview.check_in.symptoms.len(), 10);
     }
 }

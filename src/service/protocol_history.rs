@@ -59,6 +59,13 @@ fn leaves(value: &Value, path: String, out: &mut std::collections::BTreeMap<Stri
                 leaves(value, path, out);
             }
         }
+        // A symptom's ranges of days: one line per value of each range ("days.2.to"),
+        // numbered from 1 as the staff count them, not one line for the whole list.
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                leaves(item, format!("{path}.{}", index + 1), out);
+            }
+        }
         Value::String(text) => {
             out.insert(path, format!("\"{text}\""));
         }
@@ -130,5 +137,15 @@ mod tests {
         let before = serde_json::json!({"rules": {"a": {"from": 5, "text": {"en": "x"}}}});
         let after = serde_json::json!({"rules": {"a": {"from": 10, "text": {"en": "x"}}}});
         assert_eq!(differences(&before, &after), ["rules.a.from: 5 → 10"]);
+    }
+
+    #[test]
+    fn differences_in_a_list_name_the_item() {
+        let before = serde_json::json!({"days": [{"from": 0, "to": 3}, {"from": 4}]});
+        let after = serde_json::json!({"days": [{"from": 0, "to": 14}]});
+        assert_eq!(
+            differences(&before, &after),
+            ["days.1.to: 3 → 14", "days.2.from: 4 removed"]
+        );
     }
 }

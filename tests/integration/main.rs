@@ -7,6 +7,7 @@ mod app_links;
 mod backup;
 mod bad_input;
 mod calendar;
+mod check_in_protocol;
 mod client_app;
 mod clients_api;
 mod clinic_auth;

@@ -48,6 +48,80 @@ pub struct ProtocolOverrides {
     /// Keyed by phrase id: other sentences the timeline shows.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub phrases: BTreeMap<String, LocalizedText>,
+    /// What a client may report after a session, how it is judged on each day, and the
+    /// days the client is asked for a photo.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check_in: Option<CheckInSpec>,
+}
+
+/// `check_in`: the symptoms a client may report and the photo requests.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckInSpec {
+    /// Keyed by symptom id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub symptoms: BTreeMap<String, SymptomSpec>,
+    /// Keyed by photo request kind.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub photo_requests: BTreeMap<String, PhotoRequestSpec>,
+}
+
+/// One symptom: its icon, its label, its level on each range of days after a session
+/// and, per level, the text the client reads.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SymptomSpec {
+    /// The name of the icon the app shows (lowercase letters, digits and `-`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icon: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<LocalizedText>,
+    /// The level on each range of days. An override replaces the whole list, so a
+    /// clinic never has to undo one of the default's ranges.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days: Option<Vec<SymptomDaysSpec>>,
+    /// The reassurance, on days the symptom is expected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<LocalizedText>,
+    /// The advice, on days the symptom is worth a look (the clinic sees it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watch: Option<LocalizedText>,
+    /// Contact the clinic today, and when to seek medical care.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub urgent: Option<LocalizedText>,
+}
+
+/// One range of days of a symptom and its level there.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SymptomDaysSpec {
+    /// `every_session` (when left out), `non_final_session` or `final_session`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<DayBound>,
+    /// A day number or `"for_good"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<DayBound>,
+    /// `expected`, `watch` or `urgent`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
+}
+
+/// When the protocol asks for a photo, and the card the client reads.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhotoRequestSpec {
+    /// The day after the session (`plan_next_session`, `healed_result`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day: Option<i64>,
+    /// Months between requests after the final session (`fade_record`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub every_months: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<LocalizedText>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<LocalizedText>,
 }
 
 /// `next_session_window`: inclusive day numbers after a non-final session.
@@ -229,7 +303,34 @@ impl ProtocolOverrides {
             let base = out.phrases.entry(id.clone()).or_default();
             base.extend(phrase.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
+        if let Some(check_in) = &over.check_in {
+            out.check_in
+                .get_or_insert_with(Default::default)
+                .merge(check_in);
+        }
         out
+    }
+}
+
+impl CheckInSpec {
+    /// As [`ProtocolOverrides::merged_with`]; a symptom's `days` are replaced whole.
+    fn merge(&mut self, over: &CheckInSpec) {
+        for (id, symptom) in &over.symptoms {
+            let base = self.symptoms.entry(id.clone()).or_default();
+            replace(&mut base.icon, &symptom.icon);
+            merge_text(&mut base.label, &symptom.label);
+            replace(&mut base.days, &symptom.days);
+            merge_text(&mut base.expected, &symptom.expected);
+            merge_text(&mut base.watch, &symptom.watch);
+            merge_text(&mut base.urgent, &symptom.urgent);
+        }
+        for (id, request) in &over.photo_requests {
+            let base = self.photo_requests.entry(id.clone()).or_default();
+            replace(&mut base.day, &request.day);
+            replace(&mut base.every_months, &request.every_months);
+            merge_text(&mut base.title, &request.title);
+            merge_text(&mut base.text, &request.text);
+        }
     }
 }
 

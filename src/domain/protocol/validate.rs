@@ -11,6 +11,7 @@ use super::{
 use crate::domain::ids::{ReminderKind, RuleId, Scope, Stage};
 use crate::domain::text::LocalizedText;
 
+mod check_in;
 mod texts;
 
 use texts::{optional_text, required_text};
@@ -49,6 +50,7 @@ pub(super) fn validate(source: ProtocolOverrides) -> Result<Protocol, ProtocolEr
     let rules = rules(&source)?;
     let reminders = reminders(&source)?;
     let phrases = phrases(&source)?;
+    let check_in = check_in::check_in(&source)?;
     Ok(Protocol {
         source,
         planned_sessions,
@@ -58,6 +60,7 @@ pub(super) fn validate(source: ProtocolOverrides) -> Result<Protocol, ProtocolEr
         rules,
         reminders,
         phrases,
+        check_in,
     })
 }
 

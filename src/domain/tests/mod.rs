@@ -1,6 +1,9 @@
 //! Unit tests of the domain core, one file per concern.
 
 mod calendar;
+mod check_in_invalid;
+mod check_in_levels;
+mod check_in_photos;
 mod correction;
 mod ids;
 mod properties;

@@ -22,6 +22,7 @@ use crate::http::AppState;
 use crate::service::authz;
 use crate::service::clinics::{self, ClinicProtocol};
 use crate::service::protocol_basics::{self, Basics};
+use crate::service::protocol_check_in::CheckInSummary;
 use crate::service::protocol_edit::{self, Preview, RuleForm};
 use crate::service::{ClinicRef, Error, Services};
 use crate::web::dates::{human_date, human_time};
@@ -97,6 +98,8 @@ fn preview_view(s: &Services, preview: &Result<(Protocol, bool), String>) -> Pre
             sessions: Vec::new(),
             planned_sessions: 0,
             days: Vec::new(),
+            photos: Vec::new(),
+            check_in: CheckInSummary::default(),
         },
         preview_error: Some(why),
         sample: None,

@@ -70,3 +70,26 @@ fn check_text(entry: &str, field: &str, text: &LocalizedText) -> Result<(), Prot
     }
     Ok(())
 }
+
+/// A required text shown as written: check-in texts sit beside what the client
+/// reported, where no day, session or year is worked out, so a placeholder would reach
+/// the client as `{day}`.
+pub(super) fn required_plain_text(
+    entry: &str,
+    field: &str,
+    text: &Option<LocalizedText>,
+) -> Result<LocalizedText, ProtocolError> {
+    let text = required_text(entry, field, text)?;
+    for (locale, value) in &text {
+        if let Some(name) = placeholders(value).first() {
+            return Err(ProtocolError::invalid(
+                entry,
+                format!(
+                    "{field} \"{locale}\" uses placeholder {{{name}}}; check-in texts are \
+                     shown as written and take no placeholders"
+                ),
+            ));
+        }
+    }
+    Ok(text)
+}

@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod links;
 pub mod metrics;
 pub mod notify;
+pub mod photos;
 pub mod service;
 pub mod telemetry;
 pub mod tokens;

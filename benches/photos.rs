@@ -1,4 +1,4 @@
-//! Processing one phone photo: a 4000x3000 JPEG of about 4 MB (quality 92, a gradient
+//! Processing one phone photo: a 4000x3000 JPEG of 4-5 MB (quality 92, a gradient
 //! with sensor-like noise, as a 12-megapixel camera writes it) checked, decoded, turned
 //! upright, scaled to 2048 px, re-encoded, and its 320 px thumbnail made: the work
 //! `photos::process` does on the blocking pool for each upload. Run with:
@@ -28,7 +28,7 @@ fn phone_frame(width: u32, height: u32) -> RgbImage {
         state ^= state >> 12;
         state ^= state << 25;
         state ^= state >> 27;
-        (state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 58) as i32 - 32
+        (state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 59) as i32 - 16
     };
     RgbImage::from_fn(width, height, |x, y| {
         let base = [
@@ -36,7 +36,9 @@ fn phone_frame(width: u32, height: u32) -> RgbImage {
             90 + (y * 110 / height) as i32,
             150 - ((x + y) * 90 / (width + height)) as i32,
         ];
-        Rgb(base.map(|channel| (channel + noise()).clamp(0, 255) as u8))
+        // Mostly in brightness, as a sensor's noise after the camera's own processing.
+        let grain = noise();
+        Rgb(base.map(|channel| (channel + grain + noise() / 8).clamp(0, 255) as u8))
     })
 }
 

@@ -54,7 +54,9 @@ impl PhotoSettings {
 
     pub fn validate(&self) -> Result<(), String> {
         if self.processing_concurrency > 256 {
-            return Err("photos.processing_concurrency: must be at most 256 (0 = one per core)".into());
+            return Err(
+                "photos.processing_concurrency: must be at most 256 (0 = one per core)".into(),
+            );
         }
         match self.store {
             PhotoStoreKind::Local if self.dir.as_os_str().is_empty() => {
@@ -73,10 +75,16 @@ impl S3Settings {
         if raw.is_empty() {
             return Ok(None);
         }
-        let url = url::Url::parse(raw)
-            .map_err(|e| format!("photos.s3.endpoint: {:?} is not a URL ({e})", super::redact_url(raw)))?;
+        let url = url::Url::parse(raw).map_err(|e| {
+            format!(
+                "photos.s3.endpoint: {:?} is not a URL ({e})",
+                super::redact_url(raw)
+            )
+        })?;
         if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-            return Err("photos.s3.endpoint: must be an http:// or https:// URL with a host".into());
+            return Err(
+                "photos.s3.endpoint: must be an http:// or https:// URL with a host".into(),
+            );
         }
         if !url.username().is_empty() || url.password().is_some() {
             // A URL's credentials would be printed wherever the endpoint is.
@@ -99,7 +107,9 @@ impl S3Settings {
             ("secret_access_key", self.secret_access_key.is_none()),
         ];
         match required.iter().find(|(_, missing)| *missing) {
-            Some((key, _)) => Err(format!("photos.s3.{key}: required when photos.store = \"s3\"")),
+            Some((key, _)) => Err(format!(
+                "photos.s3.{key}: required when photos.store = \"s3\""
+            )),
             None => Ok(()),
         }
     }

@@ -133,7 +133,11 @@ impl Photos {
 
     /// Checks and cleans `upload`, then stores it (photo and thumbnail) under a new id.
     /// Refused input is stored nowhere.
-    pub async fn accept(&self, owner: &PhotoOwner, upload: Bytes) -> Result<StoredPhoto, PhotoError> {
+    pub async fn accept(
+        &self,
+        owner: &PhotoOwner,
+        upload: Bytes,
+    ) -> Result<StoredPhoto, PhotoError> {
         let processed = self.processor.process(upload).await?;
         let id = self.store.put(owner, &processed).await?;
         Ok(StoredPhoto {

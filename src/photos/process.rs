@@ -115,7 +115,9 @@ pub fn check_upload(upload: &[u8]) -> Result<ImageFormat, PhotoError> {
         return Err(PhotoError::Empty);
     }
     if upload.len() > MAX_UPLOAD_BYTES {
-        return Err(PhotoError::TooLarge { bytes: upload.len() });
+        return Err(PhotoError::TooLarge {
+            bytes: upload.len(),
+        });
     }
     sniff(upload)
 }

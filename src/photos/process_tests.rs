@@ -13,14 +13,21 @@ fn gradient(width: u32, height: u32) -> RgbImage {
 
 fn jpeg(image: &RgbImage) -> Vec<u8> {
     let mut out = Vec::new();
-    JpegEncoder::new_with_quality(&mut out, 90).encode_image(image).unwrap();
+    JpegEncoder::new_with_quality(&mut out, 90)
+        .encode_image(image)
+        .unwrap();
     out
 }
 
 fn png(image: &RgbImage) -> Vec<u8> {
     let mut out = Vec::new();
     image::codecs::png::PngEncoder::new(&mut out)
-        .write_image(image.as_raw(), image.width(), image.height(), image::ExtendedColorType::Rgb8)
+        .write_image(
+            image.as_raw(),
+            image.width(),
+            image.height(),
+            image::ExtendedColorType::Rgb8,
+        )
         .unwrap();
     out
 }
@@ -92,13 +99,17 @@ fn markers(jpeg: &[u8]) -> Vec<u8> {
 }
 
 fn gps_latitude(jpeg: &[u8]) -> Option<String> {
-    let exif = exif::Reader::new().read_from_container(&mut Cursor::new(jpeg)).ok()?;
+    let exif = exif::Reader::new()
+        .read_from_container(&mut Cursor::new(jpeg))
+        .ok()?;
     let field = exif.get_field(exif::Tag::GPSLatitude, exif::In::PRIMARY)?;
     Some(field.display_value().to_string())
 }
 
 fn decoded(jpeg: &[u8]) -> RgbImage {
-    image::load_from_memory_with_format(jpeg, ImageFormat::Jpeg).unwrap().to_rgb8()
+    image::load_from_memory_with_format(jpeg, ImageFormat::Jpeg)
+        .unwrap()
+        .to_rgb8()
 }
 
 #[test]
@@ -110,10 +121,16 @@ fn zero_bytes_are_refused() {
 fn eleven_megabytes_are_refused_before_anything_else() {
     let mut upload = jpeg(&gradient(16, 16));
     upload.resize(11_000_000, 0);
-    assert_eq!(process(&upload).unwrap_err(), PhotoError::TooLarge { bytes: 11_000_000 });
+    assert_eq!(
+        process(&upload).unwrap_err(),
+        PhotoError::TooLarge { bytes: 11_000_000 }
+    );
     let mut at_limit = jpeg(&gradient(16, 16));
     at_limit.resize(MAX_UPLOAD_BYTES, 0);
-    assert!(check_upload(&at_limit).is_ok(), "exactly 10 MiB is accepted");
+    assert!(
+        check_upload(&at_limit).is_ok(),
+        "exactly 10 MiB is accepted"
+    );
 }
 
 #[test]
@@ -131,17 +148,33 @@ fn other_formats_say_what_they_are() {
     let heic = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic";
     let refused = process(heic).unwrap_err();
     assert_eq!(refused, PhotoError::Heic);
-    assert!(refused.to_string().contains("JPEG"), "says what to send instead");
-    assert_eq!(process(b"\0\0\0\x1cftypavif\0\0\0\0").unwrap_err(), PhotoError::UnsupportedFormat("AVIF"));
-    assert_eq!(process(b"GIF89a\x01\0\x01\0\0\0\0;").unwrap_err(), PhotoError::UnsupportedFormat("GIF"));
-    assert_eq!(process(b"\0\0\0\x18ftypisom").unwrap_err(), PhotoError::NotAnImage, "an MP4 video");
+    assert!(
+        refused.to_string().contains("JPEG"),
+        "says what to send instead"
+    );
+    assert_eq!(
+        process(b"\0\0\0\x1cftypavif\0\0\0\0").unwrap_err(),
+        PhotoError::UnsupportedFormat("AVIF")
+    );
+    assert_eq!(
+        process(b"GIF89a\x01\0\x01\0\0\0\0;").unwrap_err(),
+        PhotoError::UnsupportedFormat("GIF")
+    );
+    assert_eq!(
+        process(b"\0\0\0\x18ftypisom").unwrap_err(),
+        PhotoError::NotAnImage,
+        "an MP4 video"
+    );
 }
 
 /// A real 8x8 JPEG whose frame header claims `width`x`height`: its few bytes of scan data
 /// could never fill that, so a refusal naming the claimed size comes from the header.
 fn jpeg_claiming(width: u16, height: u16) -> Vec<u8> {
     let mut bomb = jpeg(&gradient(8, 8));
-    let sof = bomb.windows(2).position(|w| w == [0xFF, 0xC0]).expect("a baseline frame header");
+    let sof = bomb
+        .windows(2)
+        .position(|w| w == [0xFF, 0xC0])
+        .expect("a baseline frame header");
     bomb[sof + 5..sof + 7].copy_from_slice(&height.to_be_bytes());
     bomb[sof + 7..sof + 9].copy_from_slice(&width.to_be_bytes());
     bomb
@@ -152,7 +185,11 @@ fn crc32(bytes: &[u8]) -> u32 {
     for &byte in bytes {
         crc ^= u32::from(byte);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
@@ -177,11 +214,17 @@ fn a_decompression_bomb_is_refused_from_its_header() {
         height: Some(20_000),
     };
     let jpeg_bomb = jpeg_claiming(20_000, 20_000);
-    assert!(jpeg_bomb.len() < 1_000, "a few hundred bytes claiming 1.2 GB of pixels");
+    assert!(
+        jpeg_bomb.len() < 1_000,
+        "a few hundred bytes claiming 1.2 GB of pixels"
+    );
     assert_eq!(process(&jpeg_bomb).unwrap_err(), too_big);
     assert_eq!(process(&png_claiming(20_000, 20_000)).unwrap_err(), too_big);
     let message = too_big.to_string();
-    assert!(message.contains("20000x20000") && message.contains("50 megapixels"), "{message}");
+    assert!(
+        message.contains("20000x20000") && message.contains("50 megapixels"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -203,7 +246,11 @@ fn a_side_over_the_limit_is_refused_even_when_the_area_is_small() {
 #[test]
 fn gps_exif_does_not_survive() {
     let upload = with_exif(&jpeg(&gradient(64, 48)), &exif_with_gps(1));
-    assert_eq!(gps_latitude(&upload).as_deref(), Some("51 deg 30 min 26 sec"), "the test photo has a position");
+    assert_eq!(
+        gps_latitude(&upload).as_deref(),
+        Some("51 deg 30 min 26 sec"),
+        "the test photo has a position"
+    );
     let processed = process(&upload).unwrap();
     for output in [&processed.photo, &processed.thumbnail] {
         assert_eq!(gps_latitude(output), None);
@@ -211,7 +258,9 @@ fn gps_exif_does_not_survive() {
         // SOI is followed by JFIF's APP0, quantisation and Huffman tables, the frame and
         // the scan: no APP1 (EXIF, XMP), no other APPn, no comment.
         assert!(
-            segments.iter().all(|&m| m == 0xE0 || !(0xE1..=0xEF).contains(&m) && m != 0xFE),
+            segments
+                .iter()
+                .all(|&m| m == 0xE0 || !(0xE1..=0xEF).contains(&m) && m != 0xFE),
             "{segments:x?}"
         );
         assert!(!output.windows(6).any(|w| w == b"Exif\0\0"));
@@ -222,7 +271,10 @@ fn gps_exif_does_not_survive() {
 fn the_photo_and_thumbnail_are_bounded_and_never_enlarged() {
     let landscape = process(&jpeg(&gradient(3000, 1000))).unwrap();
     assert_eq!((landscape.width, landscape.height), (2048, 683));
-    assert_eq!((landscape.thumbnail_width, landscape.thumbnail_height), (320, 107));
+    assert_eq!(
+        (landscape.thumbnail_width, landscape.thumbnail_height),
+        (320, 107)
+    );
     assert_eq!(decoded(&landscape.photo).dimensions(), (2048, 683));
     assert_eq!(decoded(&landscape.thumbnail).dimensions(), (320, 107));
 
@@ -243,26 +295,47 @@ fn webp_is_accepted_and_comes_back_as_jpeg() {
         .write_image(image.as_raw(), 50, 40, image::ExtendedColorType::Rgb8)
         .unwrap();
     let processed = process(&webp).unwrap();
-    assert_eq!(image::guess_format(&processed.photo).unwrap(), ImageFormat::Jpeg);
+    assert_eq!(
+        image::guess_format(&processed.photo).unwrap(),
+        ImageFormat::Jpeg
+    );
     assert_eq!(decoded(&processed.photo).dimensions(), (50, 40));
 }
 
 fn near(pixel: &Rgb<u8>, expected: [u8; 3]) -> bool {
-    pixel.0.iter().zip(expected).all(|(&a, b)| a.abs_diff(b) < 40)
+    pixel
+        .0
+        .iter()
+        .zip(expected)
+        .all(|(&a, b)| a.abs_diff(b) < 40)
 }
 
 #[test]
 fn the_exif_orientation_is_applied() {
     // Stored as the sensor saw it: red on the left, blue on the right, 80x40. The tag
     // (6: turn 90° clockwise to view) makes it upright: 40x80, red on top.
-    let sideways = RgbImage::from_fn(80, 40, |x, _| if x < 40 { Rgb([220, 20, 20]) } else { Rgb([20, 20, 220]) });
+    let sideways = RgbImage::from_fn(80, 40, |x, _| {
+        if x < 40 {
+            Rgb([220, 20, 20])
+        } else {
+            Rgb([20, 20, 220])
+        }
+    });
     let upload = with_exif(&jpeg(&sideways), &exif_with_gps(6));
     let processed = process(&upload).unwrap();
     assert_eq!((processed.width, processed.height), (40, 80));
     let upright = decoded(&processed.photo);
     assert_eq!(upright.dimensions(), (40, 80));
-    assert!(near(upright.get_pixel(20, 10), [220, 20, 20]), "{:?}", upright.get_pixel(20, 10));
-    assert!(near(upright.get_pixel(20, 70), [20, 20, 220]), "{:?}", upright.get_pixel(20, 70));
+    assert!(
+        near(upright.get_pixel(20, 10), [220, 20, 20]),
+        "{:?}",
+        upright.get_pixel(20, 10)
+    );
+    assert!(
+        near(upright.get_pixel(20, 70), [20, 20, 220]),
+        "{:?}",
+        upright.get_pixel(20, 70)
+    );
 
     // Without the tag the same pixels stay as they are.
     let as_stored = decoded(&process(&jpeg(&sideways)).unwrap().photo);
@@ -272,9 +345,18 @@ fn the_exif_orientation_is_applied() {
 #[tokio::test]
 async fn the_processor_runs_the_pipeline_off_the_executor() {
     let processor = PhotoProcessor::new(1);
-    let processed = processor.process(Bytes::from(jpeg(&gradient(300, 200)))).await.unwrap();
+    let processed = processor
+        .process(Bytes::from(jpeg(&gradient(300, 200))))
+        .await
+        .unwrap();
     assert_eq!((processed.width, processed.height), (300, 200));
-    assert_eq!(processor.process(Bytes::new()).await.unwrap_err(), PhotoError::Empty);
+    assert_eq!(
+        processor.process(Bytes::new()).await.unwrap_err(),
+        PhotoError::Empty
+    );
     let bomb = Bytes::from(png_claiming(20_000, 20_000));
-    assert!(matches!(processor.process(bomb).await.unwrap_err(), PhotoError::TooManyPixels { .. }));
+    assert!(matches!(
+        processor.process(bomb).await.unwrap_err(),
+        PhotoError::TooManyPixels { .. }
+    ));
 }

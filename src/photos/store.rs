@@ -59,7 +59,9 @@ impl PhotoOwner {
         for (what, id) in [("clinic", clinic_id), ("client", client_id)] {
             let plain = !id.is_empty()
                 && id.len() <= 64
-                && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
             if !plain {
                 return Err(PhotoError::InvalidOwner(format!("{what} id {id:?}")));
             }
@@ -74,7 +76,10 @@ impl PhotoOwner {
     }
 
     fn key(&self, id: &PhotoId, variant: PhotoVariant) -> Path {
-        self.prefix.clone().join(id.as_str()).join(variant.file_name())
+        self.prefix
+            .clone()
+            .join(id.as_str())
+            .join(variant.file_name())
     }
 }
 
@@ -127,7 +132,8 @@ impl PhotoStore {
     /// A folder on this machine, created if missing. Emptied folders are removed as
     /// their last photo is deleted, so an erased client leaves no folder named after them.
     pub fn local(dir: &std::path::Path) -> Result<PhotoStore, PhotoError> {
-        let failed = |e: &dyn std::fmt::Display| PhotoError::Store(format!("{}: {e}", dir.display()));
+        let failed =
+            |e: &dyn std::fmt::Display| PhotoError::Store(format!("{}: {e}", dir.display()));
         std::fs::create_dir_all(dir).map_err(|e| failed(&e))?;
         let store = LocalFileSystem::new_with_prefix(dir)
             .map_err(|e| failed(&e))?
@@ -181,7 +187,11 @@ impl PhotoStore {
 
     /// Stores a processed photo under a new random id. Either both JPEGs are kept or,
     /// when the second fails, the first is deleted again.
-    pub async fn put(&self, owner: &PhotoOwner, photo: &ProcessedPhoto) -> Result<PhotoId, PhotoError> {
+    pub async fn put(
+        &self,
+        owner: &PhotoOwner,
+        photo: &ProcessedPhoto,
+    ) -> Result<PhotoId, PhotoError> {
         let id = PhotoId::random();
         let full = owner.key(&id, PhotoVariant::Photo);
         self.store
@@ -203,8 +213,17 @@ impl PhotoStore {
     }
 
     /// One stored JPEG; [`PhotoError::NotFound`] when this client has no such photo.
-    pub async fn get(&self, owner: &PhotoOwner, id: &PhotoId, variant: PhotoVariant) -> Result<Bytes, PhotoError> {
-        let found = self.store.get(&owner.key(id, variant)).await.map_err(store_error)?;
+    pub async fn get(
+        &self,
+        owner: &PhotoOwner,
+        id: &PhotoId,
+        variant: PhotoVariant,
+    ) -> Result<Bytes, PhotoError> {
+        let found = self
+            .store
+            .get(&owner.key(id, variant))
+            .await
+            .map_err(store_error)?;
         found.bytes().await.map_err(store_error)
     }
 

@@ -170,10 +170,16 @@ mod tests {
         };
         assert_eq!(field, "photos[1]");
         assert!(message.contains("10 MB"), "{message}");
-        assert!(matches!(Error::photo("photos[0]", PhotoError::NotFound), Error::NotFound(_)));
+        assert!(matches!(
+            Error::photo("photos[0]", PhotoError::NotFound),
+            Error::NotFound(_)
+        ));
         let down = Error::photo("photos[0]", PhotoError::Store("connection refused".into()));
         assert!(matches!(down, Error::Unavailable(_)));
-        let bug = Error::photo("photos[0]", PhotoError::InvalidOwner("client id \"\"".into()));
+        let bug = Error::photo(
+            "photos[0]",
+            PhotoError::InvalidOwner("client id \"\"".into()),
+        );
         assert!(matches!(bug, Error::Internal(_)));
     }
 }

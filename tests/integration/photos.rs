@@ -7,13 +7,17 @@ use std::path::Path;
 use bytes::Bytes;
 use image::{Rgb, RgbImage};
 use smp_aftercare::config::{PhotoStoreKind, Settings};
-use smp_aftercare::photos::{PhotoError, PhotoId, PhotoOwner, PhotoProcessor, PhotoStore, PhotoVariant, Photos};
+use smp_aftercare::photos::{
+    PhotoError, PhotoId, PhotoOwner, PhotoProcessor, PhotoStore, PhotoVariant, Photos,
+};
 
 use crate::peers::S3Peer;
 
 /// A 2400x1800 phone-like JPEG (bigger than the stored size, so it is scaled).
 fn upload() -> Bytes {
-    let image = RgbImage::from_fn(2400, 1800, |x, y| Rgb([(x % 251) as u8, (y % 241) as u8, ((x + y) % 256) as u8]));
+    let image = RgbImage::from_fn(2400, 1800, |x, y| {
+        Rgb([(x % 251) as u8, (y % 241) as u8, ((x + y) % 256) as u8])
+    });
     let mut out = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
         .encode_image(&image)
@@ -51,20 +55,36 @@ where
     assert_eq!((first.width, first.height), (2048, 1536));
 
     let store = photos.store();
-    let photo = store.get(&erased, &first.id, PhotoVariant::Photo).await.unwrap();
+    let photo = store
+        .get(&erased, &first.id, PhotoVariant::Photo)
+        .await
+        .unwrap();
     assert_eq!(dimensions(&photo), (2048, 1536));
-    let thumbnail = store.get(&erased, &first.id, PhotoVariant::Thumbnail).await.unwrap();
+    let thumbnail = store
+        .get(&erased, &first.id, PhotoVariant::Thumbnail)
+        .await
+        .unwrap();
     assert_eq!(dimensions(&thumbnail), (320, 240));
 
     // An id is only ever found under its own client.
-    for (someone_else, id) in [(&neighbour, &first.id), (&erased, &kept.id), (&erased, &other_clinic.id)] {
-        let refused = store.get(someone_else, id, PhotoVariant::Photo).await.unwrap_err();
+    for (someone_else, id) in [
+        (&neighbour, &first.id),
+        (&erased, &kept.id),
+        (&erased, &other_clinic.id),
+    ] {
+        let refused = store
+            .get(someone_else, id, PhotoVariant::Photo)
+            .await
+            .unwrap_err();
         assert_eq!(refused, PhotoError::NotFound);
     }
 
     // A refused upload stores nothing.
     let pdf = Bytes::from_static(b"%PDF-1.7\n%%EOF\n");
-    assert_eq!(photos.accept(&erased, pdf).await.unwrap_err(), PhotoError::NotAnImage);
+    assert_eq!(
+        photos.accept(&erased, pdf).await.unwrap_err(),
+        PhotoError::NotAnImage
+    );
 
     let prefix = "clinics/clinic-1/clients/client-1/";
     let mut expected: Vec<String> = [&first.id, &second.id]
@@ -78,21 +98,43 @@ where
     assert_eq!(seen, expected, "the store's own listing agrees");
 
     assert_eq!(store.erase_client(&erased).await.unwrap(), 4);
-    assert_eq!(store.list_client(&erased).await.unwrap(), Vec::<String>::new());
-    assert_eq!(listed(prefix.to_string()).await, Vec::<String>::new(), "no object left behind");
     assert_eq!(
-        store.get(&erased, &first.id, PhotoVariant::Thumbnail).await.unwrap_err(),
+        store.list_client(&erased).await.unwrap(),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        listed(prefix.to_string()).await,
+        Vec::<String>::new(),
+        "no object left behind"
+    );
+    assert_eq!(
+        store
+            .get(&erased, &first.id, PhotoVariant::Thumbnail)
+            .await
+            .unwrap_err(),
         PhotoError::NotFound
     );
-    assert_eq!(store.erase_client(&erased).await.unwrap(), 0, "erasing again is harmless");
+    assert_eq!(
+        store.erase_client(&erased).await.unwrap(),
+        0,
+        "erasing again is harmless"
+    );
 
     // The client whose id merely starts the same, and the other clinic's, keep theirs.
     assert_eq!(store.list_client(&neighbour).await.unwrap().len(), 2);
-    assert_eq!(listed("clinics/clinic-2/clients/client-1/".into()).await.len(), 2);
+    assert_eq!(
+        listed("clinics/clinic-2/clients/client-1/".into())
+            .await
+            .len(),
+        2
+    );
 
     // One photo deleted on its own (a check-in that could not be saved).
     store.delete(&neighbour, &kept.id).await.unwrap();
-    assert_eq!(listed("clinics/clinic-1/clients/client-10/".into()).await, Vec::<String>::new());
+    assert_eq!(
+        listed("clinics/clinic-1/clients/client-10/".into()).await,
+        Vec::<String>::new()
+    );
     store.delete(&neighbour, &kept.id).await.unwrap();
 }
 
@@ -107,7 +149,12 @@ fn files_under(dir: &Path, prefix: &str) -> Vec<String> {
             if path.is_dir() {
                 walk(root, &path, out);
             } else {
-                out.push(path.strip_prefix(root).unwrap().to_string_lossy().into_owned());
+                out.push(
+                    path.strip_prefix(root)
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned(),
+                );
             }
         }
     }
@@ -121,7 +168,11 @@ async fn the_local_store_keeps_photos_per_client_and_erases_them() {
     let scratch = tempfile::tempdir().unwrap();
     let dir = scratch.path().join("data/photos");
     let mut settings = Settings::load(Path::new("/nonexistent"), None).unwrap();
-    assert_eq!(settings.photos.store, PhotoStoreKind::Local, "the default is a local folder");
+    assert_eq!(
+        settings.photos.store,
+        PhotoStoreKind::Local,
+        "the default is a local folder"
+    );
     settings.photos.dir = dir.clone();
     let store = PhotoStore::from_settings(&settings.photos).unwrap();
     assert!(dir.is_dir(), "the folder is created");
@@ -147,14 +198,18 @@ async fn an_s3_bucket_keeps_photos_per_client_and_erases_them() {
     settings.photos.s3.access_key_id = "smp-test".into();
     settings.photos.s3.secret_access_key = Some("not-a-real-secret-9f2c".to_string().into());
     settings.validate().unwrap();
-    assert!(!format!("{settings:?}").contains("not-a-real-secret-9f2c"), "the secret never prints");
+    assert!(
+        !format!("{settings:?}").contains("not-a-real-secret-9f2c"),
+        "the secret never prints"
+    );
     let store = PhotoStore::from_settings(&settings.photos).unwrap();
     assert_eq!(
         store.description(),
         format!("S3 bucket smp-photos at {}/", peer.endpoint())
     );
     let peer = &peer;
-    photos_live_and_die_with_their_client(store, |prefix| async move { peer.keys(&prefix).await }).await;
+    photos_live_and_die_with_their_client(store, |prefix| async move { peer.keys(&prefix).await })
+        .await;
 }
 
 #[tokio::test]
@@ -169,24 +224,42 @@ async fn a_store_that_does_not_answer_is_unavailable_not_a_bad_photo() {
     settings.photos.s3.access_key_id = "smp-test".into();
     settings.photos.s3.secret_access_key = Some("secret".to_string().into());
     let photos = Photos::from_settings(&settings.photos).unwrap();
-    let refused = photos.accept(&owner("clinic-1", "client-1"), upload()).await.unwrap_err();
+    let refused = photos
+        .accept(&owner("clinic-1", "client-1"), upload())
+        .await
+        .unwrap_err();
     assert!(matches!(refused, PhotoError::Store(_)), "{refused:?}");
     assert!(!refused.is_input());
     let id = PhotoId::parse("0123456789abcdef0123456789abcdef").unwrap();
-    let missing = photos.store().get(&owner("clinic-1", "client-1"), &id, PhotoVariant::Photo).await;
+    let missing = photos
+        .store()
+        .get(&owner("clinic-1", "client-1"), &id, PhotoVariant::Photo)
+        .await;
     assert!(matches!(missing.unwrap_err(), PhotoError::Store(_)));
 }
 
 #[test]
 fn owners_and_ids_cannot_leave_their_prefix() {
-    for (clinic, client) in [("clinic-1", ""), ("clinic-1", "../client-2"), ("a/b", "c"), ("clinic-1", "client 1")] {
+    for (clinic, client) in [
+        ("clinic-1", ""),
+        ("clinic-1", "../client-2"),
+        ("a/b", "c"),
+        ("clinic-1", "client 1"),
+    ] {
         assert!(
-            matches!(PhotoOwner::new(clinic, client), Err(PhotoError::InvalidOwner(_))),
+            matches!(
+                PhotoOwner::new(clinic, client),
+                Err(PhotoError::InvalidOwner(_))
+            ),
             "{clinic:?} {client:?}"
         );
     }
     assert_eq!(PhotoId::parse("../../etc/passwd"), None);
-    assert_eq!(PhotoId::parse("0123456789ABCDEF0123456789abcdef"), None, "lowercase only");
+    assert_eq!(
+        PhotoId::parse("0123456789ABCDEF0123456789abcdef"),
+        None,
+        "lowercase only"
+    );
     let id = PhotoId::random();
     assert_eq!(PhotoId::parse(id.as_str()), Some(id));
 }

@@ -39,12 +39,14 @@ pub(crate) mod console;
 pub(crate) mod database;
 pub mod email;
 pub(crate) mod jobs;
+pub mod photos;
 pub(crate) mod push;
 
 pub use console::ConsoleSettings;
 pub use database::{redact_url, DatabaseSettings, DatabaseUrl};
 pub use email::EmailSettings;
 pub use jobs::JobSettings;
+pub use photos::{PhotoSettings, PhotoStoreKind, S3Settings};
 
 /// The defaults ship inside the binary, so it runs from any working directory.
 const DEFAULTS: &str = include_str!("../config/default.toml");
@@ -63,6 +65,7 @@ pub struct Settings {
     pub links: LinkSettings,
     pub metrics: MetricsSettings,
     pub console: ConsoleSettings,
+    pub photos: PhotoSettings,
 }
 
 /// Where the links we hand out point.
@@ -353,7 +356,11 @@ impl Settings {
                 self.database.url = SecretString::from(url);
             }
         }
-        for path in [&mut self.email.file_dir, &mut self.push.vapid_key_file] {
+        for path in [
+            &mut self.email.file_dir,
+            &mut self.push.vapid_key_file,
+            &mut self.photos.dir,
+        ] {
             if path.is_relative() {
                 *path = base.join(&*path);
             }
@@ -404,6 +411,9 @@ impl Settings {
             return fail("invitations.accepts_per_minute", "must be at least 1");
         }
         if let Err(why) = self.console.validate() {
+            return Err(ConfigError(why));
+        }
+        if let Err(why) = self.photos.validate() {
             return Err(ConfigError(why));
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {

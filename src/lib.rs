@@ -17,6 +17,7 @@ pub mod jobs;
 pub(crate) mod links;
 pub mod metrics;
 pub mod notify;
+pub mod photos;
 pub mod service;
 pub(crate) mod telemetry;
 pub mod tokens;

@@ -188,3 +188,66 @@ fn debug_output_hides_the_database_url() {
     };
     assert!(!format!("{settings:?}").contains("hunter2"));
 }
+
+#[test]
+fn photos_default_to_a_local_folder_resolved_like_the_other_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("smp.toml");
+    std::fs::write(
+        &file,
+        "[photos]\ndir = \"pictures\"\nprocessing_concurrency = 3\n",
+    )
+    .unwrap();
+    let settings = Settings::load(Path::new("config"), Some(&file)).unwrap();
+    let base = std::path::absolute(dir.path()).unwrap();
+    assert_eq!(settings.photos.store, PhotoStoreKind::Local);
+    assert_eq!(settings.photos.dir, base.join("pictures"));
+    assert_eq!(settings.photos.concurrency(), 3);
+    let defaults = Settings::load(Path::new("/nonexistent"), None).unwrap();
+    assert!(defaults.photos.dir.ends_with("data/photos"));
+    assert!(defaults.photos.concurrency() >= 1, "0 means one per core");
+}
+
+#[test]
+fn an_s3_photo_store_needs_its_bucket_and_keys_and_never_prints_the_secret() {
+    let mut settings = Settings::load(Path::new("/nonexistent"), None).unwrap();
+    settings.photos.store = PhotoStoreKind::S3;
+    let refused = settings.validate().unwrap_err().to_string();
+    assert_eq!(
+        refused,
+        "configuration error: photos.s3.bucket: required when photos.store = \"s3\""
+    );
+    settings.photos.s3.bucket = "clinic-photos".into();
+    settings.photos.s3.access_key_id = "AKIAEXAMPLE".into();
+    let refused = settings.validate().unwrap_err().to_string();
+    assert!(
+        refused.contains("photos.s3.secret_access_key: required"),
+        "{refused}"
+    );
+    settings.photos.s3.secret_access_key = Some("wJalrXUtnFEMI-example-secret".to_string().into());
+    settings.validate().unwrap();
+    assert!(!format!("{settings:?}").contains("wJalrXUtnFEMI"));
+
+    settings.photos.s3.endpoint = "http://minio:9000".into();
+    settings.validate().unwrap();
+    for (endpoint, why) in [
+        (
+            "https://key:secret@s3.example.net",
+            "must not carry credentials",
+        ),
+        ("ftp://s3.example.net", "http:// or https://"),
+        ("s3.example.net", "is not a URL"),
+    ] {
+        settings.photos.s3.endpoint = endpoint.into();
+        let refused = settings.validate().unwrap_err().to_string();
+        assert!(
+            refused.contains("photos.s3.endpoint") && refused.contains(why),
+            "{refused}"
+        );
+        assert!(!refused.contains("secret@"), "{refused}");
+    }
+    assert_eq!(
+        PhotoStoreKind::try_from("gcs".to_string()).unwrap_err(),
+        "\"gcs\" is not one of: local, s3"
+    );
+}

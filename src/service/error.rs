@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::db::{StoreError, StoreFailure};
+use crate::photos::PhotoError;
 
 /// One field at fault and why; `field` names it as the caller sent it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -95,6 +96,19 @@ fn fields_text(errors: &[FieldError]) -> String {
     parts.join("; ")
 }
 
+impl Error {
+    /// A photo's failure as the services answer it: a refused upload names `field` (as
+    /// the caller sent it, e.g. `photos[1]`); a store that is down may be retried.
+    pub fn photo(field: impl Into<String>, error: PhotoError) -> Error {
+        match error {
+            refused if refused.is_input() => Error::invalid(field, refused.to_string()),
+            PhotoError::NotFound => Error::NotFound("photo not found".to_string()),
+            unavailable @ PhotoError::Store(_) => Error::Unavailable(unavailable.to_string()),
+            other => Error::internal(other),
+        }
+    }
+}
+
 impl From<StoreError> for Error {
     fn from(error: StoreError) -> Self {
         match error {
@@ -141,5 +155,31 @@ impl From<diesel::result::Error> for Error {
 impl StoreFailure for Error {
     fn is_store_failure(&self) -> bool {
         matches!(self, Error::Internal(_))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_photo_names_its_field_and_a_store_outage_may_be_retried() {
+        let refused = Error::photo("photos[1]", PhotoError::TooLarge { bytes: 11_000_000 });
+        let Error::Invalid { field, message } = refused else {
+            panic!("a refused upload is invalid input");
+        };
+        assert_eq!(field, "photos[1]");
+        assert!(message.contains("10 MB"), "{message}");
+        assert!(matches!(
+            Error::photo("photos[0]", PhotoError::NotFound),
+            Error::NotFound(_)
+        ));
+        let down = Error::photo("photos[0]", PhotoError::Store("connection refused".into()));
+        assert!(matches!(down, Error::Unavailable(_)));
+        let bug = Error::photo(
+            "photos[0]",
+            PhotoError::InvalidOwner("client id \"\"".into()),
+        );
+        assert!(matches!(bug, Error::Internal(_)));
     }
 }

@@ -43,6 +43,7 @@ mod onboarding;
 mod one_rule;
 mod operator;
 mod peers;
+mod photos;
 mod preview;
 mod push;
 mod push_guard;

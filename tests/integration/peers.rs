@@ -1,5 +1,6 @@
 //! Real protocol peers started by the tests (see tests/peers/README.md): a scripted
-//! SMTP server and a Web Push service, each a Python process on a free port.
+//! SMTP server, a Web Push service and an S3 object store, each a Python process on a
+//! free port.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -137,6 +138,45 @@ impl PushPeer {
             .unwrap();
         subscription.as_object_mut().unwrap().remove("id");
         subscription
+    }
+}
+
+/// moto's S3 in server mode, with one bucket created.
+pub struct S3Peer {
+    pub peer: Peer,
+    pub bucket: String,
+}
+
+impl S3Peer {
+    pub fn start(bucket: &str) -> S3Peer {
+        S3Peer {
+            peer: Peer::spawn("s3_server.py", &["--port", "0", "--bucket", bucket]),
+            bucket: bucket.to_string(),
+        }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.peer.port)
+    }
+
+    /// The keys under `prefix`, as S3's own ListObjectsV2 gives them (a plain request,
+    /// not through the service's client).
+    pub async fn keys(&self, prefix: &str) -> Vec<String> {
+        let url = format!("{}/{}", self.endpoint(), self.bucket);
+        let response = reqwest::Client::new()
+            .get(url)
+            .query(&[("list-type", "2"), ("prefix", prefix)])
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success(), "{}", response.status());
+        let body = response.text().await.unwrap();
+        assert!(body.contains("<ListBucketResult"), "{body}");
+        assert!(!body.contains("<IsTruncated>true"), "{body}");
+        body.split("<Key>")
+            .skip(1)
+            .map(|rest| rest.split("</Key>").next().unwrap().to_string())
+            .collect()
     }
 }
 

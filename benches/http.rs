@@ -22,7 +22,6 @@ mod in_process;
 mod support;
 
 use std::process::Command;
-use std::time::Duration;
 
 use chrono::{Days, Utc};
 use diesel::prelude::*;

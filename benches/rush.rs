@@ -15,7 +15,11 @@
 //! load on (only requests due while the pass runs count); the table gives medians
 //! over the rounds. `BENCH_CLIENTS` (50,000), `BENCH_RATE` (500 requests/s),
 //! `BENCH_SECONDS` (10), `BENCH_ROUNDS` (3), `BENCH_SIGNED_IN` (256 clients whose
-//! tokens the load takes in turn).
+//! tokens the load takes in turn). `BENCH_CONTROL=1` adds a control to each round: the
+//! same pass on a second database of its own (another file, another PostgreSQL
+//! database) with the load on, which shares the cores but not the database, so the
+//! table tells what the pass costs `/v1/me/today` through the cores from what it costs
+//! through the database.
 
 #[path = "support/morning.rs"]
 mod morning;
@@ -45,6 +49,7 @@ struct Config {
     seconds: u64,
     rounds: usize,
     signed_in: usize,
+    control: bool,
 }
 
 fn main() {
@@ -54,6 +59,7 @@ fn main() {
         seconds: support::env_usize("BENCH_SECONDS", 10).max(1) as u64,
         rounds: support::env_usize("BENCH_ROUNDS", 3).max(1),
         signed_in: support::env_usize("BENCH_SIGNED_IN", 256).max(1),
+        control: support::env_usize("BENCH_CONTROL", 0) == 1,
     };
     println!("machine: {}", support::machine());
     println!(
@@ -85,6 +91,8 @@ struct Round {
     during: Latencies,
     pass_alone: morning::Pass,
     pass_during: morning::Pass,
+    /// The load while the pass runs on the second database (`BENCH_CONTROL=1`).
+    control: Option<Latencies>,
 }
 
 fn run(backend: &Backend, sink: &Sink, keys: &BrowserKeys, config: &Config) -> Vec<String> {
@@ -92,6 +100,12 @@ fn run(backend: &Backend, sink: &Sink, keys: &BrowserKeys, config: &Config) -> V
     let pool = app::prepare_database(&db.settings()).expect("database");
     let seeded = morning::seed(&pool, config.clients, sink, keys);
     let tokens = sign_in(&pool, config.signed_in.min(config.clients));
+    let other = config.control.then(|| {
+        let db = BenchDatabase::create(backend);
+        let pool = app::prepare_database(&db.settings()).expect("the control's database");
+        morning::seed(&pool, config.clients, sink, keys);
+        (db, pool)
+    });
     println!(
         "\n== {}: seeded {} clients in {seeded:.2?}",
         backend.name(),
@@ -125,16 +139,21 @@ fn run(backend: &Backend, sink: &Sink, keys: &BrowserKeys, config: &Config) -> V
         let pass_alone = morning::run_once(&db, sink, config.clients, &format!("alone{round}"));
         morning::reset(&pool);
 
-        // The load runs a second before the pass and until it ends; only requests due
-        // while the pass runs count.
-        let load = Load::start(&url, &tokens, config.rate);
-        std::thread::sleep(Duration::from_secs(1));
-        let started = Instant::now();
-        let pass_during = morning::run_once(&db, sink, config.clients, &format!("during{round}"));
-        let ended = Instant::now();
-        let during = load.stop().between(started, ended);
+        let (during, pass_during) = with_load(&url, &tokens, config.rate, || {
+            morning::run_once(&db, sink, config.clients, &format!("during{round}"))
+        });
         morning::reset(&pool);
-
+        let control = other.as_ref().map(|(other, other_pool)| {
+            let (control, _) = with_load(&url, &tokens, config.rate, || {
+                morning::run_once(other, sink, config.clients, &format!("control{round}"))
+            });
+            morning::reset(other_pool);
+            println!(
+                "round {round}: during the pass on the second database {}",
+                control.summary()
+            );
+            control
+        });
         println!(
             "round {round}: /v1/me/today alone {}; during the pass {}",
             alone.summary(),
@@ -156,11 +175,28 @@ fn run(backend: &Backend, sink: &Sink, keys: &BrowserKeys, config: &Config) -> V
             during,
             pass_alone,
             pass_during,
+            control,
         });
     }
     let _ = server.kill();
     let _ = server.wait();
     rows(backend, config, &rounds)
+}
+
+/// Runs `pass` with the load on: the load starts a second before it and stops when it
+/// ends; only requests due while it runs count.
+fn with_load(
+    url: &str,
+    tokens: &Arc<Vec<String>>,
+    rate: f64,
+    pass: impl FnOnce() -> morning::Pass,
+) -> (Latencies, morning::Pass) {
+    let load = Load::start(url, tokens, rate);
+    std::thread::sleep(Duration::from_secs(1));
+    let started = Instant::now();
+    let pass = pass();
+    let ended = Instant::now();
+    (load.stop().between(started, ended), pass)
 }
 
 /// The table's rows for one backend: medians over the rounds.
@@ -185,7 +221,7 @@ fn rows(backend: &Backend, config: &Config, rounds: &[Round]) -> Vec<String> {
         .map(|r| r.alone.failed + r.during.failed)
         .sum();
     let requests = format!("`/v1/me/today` at {} req/s", config.rate);
-    vec![
+    let mut rows = vec![
         format!(
             "| {name} | {requests}: p50 | {:.2} ms | {:.2} ms | {:.2} | |",
             p50.0,
@@ -207,7 +243,17 @@ fn rows(backend: &Backend, config: &Config, rounds: &[Round]) -> Vec<String> {
             rate.1 / rate.0,
             support::verdict(rate.1 >= RATE_GOAL * rate.0)
         ),
-    ]
+    ];
+    if rounds.iter().all(|r| r.control.is_some()) {
+        let control = median(&|r| r.control.as_ref().map_or(f64::NAN, |c| c.percentile(0.99)));
+        rows.push(format!(
+            "| {name} | {requests}: p99, the pass on a second database (control) | {:.2} ms | {control:.2} ms \
+             | {:.2} | no goal: the cores' share |",
+            p99.0,
+            control / p99.0
+        ));
+    }
+    rows
 }
 
 /// Gives `count` clients an access token each, as accepting an invitation stores it.

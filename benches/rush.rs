@@ -276,7 +276,7 @@ fn sign_in(pool: &DbPool, count: usize) -> Vec<String> {
     .expect("access tokens")
 }
 
-/// Each request's due time and its latency from then (None: it failed).
+/// The answered requests' due times and latencies from then, and how many failed.
 struct Latencies {
     samples: Vec<(Instant, Duration)>,
     failed: usize,

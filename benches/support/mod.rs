@@ -457,3 +457,39 @@ pub fn http_status(url: &str) -> Option<u16> {
     let _ = stream.read_to_string(&mut answer);
     answer.split_whitespace().nth(1)?.parse().ok()
 }
+
+/// "met" or "NOT MET", for the goal column of a bench's table.
+pub fn verdict(met: bool) -> &'static str {
+    if met {
+        "met"
+    } else {
+        "NOT MET"
+    }
+}
+
+/// A whole number with thousands separators: 50000.4 -> "50,000".
+pub fn thousands(value: f64) -> String {
+    let digits = format!("{:.0}", value.abs());
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if value < -0.5 {
+        out.insert(0, '-');
+    }
+    out
+}
+
+/// Waits until `base`/readyz answers 200 (the server has its database).
+pub fn wait_ready(base: &str) {
+    for _ in 0..200 {
+        if http_status(&format!("{base}/readyz")) == Some(200) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("the server did not become ready");
+}

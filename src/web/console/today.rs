@@ -71,8 +71,7 @@ async fn notice(
     Ok(match done {
         "booked" => {
             let on = bundle
-                .day(local_date)
-                .map_err(Error::from)?
+                .day(local_date)?
                 .next_session_on
                 .map(|d| format!(" on {}", human_date(d, local_date)))
                 .unwrap_or_default();

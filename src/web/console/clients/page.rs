@@ -266,7 +266,7 @@ pub(super) async fn client_page(
     let notes = notes::of_client(s, &session.clinic, client_id.clone()).await?;
     let now = s.now();
     let today = bundle.today(now);
-    let day = bundle.day(today).map_err(Error::from)?;
+    let day = bundle.day(today)?;
     let timeline = days::timeline_of(&bundle, None, None, now)?;
     let svg = timeline::svg(&timeline.days, Some(today), &bundle.client.locale, "client");
     let sessions = session_views(&bundle)?;

@@ -37,6 +37,7 @@ pub mod roster;
 pub mod schema;
 mod sqlite_plans;
 pub mod staff;
+pub mod standing;
 pub mod stored_time;
 pub mod unsubscribe_tokens;
 pub mod vapid_keys;

@@ -13,6 +13,7 @@ pub mod local;
 pub mod protocol;
 pub mod reminders;
 pub mod schedule;
+pub mod standing;
 pub mod text;
 pub mod timeline;
 

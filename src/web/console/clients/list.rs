@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::super::{render_status, ConsoleSession};
 use super::notice;
 use crate::http::AppState;
-use crate::service::roster::{self, Filter, ListQuery};
+use crate::service::roster::{self, Count, Filter, ListQuery};
 use crate::service::Error;
 use crate::web::pages::PageError;
 
@@ -23,7 +23,7 @@ pub struct ListParams {
 struct FilterOption {
     id: &'static str,
     label: &'static str,
-    count: usize,
+    count: Count,
 }
 
 fn list_href(q: &str, filter: Filter, page: u32) -> String {

@@ -44,6 +44,7 @@ mod run;
 pub mod schema;
 mod sqlite_plans;
 pub mod staff;
+pub mod standing;
 pub(crate) mod stored_time;
 mod tx;
 pub mod unsubscribe_tokens;

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::dsl::{exists, not};
 use diesel::prelude::*;
 
-use super::schema::{client_notes, clients};
+use super::schema::client_notes;
 use super::DbConnection;
 
 /// `kind` of a free-text note.
@@ -57,14 +57,14 @@ pub fn count_of_client(conn: &mut DbConnection, client_id: &str) -> QueryResult<
         .get_result(conn)
 }
 
-/// Each of the clinic's clients' latest "contacted" record, in one statement.
-pub fn last_contacts(conn: &mut DbConnection, clinic_id: &str) -> QueryResult<Vec<NoteRow>> {
+/// Each of `client_ids`' latest "contacted" record, in one statement.
+pub fn last_contacts(conn: &mut DbConnection, client_ids: &[&str]) -> QueryResult<Vec<NoteRow>> {
+    if client_ids.is_empty() {
+        return Ok(Vec::new());
+    }
     let newer = diesel::alias!(client_notes as newer);
-    let of_clinic = clients::table
-        .filter(clients::clinic_id.eq(clinic_id))
-        .select(clients::id);
     client_notes::table
-        .filter(client_notes::client_id.eq_any(of_clinic))
+        .filter(client_notes::client_id.eq_any(client_ids))
         .filter(client_notes::kind.eq(CONTACTED_KIND))
         .filter(not(exists(
             newer

@@ -103,6 +103,11 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         next_plan_at -> Nullable<Timestamp>,
+        stage -> Text,
+        in_series -> Bool,
+        final_session -> Bool,
+        booking -> Nullable<Text>,
+        standing_until -> Timestamp,
     }
 }
 

@@ -266,6 +266,15 @@ impl DeliveryStatus {
         DeliveryStatus::Sending,
     ];
 
+    /// Did not reach the client and will not on its own (failed, dead, expired unsent),
+    /// or is being retried after an error.
+    pub const FAILING: [DeliveryStatus; 4] = [
+        DeliveryStatus::Failed,
+        DeliveryStatus::Dead,
+        DeliveryStatus::Expired,
+        DeliveryStatus::Retry,
+    ];
+
     /// One of [`DeliveryStatus::UNSENT`].
     pub fn is_unsent(self) -> bool {
         DeliveryStatus::UNSENT.contains(&self)

@@ -14,6 +14,7 @@ pub(crate) mod local;
 pub mod protocol;
 pub(crate) mod reminders;
 pub(crate) mod schedule;
+pub mod standing;
 pub(crate) mod text;
 pub(crate) mod timeline;
 

@@ -214,14 +214,14 @@ impl DayView {
 }
 
 /// The rules-relevant facts of a date, before any text is looked up.
-struct DayState {
-    session: Option<SessionRef>,
+pub(super) struct DayState {
+    pub(super) session: Option<SessionRef>,
     day: Option<i64>,
-    stage: Stage,
+    pub(super) stage: Stage,
     rules: Vec<RuleId>,
 }
 
-fn state_at(plan: &Plan, protocol: &Protocol, date: NaiveDate) -> DayState {
+pub(super) fn state_at(plan: &Plan, protocol: &Protocol, date: NaiveDate) -> DayState {
     match plan.current_session(date) {
         None => DayState {
             session: None,
@@ -249,10 +249,7 @@ pub fn day(plan: &Plan, protocol: &Protocol, date: NaiveDate, locale: &str) -> D
         s.date
             .checked_add_months(Months::new(12 * protocol.touch_up_after_years()))
     });
-    let next_session_window = state
-        .session
-        .filter(|s| !s.is_final)
-        .map(|s| session_window(protocol, s.date, date));
+    let next_session_window = next_session_window(protocol, &state, date);
     let days_until_first_session = match state.session {
         None => plan.sessions().first().map(|s| (s.date - date).num_days()),
         Some(_) => None,
@@ -321,6 +318,18 @@ pub fn range(
         .take_while(|date| *date <= to)
         .map(|date| day(plan, protocol, date, locale))
         .collect()
+}
+
+/// The window of the next session, while the current session is not the final one.
+pub(super) fn next_session_window(
+    protocol: &Protocol,
+    state: &DayState,
+    date: NaiveDate,
+) -> Option<SessionWindow> {
+    state
+        .session
+        .filter(|s| !s.is_final)
+        .map(|s| session_window(protocol, s.date, date))
 }
 
 fn session_window(protocol: &Protocol, session: NaiveDate, date: NaiveDate) -> SessionWindow {

@@ -12,6 +12,7 @@ mod invitation;
 pub(crate) mod planner;
 pub(crate) mod scheduler;
 mod settle;
+pub mod standing;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -126,7 +127,10 @@ impl Engine {
     pub async fn plan(&self, now: DateTime<Utc>) -> Result<PlanReport, StoreError> {
         // A stopwatch for the metrics, not a reading of "now".
         let started = std::time::Instant::now();
-        let planned = self.plan_batches(now).await;
+        let planned = match self.plan_batches(now).await {
+            Ok(report) => self.renew_standings(now).await.map(|()| report),
+            Err(e) => Err(e),
+        };
         if let Ok(report) = &planned {
             self.metrics.planned(metrics::PlannedRows {
                 inserted: report.inserted,
@@ -138,6 +142,17 @@ impl Engine {
             self.metrics.tick(metrics::Job::Plan, took, report.clients);
         }
         planned
+    }
+
+    /// Renews every standing gone stale at `now`, batch after batch (see `standing`).
+    async fn renew_standings(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
+        loop {
+            let batch = self.plan_batch;
+            let renewed = db::run(&self.pool, move |conn| standing::renew_stale(conn, now, batch)).await?;
+            if renewed < batch as usize {
+                return Ok(());
+            }
+        }
     }
 
     /// `planners` loops at once, each planning batch after batch until a batch comes

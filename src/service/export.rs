@@ -156,7 +156,7 @@ pub async fn clients_csv(s: &Services, clinic: &ClinicRef) -> Result<CsvFile, Er
         .db(move |conn| {
             db::write_transaction(conn, |conn| {
                 let zone = clinics::load(conn, &actor)?.timezone;
-                let clients = roster::clients_of(conn, &actor.id, None)?;
+                let clients = roster::clients_of(conn, &actor.id)?;
                 let sessions = roster::sessions_of_clinic(conn, &actor.id)?;
                 let detail = format!("{} as CSV", plural(clients.len(), "client", "clients"));
                 let subject = Subject::clients(clients.len());

@@ -108,7 +108,7 @@ async fn mark_existing(
 ) -> Result<Vec<ImportRow>, Error> {
     let clinic_id = clinic.id.clone();
     let known: std::collections::HashSet<String> = s
-        .db(move |conn| Ok(roster::clients_of(conn, &clinic_id, None)?))
+        .db(move |conn| Ok(roster::clients_of(conn, &clinic_id)?))
         .await?
         .into_iter()
         .map(|c| c.email)

@@ -1,19 +1,23 @@
 //! The clinic's clients at a glance, for the console: the clients list (search,
-//! filters, pages of 50) and "Today at the clinic". Each client's stage, day and
-//! next-session window come from the same domain timeline as the API's day views;
-//! the rows are read in four statements for the whole clinic (clients, sessions, the
-//! clinic's protocol, the last reminders), whatever the number of clients; Today adds
-//! a fifth, each client's last contact.
+//! filters, pages of 50) and "Today at the clinic". Which clients a filter or a Today
+//! group holds is read from each client's stored standing (renewed from the domain
+//! timeline, see `jobs::standing`), one page in SQL; each row's stage, day and
+//! next-session window on the page come from the same domain timeline as the API's
+//! day views. A page costs the same whatever the size of the clinic.
 
-use chrono::{DateTime, Days, Duration, NaiveDate, NaiveDateTime, Utc};
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use serde::Serialize;
 
 use super::{ClientBundle, ClinicRef, Error, Services};
 use crate::db::bundle::clinic_protocol;
-use crate::db::clients::{Client, SessionRow};
+use crate::db::clients::{self, Client};
 use crate::db::deliveries::Delivery;
-use crate::db::{notes, roster, DbConnection};
+use crate::db::roster::{self, Criteria, Slice};
+use crate::db::{notes, DbConnection};
 use crate::domain::ids::Stage;
+use crate::domain::standing::Booking;
 use crate::domain::timeline::SessionWindow;
 use crate::domain::{DeliveryStatus, InvitationStatus};
 
@@ -89,18 +93,15 @@ impl Filter {
             })
     }
 
-    fn admits(self, row: &ClientRow) -> bool {
+    fn slice(self) -> Slice {
         match self {
-            Filter::All => true,
-            Filter::Invited => matches!(
-                row.invitation,
-                InvitationStatus::Pending | InvitationStatus::Sent
-            ),
-            Filter::InvitationFailed => row.invitation == InvitationStatus::Failed,
-            Filter::InSeries => row.session_number.is_some() && !row.is_final_session,
-            Filter::Healing => row.is_final_session && row.stage != Stage::Healed,
-            Filter::Healed => row.stage == Stage::Healed,
-            Filter::RemindersFailing => row.reminders_failing(),
+            Filter::All => Slice::All,
+            Filter::Invited => Slice::Invited,
+            Filter::InvitationFailed => Slice::InvitationFailed,
+            Filter::InSeries => Slice::InSeries,
+            Filter::Healing => Slice::Healing,
+            Filter::Healed => Slice::Healed,
+            Filter::RemindersFailing => Slice::RemindersFailing,
         }
     }
 }
@@ -119,13 +120,7 @@ impl LastReminder {
     /// Failing: it did not reach the client and will not on its own (failed, dead,
     /// expired unsent), or it is being retried after an error.
     pub fn failing(&self) -> bool {
-        matches!(
-            self.status,
-            DeliveryStatus::Failed
-                | DeliveryStatus::Dead
-                | DeliveryStatus::Expired
-                | DeliveryStatus::Retry
-        )
+        DeliveryStatus::FAILING.contains(&self.status)
     }
 
     /// The rows of one send (a push per device and the email), summed up by the one
@@ -197,37 +192,38 @@ impl ClientRow {
             .as_ref()
             .is_some_and(LastReminder::failing)
     }
-
-    /// The next session should be booked and is not: the window is open or over.
-    fn window_needs_booking(&self) -> Option<SessionWindow> {
-        self.next_session_window
-            .filter(|_| self.next_session_on.is_none())
-    }
 }
 
-/// Every client of the clinic matching `search`, by name, with their day as of `now`:
-/// four statements, whatever the number of clients.
+/// The rows of `clients` (one page of one clinic), with their day as of `now`: four
+/// statements (their sessions, the clinic's protocol, their last reminders, and with
+/// `contacts` their last contacts), whatever the size of the page or the clinic.
 pub fn rows(
     conn: &mut DbConnection,
     clinic_id: &str,
-    search: Option<&str>,
+    clients: Vec<Client>,
     now: DateTime<Utc>,
     invitation_valid_days: u32,
+    contacts: bool,
 ) -> Result<Vec<ClientRow>, Error> {
-    let clients = roster::clients_of(conn, clinic_id, search)?;
-    let sessions = roster::sessions_of_clinic(conn, clinic_id)?;
+    let ids: Vec<&str> = clients.iter().map(|c| c.id.as_str()).collect();
+    let mut sessions = clients::sessions_of_many(conn, &ids)?;
+    let last = roster::last_reminders(conn, &ids, now.naive_utc())?;
+    let mut contacted: HashMap<String, LastContact> = if contacts {
+        notes::last_contacts(conn, &ids)?
+            .into_iter()
+            .map(|n| {
+                let contact = LastContact {
+                    at: n.created_at.and_utc(),
+                    by: n.author_name,
+                };
+                (n.client_id, contact)
+            })
+            .collect()
+    } else {
+        HashMap::new()
+    };
     let protocol = clinic_protocol(conn, clinic_id)?;
-    let last = roster::last_reminders(conn, clinic_id, now.naive_utc())?;
-    let mut sessions_by_client: std::collections::HashMap<String, Vec<SessionRow>> =
-        std::collections::HashMap::new();
-    for session in sessions {
-        sessions_by_client
-            .entry(session.client_id.clone())
-            .or_default()
-            .push(session);
-    }
-    let mut last_by_client: std::collections::HashMap<&str, Vec<&Delivery>> =
-        std::collections::HashMap::new();
+    let mut last_by_client: HashMap<&str, Vec<&Delivery>> = HashMap::new();
     for row in &last {
         last_by_client.entry(&row.client_id).or_default().push(row);
     }
@@ -239,7 +235,7 @@ pub fn rows(
                 .get(client.id.as_str())
                 .and_then(|rows| LastReminder::of(rows));
             let bundle = ClientBundle {
-                sessions: sessions_by_client.remove(&client.id).unwrap_or_default(),
+                sessions: sessions.remove(&client.id).unwrap_or_default(),
                 protocol: protocol.clone(),
                 client,
             };
@@ -262,7 +258,7 @@ pub fn rows(
                 invitation_error: client.invitation_error,
                 invitation_issued_at: client.invitation_expires_at.map(|at| at - lifetime),
                 last_reminder,
-                last_contact: None,
+                last_contact: contacted.remove(&client.id),
                 timezone: client.timezone.name().to_string(),
                 id: client.id,
                 name: client.name,
@@ -281,17 +277,40 @@ pub struct ListQuery {
     pub page: u32,
 }
 
+/// Filters, pages and Today's groups count no further than this many clients (and
+/// say "more"), so a count costs what a page does, however large the clinic.
+pub const COUNT_CAP: usize = 1000;
+
+/// A number of clients: exactly `n`, or more than `n` when `more`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Count {
+    pub n: usize,
+    pub more: bool,
+}
+
+impl Count {
+    /// Counted up to `cap + 1`, so that more than `cap` shows.
+    fn read(conn: &mut DbConnection, criteria: &Criteria<'_>, cap: usize) -> Result<Count, Error> {
+        let counted = roster::count_up_to(conn, criteria, cap as i64 + 1)?;
+        Ok(Count {
+            n: counted.min(cap),
+            more: counted > cap,
+        })
+    }
+}
+
 /// One page of the list, and how many there are.
 #[derive(Debug, Serialize)]
 pub struct ListPage {
     pub rows: Vec<ClientRow>,
     /// 1-based; at most `pages`.
     pub page: u32,
+    /// The pages known: the last page, unless `matching.more`.
     pub pages: u32,
-    /// Clients matching the search and filter.
-    pub matching: usize,
+    /// Clients matching the search and filter, counted to `COUNT_CAP` past this page.
+    pub matching: Count,
     /// Clients of the clinic matching the search, before the filter (per filter).
-    pub counts: Vec<(Filter, usize)>,
+    pub counts: Vec<(Filter, Count)>,
 }
 
 pub async fn list(s: &Services, clinic: &ClinicRef, query: ListQuery) -> Result<ListPage, Error> {
@@ -313,32 +332,40 @@ pub async fn list(s: &Services, clinic: &ClinicRef, query: ListQuery) -> Result<
     }
     let (clinic_id, now) = (clinic.id.clone(), s.now());
     let valid_days = s.settings.invitations.valid_days;
-    let all = s
-        .db(move |conn| rows(conn, &clinic_id, search.as_deref(), now, valid_days))
-        .await?;
-    let counts = Filter::ALL
-        .iter()
-        .map(|f| (*f, all.iter().filter(|r| f.admits(r)).count()))
-        .collect();
-    let matching: Vec<ClientRow> = all.into_iter().filter(|r| query.filter.admits(r)).collect();
-    let pages = matching.len().div_ceil(PAGE_SIZE).max(1) as u32;
-    let page = query.page.min(pages);
-    let rows = matching
-        .iter()
-        .skip((page as usize - 1) * PAGE_SIZE)
-        .take(PAGE_SIZE)
-        .cloned()
-        .collect();
-    Ok(ListPage {
-        rows,
-        page,
-        pages,
-        matching: matching.len(),
-        counts,
+    s.db(move |conn| {
+        let criteria = |filter: Filter| Criteria {
+            clinic_id: &clinic_id,
+            search: search.as_deref(),
+            slice: filter.slice(),
+            now: now.naive_utc(),
+        };
+        let counts = Filter::ALL
+            .iter()
+            .map(|f| Ok((*f, Count::read(conn, &criteria(*f), COUNT_CAP)?)))
+            .collect::<Result<Vec<_>, Error>>()?;
+        let asked = (query.page as usize - 1) * PAGE_SIZE;
+        let matching = Count::read(conn, &criteria(query.filter), asked + COUNT_CAP)?;
+        let pages = (matching.n.div_ceil(PAGE_SIZE) + usize::from(matching.more)).max(1) as u32;
+        let page = query.page.min(pages);
+        let offset = (i64::from(page) - 1) * PAGE_SIZE as i64;
+        let found = roster::page(conn, &criteria(query.filter), offset, PAGE_SIZE as i64)?;
+        let rows = rows(conn, &clinic_id, found, now, valid_days, false)?;
+        Ok(ListPage {
+            rows,
+            page,
+            pages,
+            matching,
+            counts,
+        })
     })
+    .await
 }
 
-/// "Today at the clinic": what needs someone's attention this week.
+/// Rows in each group of Today; the group says how many more there are.
+pub const TODAY_GROUP_SIZE: usize = 50;
+
+/// "Today at the clinic": what needs someone's attention this week. Each group holds
+/// its first `TODAY_GROUP_SIZE` clients by name.
 #[derive(Debug, Serialize)]
 pub struct TodayAtClinic {
     /// The next-session window is open, or opens this week (within 6 days), and no
@@ -349,50 +376,63 @@ pub struct TodayAtClinic {
     pub reminders_failing: Vec<ClientRow>,
     /// Not accepted `INVITATION_NUDGE_DAYS` or more after it went out (failed ones too).
     pub invitations_waiting: Vec<ClientRow>,
-    pub clients: usize,
+    /// How many clients each group has in all (to `COUNT_CAP`).
+    pub totals: TodayTotals,
+    pub has_clients: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TodayTotals {
+    pub windows_open: Count,
+    pub overdue: Count,
+    pub reminders_failing: Count,
+    pub invitations_waiting: Count,
 }
 
 pub async fn today(s: &Services, clinic: &ClinicRef) -> Result<TodayAtClinic, Error> {
     let (clinic_id, now) = (clinic.id.clone(), s.now());
     let valid_days = s.settings.invitations.valid_days;
-    let all = s
-        .db(move |conn| {
-            let mut all = rows(conn, &clinic_id, None, now, valid_days)?;
-            let mut contacts: std::collections::HashMap<String, LastContact> =
-                notes::last_contacts(conn, &clinic_id)?
-                    .into_iter()
-                    .map(|n| {
-                        let contact = LastContact {
-                            at: n.created_at.and_utc(),
-                            by: n.author_name,
-                        };
-                        (n.client_id, contact)
-                    })
-                    .collect();
-            for row in &mut all {
-                row.last_contact = contacts.remove(&row.id);
-            }
-            Ok(all)
+    // Issued at or before the nudge instant: expires at or before it plus its lifetime.
+    let nudge_before = now - Duration::days(INVITATION_NUDGE_DAYS);
+    let expires_by = (nudge_before + Duration::days(i64::from(valid_days))).naive_utc();
+    s.db(move |conn| {
+        let mut group = |slice: Slice| -> Result<(Vec<ClientRow>, Count), Error> {
+            let criteria = Criteria {
+                clinic_id: &clinic_id,
+                search: None,
+                slice,
+                now: now.naive_utc(),
+            };
+            let found = roster::page(conn, &criteria, 0, TODAY_GROUP_SIZE as i64)?;
+            let total = if found.len() < TODAY_GROUP_SIZE {
+                Count {
+                    n: found.len(),
+                    more: false,
+                }
+            } else {
+                Count::read(conn, &criteria, COUNT_CAP)?
+            };
+            Ok((rows(conn, &clinic_id, found, now, valid_days, true)?, total))
+        };
+        let (windows_open, windows_total) = group(Slice::Booking(Booking::Soon))?;
+        let (overdue, overdue_total) = group(Slice::Booking(Booking::Overdue))?;
+        let (reminders_failing, failing_total) = group(Slice::RemindersFailing)?;
+        let (invitations_waiting, waiting_total) = group(Slice::InvitationExpiresBy(expires_by))?;
+        Ok(TodayAtClinic {
+            windows_open,
+            overdue,
+            reminders_failing,
+            invitations_waiting,
+            totals: TodayTotals {
+                windows_open: windows_total,
+                overdue: overdue_total,
+                reminders_failing: failing_total,
+                invitations_waiting: waiting_total,
+            },
+            has_clients: roster::has_clients(conn, &clinic_id)?,
         })
-        .await?;
-    let nudge_before = (now - Duration::days(INVITATION_NUDGE_DAYS)).naive_utc();
-    let open_this_week = |row: &ClientRow, w: SessionWindow| w.from <= row.today + Days::new(6);
-    let pick = |keep: &dyn Fn(&ClientRow) -> bool| -> Vec<ClientRow> {
-        all.iter().filter(|r| keep(r)).cloned().collect()
-    };
-    Ok(TodayAtClinic {
-        windows_open: pick(&|r| {
-            r.window_needs_booking()
-                .is_some_and(|w| !w.overdue && open_this_week(r, w))
-        }),
-        overdue: pick(&|r| r.window_needs_booking().is_some_and(|w| w.overdue)),
-        reminders_failing: pick(&|r| r.reminders_failing()),
-        invitations_waiting: pick(&|r| {
-            r.invitation != InvitationStatus::Accepted
-                && r.invitation_issued_at.is_some_and(|at| at <= nudge_before)
-        }),
-        clients: all.len(),
     })
+    .await
 }
 
 #[cfg(test)]

@@ -64,7 +64,7 @@ async fn clinic_a(app: &TestApp) -> Signed {
 /// (name, email, time zone) -> session dates of every client of the clinic.
 fn clients_of(app: &TestApp, clinic_id: &str) -> BTreeMap<(String, String, String), Vec<String>> {
     let mut conn = app.pool.get().unwrap();
-    let clients = roster::clients_of(&mut conn, clinic_id, None).unwrap();
+    let clients = roster::clients_of(&mut conn, clinic_id).unwrap();
     let sessions = roster::sessions_of_clinic(&mut conn, clinic_id).unwrap();
     clients
         .into_iter()

@@ -7,6 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::super::audit::{self, Action, Subject};
 use super::super::idempotency::{self, IdempotencyKey, Replay};
 use super::super::invitations::{self, Issue};
+use super::super::replan::{self, Affected};
 use super::super::{clinics, validate, ClientRecord, ClinicRef, Error, FieldError, Services};
 use super::{load_for_clinic, new_session};
 use crate::db;
@@ -269,6 +270,7 @@ fn create(
     for date in &checked.sessions {
         clients::insert_session(conn, &new_session(&client.id, *date, false, None, at))?;
     }
+    replan::mark_due(conn, Affected::Client(&client.id), now)?;
     let how = Issue { valid_days, now };
     invitations::issue(conn, &client.id, &how)?;
     let detail = match checked.sessions.len() {

@@ -13,7 +13,7 @@ use super::clients::{human_date, on_the_date, short_time};
 use super::{render_status, see_other, ConsoleSession};
 use crate::domain::{DeliveryStatus, InvitationStatus, Zone};
 use crate::http::AppState;
-use crate::service::roster::{self, ClientRow};
+use crate::service::roster::{self, ClientRow, TodayTotals};
 use crate::service::sessions::{self, NewSessionInput};
 use crate::service::{clients, clinics, invitations, notes, validate, Error};
 use crate::web::pages::{PageError, View};
@@ -103,7 +103,8 @@ async fn page(
             overdue: rows(&work.overdue, zone),
             reminders_failing: rows(&work.reminders_failing, zone),
             invitations_waiting: rows(&work.invitations_waiting, zone),
-            clients: work.clients,
+            totals: work.totals,
+            clients: work.has_clients,
         },
         notice,
         row_error: error,
@@ -129,8 +130,10 @@ struct Groups<'a> {
     overdue: Vec<RowView<'a>>,
     reminders_failing: Vec<RowView<'a>>,
     invitations_waiting: Vec<RowView<'a>>,
-    /// How many clients the clinic has (none: the page says how to start).
-    clients: usize,
+    /// Each group's count (a group shows its first rows only).
+    totals: TodayTotals,
+    /// Whether the clinic has any client (none: the page says how to start).
+    clients: bool,
 }
 
 /// A row: the roster's row, with its dates in words.

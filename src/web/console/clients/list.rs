@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::super::{render_status, ConsoleSession};
 use super::notice;
 use crate::http::AppState;
-use crate::service::roster::{self, ClientRow, Filter, ListQuery};
+use crate::service::roster::{self, ClientRow, Count, Filter, ListQuery};
 use crate::service::Error;
 use crate::web::pages::{PageError, View};
 
@@ -23,7 +23,7 @@ pub struct ListParams {
 struct FilterOption {
     id: &'static str,
     label: &'static str,
-    count: usize,
+    count: Count,
 }
 
 /// The list page: the search as typed, the filters with their counts, one page of rows.
@@ -36,7 +36,7 @@ struct ListView {
     rows: Vec<ClientRow>,
     page: u32,
     pages: u32,
-    matching: usize,
+    matching: Count,
     prev_href: Option<String>,
     next_href: Option<String>,
     notice: Option<&'static str>,

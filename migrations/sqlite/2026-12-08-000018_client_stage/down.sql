@@ -1,0 +1,16 @@
+DROP TRIGGER clients_search_delete;
+DROP TRIGGER clients_search_update;
+DROP TRIGGER clients_search_insert;
+DROP TABLE clients_search;
+DROP INDEX clients_by_invitation;
+DROP INDEX clients_by_booking;
+DROP INDEX clients_by_final;
+DROP INDEX clients_by_series;
+DROP INDEX clients_by_stage;
+DROP INDEX clients_by_name;
+DROP INDEX clients_standing_until;
+ALTER TABLE clients DROP COLUMN standing_until;
+ALTER TABLE clients DROP COLUMN booking;
+ALTER TABLE clients DROP COLUMN final_session;
+ALTER TABLE clients DROP COLUMN in_series;
+ALTER TABLE clients DROP COLUMN stage;

@@ -103,7 +103,10 @@ impl Sql {
 
 /// `'a', 'b'`: stored ids of our own enums, never user input.
 fn quoted(ids: &[&str]) -> String {
-    ids.iter().map(|id| format!("'{id}'")).collect::<Vec<_>>().join(", ")
+    ids.iter()
+        .map(|id| format!("'{id}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `%` and `_` are wildcards of `LIKE`: a search for "50%_off" means those characters.
@@ -119,9 +122,10 @@ fn like_pattern(search: &str) -> String {
     pattern
 }
 
-/// ` AND <the criteria>` (the clinic, the slice, the search) on `clients`.
+/// ` WHERE <the criteria>` (the clinic, the slice, a search not in the trigram table).
 fn push_criteria(sql: &mut Sql, criteria: &Criteria<'_>) {
-    sql.push(" WHERE clients.clinic_id = ").bind(Bind::Text(criteria.clinic_id.to_string()));
+    sql.push(" WHERE clients.clinic_id = ")
+        .bind(Bind::Text(criteria.clinic_id.to_string()));
     let invitations = |statuses: &[InvitationStatus]| {
         quoted(&statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>())
     };
@@ -140,7 +144,9 @@ fn push_criteria(sql: &mut Sql, criteria: &Criteria<'_>) {
             sql.push(" AND clients.in_series = TRUE");
         }
         Slice::Healing => {
-            sql.push(&format!(" AND clients.final_session = TRUE AND clients.stage <> '{healed}'"));
+            sql.push(&format!(
+                " AND clients.final_session = TRUE AND clients.stage <> '{healed}'"
+            ));
         }
         Slice::Healed => {
             sql.push(&format!(" AND clients.stage = '{healed}'"));
@@ -160,8 +166,10 @@ fn push_criteria(sql: &mut Sql, criteria: &Criteria<'_>) {
         }
         Slice::RemindersFailing => {
             let failing = quoted(&DeliveryStatus::FAILING.map(|s| s.as_str()));
-            let (invitation, cancelled) =
-                (DeliveryKind::INVITATION_ID, DeliveryStatus::Cancelled.as_str());
+            let (invitation, cancelled) = (
+                DeliveryKind::INVITATION_ID,
+                DeliveryStatus::Cancelled.as_str(),
+            );
             sql.push(&format!(
                 " AND clients.id IN (SELECT d.client_id FROM deliveries d \
                  WHERE d.status IN ({failing}) AND d.kind <> '{invitation}' AND d.send_at <= "
@@ -175,25 +183,46 @@ fn push_criteria(sql: &mut Sql, criteria: &Criteria<'_>) {
             .push(" AND n.send_at > d.send_at))");
         }
     }
-    let Some(search) = criteria.search.map(str::trim).filter(|s| !s.is_empty()) else {
+    let Some(search) = searched(criteria) else {
         return;
     };
-    // Name or email contains the search, any case. SQLite finds it in the
-    // `clients_search` trigram table (FTS5); PostgreSQL's trigram indexes serve
-    // `lower(...) LIKE` itself.
-    if sql.sqlite && search.chars().count() >= INDEXED_SEARCH_CHARS {
-        // A quoted FTS5 phrase: any text, its quotes doubled, with no query syntax.
-        let phrase = format!("\"{}\"", search.replace('"', "\"\""));
-        sql.push(" AND clients.id IN (SELECT client_id FROM clients_search WHERE clients_search MATCH ")
-            .bind(Bind::Text(phrase))
-            .push(")");
-    } else {
-        let pattern = like_pattern(search);
-        sql.push(" AND (lower(clients.name) LIKE ")
-            .bind(Bind::Text(pattern.clone()))
-            .push(" ESCAPE '\\' OR lower(clients.email) LIKE ")
-            .bind(Bind::Text(pattern))
-            .push(" ESCAPE '\\')");
+    if fts_phrase(sql, search).is_some() {
+        return;
+    }
+    let pattern = like_pattern(search);
+    sql.push(" AND (lower(clients.name) LIKE ")
+        .bind(Bind::Text(pattern.clone()))
+        .push(" ESCAPE '\\' OR lower(clients.email) LIKE ")
+        .bind(Bind::Text(pattern))
+        .push(" ESCAPE '\\')");
+}
+
+fn searched<'a>(criteria: &Criteria<'a>) -> Option<&'a str> {
+    criteria.search.map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// Name or email contains the search, any case: on SQLite, a search of 3 or more
+/// characters is found in the `clients_search` trigram table (FTS5), as a quoted
+/// phrase (its quotes doubled, no query syntax). PostgreSQL's trigram indexes serve
+/// `lower(...) LIKE` itself.
+fn fts_phrase(sql: &Sql, search: &str) -> Option<String> {
+    (sql.sqlite && search.chars().count() >= INDEXED_SEARCH_CHARS)
+        .then(|| format!("\"{}\"", search.replace('"', "\"\"")))
+}
+
+/// `FROM clients`, starting from the search's matches when the trigram table finds
+/// them: `CROSS JOIN` keeps that order (without statistics SQLite would rather walk
+/// the whole clinic and look each client up in the matches).
+fn push_from(sql: &mut Sql, criteria: &Criteria<'_>) {
+    match searched(criteria).and_then(|search| fts_phrase(sql, search)) {
+        Some(phrase) => {
+            sql.push(" FROM (SELECT client_id FROM clients_search WHERE clients_search MATCH ")
+                .bind(Bind::Text(phrase))
+                .push(") AS found CROSS JOIN clients ON clients.id = found.client_id");
+        }
+        None => {
+            sql.push(" FROM clients");
+        }
     }
 }
 
@@ -217,9 +246,23 @@ pub fn page(
     limit: i64,
 ) -> Result<Vec<Client>, StoreError> {
     let mut sql = Sql::new(conn);
-    sql.push("SELECT clients.id FROM clients");
+    sql.push("SELECT clients.id");
+    push_from(&mut sql, criteria);
     push_criteria(&mut sql, criteria);
-    sql.push(" ORDER BY clients.name, clients.id LIMIT ")
+    // Without statistics SQLite would walk a whole clinic in name order and test each
+    // row against a short list (a search's, failing reminders', open invitations'):
+    // `+name` is not an indexed column, so it reads the list's rows and sorts those.
+    let walk_by_name = criteria.search.is_none()
+        && matches!(
+            criteria.slice,
+            Slice::All | Slice::InSeries | Slice::Healing | Slice::Healed | Slice::Booking(_)
+        );
+    let name = if sql.sqlite && !walk_by_name {
+        "+clients.name"
+    } else {
+        "clients.name"
+    };
+    sql.push(&format!(" ORDER BY {name}, clients.id LIMIT "))
         .bind(Bind::BigInt(limit))
         .push(" OFFSET ")
         .bind(Bind::BigInt(offset));
@@ -233,18 +276,28 @@ pub fn page(
 
 /// How many clients match `criteria`, counting no further than `limit`: the cost of
 /// a count is bounded like the page's, whatever the size of the clinic.
-pub fn count_up_to(conn: &mut DbConnection, criteria: &Criteria<'_>, limit: i64) -> QueryResult<usize> {
+pub fn count_up_to(
+    conn: &mut DbConnection,
+    criteria: &Criteria<'_>,
+    limit: i64,
+) -> QueryResult<usize> {
     let mut sql = Sql::new(conn);
-    sql.push("SELECT COUNT(*) AS n FROM (SELECT clients.id FROM clients");
+    sql.push("SELECT COUNT(*) AS n FROM (SELECT clients.id");
+    push_from(&mut sql, criteria);
     push_criteria(&mut sql, criteria);
-    sql.push(" LIMIT ").bind(Bind::BigInt(limit)).push(") AS matching");
+    sql.push(" LIMIT ")
+        .bind(Bind::BigInt(limit))
+        .push(") AS matching");
     let row: CountRow = sql.query().get_result(conn)?;
     Ok(row.n as usize)
 }
 
 /// The clinic has at least one client.
 pub fn has_clients(conn: &mut DbConnection, clinic_id: &str) -> QueryResult<bool> {
-    diesel::select(exists(clients::table.filter(clients::clinic_id.eq(clinic_id)))).get_result(conn)
+    diesel::select(exists(
+        clients::table.filter(clients::clinic_id.eq(clinic_id)),
+    ))
+    .get_result(conn)
 }
 
 /// Every client of the clinic, by name (the exports; the import's duplicate check).

@@ -113,7 +113,10 @@ mod tests {
             Plan::new(3, vec![Session::on(date("2026-03-01"))]).unwrap(),
             Plan::new(
                 2,
-                vec![Session::on(date("2026-03-01")), Session::on(date("2026-03-20"))],
+                vec![
+                    Session::on(date("2026-03-01")),
+                    Session::on(date("2026-03-20")),
+                ],
             )
             .unwrap(),
         ];
@@ -125,7 +128,9 @@ mod tests {
                 assert_eq!(got.stage, view.stage, "{day}");
                 assert_eq!(got.session_number, view.session_number, "{day}");
                 assert_eq!(got.is_final_session, view.is_final_session, "{day}");
-                let needs = view.next_session_window.filter(|_| view.next_session_on.is_none());
+                let needs = view
+                    .next_session_window
+                    .filter(|_| view.next_session_on.is_none());
                 assert_eq!(got.booking.is_some(), needs.is_some(), "{day}");
                 assert_eq!(
                     got.booking == Some(Booking::Overdue),

@@ -148,7 +148,10 @@ impl Engine {
     async fn renew_standings(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
         loop {
             let batch = self.plan_batch;
-            let renewed = db::run(&self.pool, move |conn| standing::renew_stale(conn, now, batch)).await?;
+            let renewed = db::run(&self.pool, move |conn| {
+                standing::renew_stale(conn, now, batch)
+            })
+            .await?;
             if renewed < batch as usize {
                 return Ok(());
             }

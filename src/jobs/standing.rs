@@ -16,7 +16,8 @@ const CORRUPT_RETRY: Duration = Duration::hours(1);
 /// Renews the standing of `ids` as of `now` (an id erased meanwhile is skipped). One
 /// client's unreadable data does not stop the others: it is looked at again later.
 pub fn renew(conn: &mut DbConnection, ids: &[&str], now: DateTime<Utc>) -> Result<(), StoreError> {
-    let bundles = clients::find_many(conn, ids).and_then(|found| ClientBundle::load_many(conn, found));
+    let bundles =
+        clients::find_many(conn, ids).and_then(|found| ClientBundle::load_many(conn, found));
     let bundles = match bundles {
         Ok(bundles) => bundles,
         Err(StoreError::Corrupt(_)) if ids.len() > 1 => {
@@ -61,7 +62,11 @@ fn retry_later(
 
 /// Renews up to `batch` clients whose standing is stale at `now`, in one transaction;
 /// returns how many it looked at.
-pub fn renew_stale(conn: &mut DbConnection, now: DateTime<Utc>, batch: i64) -> Result<usize, StoreError> {
+pub fn renew_stale(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    batch: i64,
+) -> Result<usize, StoreError> {
     db::write_transaction(conn, |conn| {
         let ids = stored::stale(conn, now.naive_utc(), batch)?;
         let ids: Vec<&str> = ids.iter().map(String::as_str).collect();

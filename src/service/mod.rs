@@ -33,7 +33,7 @@ pub(crate) mod push;
 pub(crate) mod queue;
 pub(crate) mod replan;
 pub mod roster;
-pub(crate) mod sessions;
+pub mod sessions;
 pub(crate) mod sign_in;
 pub mod staff;
 pub(crate) mod validate;

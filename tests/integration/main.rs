@@ -21,6 +21,7 @@ mod console_pages;
 mod console_plain_http;
 mod console_protocol;
 mod console_services;
+mod console_standing;
 mod console_support;
 mod console_today;
 mod correction;

@@ -122,7 +122,7 @@ fn like_pattern(search: &str) -> String {
     pattern
 }
 
-/// ` WHERE <the criteria>` (the clinic, the slice, a search not in the trigram table).
+/// ` AND <the criteria>` (the clinic, the slice, the search) on `clients`.
 fn push_criteria(sql: &mut Sql, criteria: &Criteria<'_>) {
     sql.push(" WHERE clients.clinic_id = ")
         .bind(Bind::Text(criteria.clinic_id.to_string()));
@@ -183,46 +183,27 @@ fn push_criteria(sql: &mut Sql, criteria: &Criteria<'_>) {
             .push(" AND n.send_at > d.send_at))");
         }
     }
-    let Some(search) = searched(criteria) else {
+    let Some(search) = criteria.search.map(str::trim).filter(|s| !s.is_empty()) else {
         return;
     };
-    if fts_phrase(sql, search).is_some() {
-        return;
-    }
-    let pattern = like_pattern(search);
-    sql.push(" AND (lower(clients.name) LIKE ")
-        .bind(Bind::Text(pattern.clone()))
-        .push(" ESCAPE '\\' OR lower(clients.email) LIKE ")
-        .bind(Bind::Text(pattern))
-        .push(" ESCAPE '\\')");
-}
-
-fn searched<'a>(criteria: &Criteria<'a>) -> Option<&'a str> {
-    criteria.search.map(str::trim).filter(|s| !s.is_empty())
-}
-
-/// Name or email contains the search, any case: on SQLite, a search of 3 or more
-/// characters is found in the `clients_search` trigram table (FTS5), as a quoted
-/// phrase (its quotes doubled, no query syntax). PostgreSQL's trigram indexes serve
-/// `lower(...) LIKE` itself.
-fn fts_phrase(sql: &Sql, search: &str) -> Option<String> {
-    (sql.sqlite && search.chars().count() >= INDEXED_SEARCH_CHARS)
-        .then(|| format!("\"{}\"", search.replace('"', "\"\"")))
-}
-
-/// `FROM clients`, starting from the search's matches when the trigram table finds
-/// them: `CROSS JOIN` keeps that order (without statistics SQLite would rather walk
-/// the whole clinic and look each client up in the matches).
-fn push_from(sql: &mut Sql, criteria: &Criteria<'_>) {
-    match searched(criteria).and_then(|search| fts_phrase(sql, search)) {
-        Some(phrase) => {
-            sql.push(" FROM (SELECT client_id FROM clients_search WHERE clients_search MATCH ")
-                .bind(Bind::Text(phrase))
-                .push(") AS found CROSS JOIN clients ON clients.id = found.client_id");
-        }
-        None => {
-            sql.push(" FROM clients");
-        }
+    // Name or email contains the search, any case. SQLite finds it in the
+    // `clients_search` trigram table (FTS5); PostgreSQL's trigram indexes serve
+    // `lower(...) LIKE` itself.
+    if sql.sqlite && search.chars().count() >= INDEXED_SEARCH_CHARS {
+        // A quoted FTS5 phrase: any text, its quotes doubled, with no query syntax.
+        let phrase = format!("\"{}\"", search.replace('"', "\"\""));
+        sql.push(
+            " AND clients.id IN (SELECT client_id FROM clients_search WHERE clients_search MATCH ",
+        )
+        .bind(Bind::Text(phrase))
+        .push(")");
+    } else {
+        let pattern = like_pattern(search);
+        sql.push(" AND (lower(clients.name) LIKE ")
+            .bind(Bind::Text(pattern.clone()))
+            .push(" ESCAPE '\\' OR lower(clients.email) LIKE ")
+            .bind(Bind::Text(pattern))
+            .push(" ESCAPE '\\')");
     }
 }
 
@@ -246,23 +227,9 @@ pub fn page(
     limit: i64,
 ) -> Result<Vec<Client>, StoreError> {
     let mut sql = Sql::new(conn);
-    sql.push("SELECT clients.id");
-    push_from(&mut sql, criteria);
+    sql.push("SELECT clients.id FROM clients");
     push_criteria(&mut sql, criteria);
-    // Without statistics SQLite would walk a whole clinic in name order and test each
-    // row against a short list (a search's, failing reminders', open invitations'):
-    // `+name` is not an indexed column, so it reads the list's rows and sorts those.
-    let walk_by_name = criteria.search.is_none()
-        && matches!(
-            criteria.slice,
-            Slice::All | Slice::InSeries | Slice::Healing | Slice::Healed | Slice::Booking(_)
-        );
-    let name = if sql.sqlite && !walk_by_name {
-        "+clients.name"
-    } else {
-        "clients.name"
-    };
-    sql.push(&format!(" ORDER BY {name}, clients.id LIMIT "))
+    sql.push(" ORDER BY clients.name, clients.id LIMIT ")
         .bind(Bind::BigInt(limit))
         .push(" OFFSET ")
         .bind(Bind::BigInt(offset));
@@ -282,8 +249,7 @@ pub fn count_up_to(
     limit: i64,
 ) -> QueryResult<usize> {
     let mut sql = Sql::new(conn);
-    sql.push("SELECT COUNT(*) AS n FROM (SELECT clients.id");
-    push_from(&mut sql, criteria);
+    sql.push("SELECT COUNT(*) AS n FROM (SELECT clients.id FROM clients");
     push_criteria(&mut sql, criteria);
     sql.push(" LIMIT ")
         .bind(Bind::BigInt(limit))

@@ -237,7 +237,11 @@ pub async fn delete(
 #[utoipa::path(
     operation_id = "clients_resend_invitation",
     params(("id" = String, Path, description = "Client id")),
-    responses((status = 200, description = "A new link is on its way; the old one no longer works", body = ClientView)),
+    responses((
+        status = 200,
+        description = "A new link is on its way; the old one no longer works",
+        body = ClientView
+    )),
     security(("clinic_key" = [])),
     tag = "clinic"
 )]

@@ -136,7 +136,10 @@ fn photo_kind_on(
 ) -> Option<PhotoRequestKind> {
     let check_in = protocol.check_in();
     let day = (date - session.date).num_days();
-    let on_day = |kind: PhotoRequestKind| matches!(check_in.photo_request(kind).timing, PhotoTiming::Day(d) if d == day);
+    let on_day = |kind: PhotoRequestKind| {
+        let timing = &check_in.photo_request(kind).timing;
+        matches!(timing, PhotoTiming::Day(d) if *d == day)
+    };
     if !session.is_final {
         return on_day(PhotoRequestKind::PlanNextSession)
             .then_some(PhotoRequestKind::PlanNextSession);

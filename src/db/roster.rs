@@ -229,7 +229,21 @@ pub fn page(
     let mut sql = Sql::new(conn);
     sql.push("SELECT clients.id FROM clients");
     push_criteria(&mut sql, criteria);
-    sql.push(" ORDER BY clients.name, clients.id LIMIT ")
+    // Without statistics SQLite would walk the whole clinic in name order and test each
+    // row against a short list (a search's matches, failing reminders, open
+    // invitations): `+name` is not an indexed term, so it reads the list's rows and
+    // sorts only those. Equality filters keep the index's name order.
+    let walk_by_name = criteria.search.is_none()
+        && matches!(
+            criteria.slice,
+            Slice::All | Slice::InSeries | Slice::Healing | Slice::Healed | Slice::Booking(_)
+        );
+    let name = if sql.sqlite && !walk_by_name {
+        "+clients.name"
+    } else {
+        "clients.name"
+    };
+    sql.push(&format!(" ORDER BY {name}, clients.id LIMIT "))
         .bind(Bind::BigInt(limit))
         .push(" OFFSET ")
         .bind(Bind::BigInt(offset));

@@ -4,31 +4,8 @@
 use crate::domain::ids::{CheckInLevel, Symptom};
 use crate::domain::protocol::{Protocol, ProtocolOverrides};
 
-const DEFAULT_TOML: &str = include_str!("../../../config/protocol.toml");
-
-/// The default file with one passage replaced; panics if the passage is not there, so
-/// a test cannot pass by editing nothing.
-fn edited(from: &str, to: &str) -> String {
-    assert!(
-        DEFAULT_TOML.contains(from),
-        "passage not in protocol.toml: {from}"
-    );
-    DEFAULT_TOML.replacen(from, to, 1)
-}
-
-fn file_error(text: &str) -> String {
-    Protocol::from_toml_str(text)
-        .expect_err("the protocol must be refused")
-        .to_string()
-}
-
-fn override_error(toml_text: &str) -> String {
-    let overrides = ProtocolOverrides::from_toml_str(toml_text).expect("well-formed TOML");
-    Protocol::default_protocol()
-        .with_overrides(&overrides)
-        .expect_err("the override must be refused")
-        .to_string()
-}
+// The same edit-and-refuse helpers as the rules' invalid-protocol tests.
+use super::protocol_invalid::{edited, file_error, override_error, DEFAULT_TOML};
 
 #[test]
 fn a_gap_at_the_start_is_refused() {

@@ -3,11 +3,11 @@
 
 use crate::domain::protocol::{Protocol, ProtocolError, ProtocolOverrides};
 
-const DEFAULT_TOML: &str = include_str!("../../../config/protocol.toml");
+pub(super) const DEFAULT_TOML: &str = include_str!("../../../config/protocol.toml");
 
 /// The default file with one passage replaced; panics if the passage is not there, so
 /// a test cannot pass by editing nothing.
-fn edited(from: &str, to: &str) -> String {
+pub(super) fn edited(from: &str, to: &str) -> String {
     assert!(
         DEFAULT_TOML.contains(from),
         "passage not in protocol.toml: {from}"
@@ -15,13 +15,13 @@ fn edited(from: &str, to: &str) -> String {
     DEFAULT_TOML.replacen(from, to, 1)
 }
 
-fn file_error(text: &str) -> String {
+pub(super) fn file_error(text: &str) -> String {
     Protocol::from_toml_str(text)
         .expect_err("the protocol must be refused")
         .to_string()
 }
 
-fn override_error(toml_text: &str) -> String {
+pub(super) fn override_error(toml_text: &str) -> String {
     let overrides = ProtocolOverrides::from_toml_str(toml_text).expect("well-formed TOML");
     Protocol::default_protocol()
         .with_overrides(&overrides)
